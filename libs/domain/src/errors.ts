@@ -1,0 +1,165 @@
+/**
+ * Failures the domain reports to callers. Each class has a stable reason code and typed context; the
+ * server maps the category to a gRPC status in one place. Domain code throws nothing else on bad input.
+ */
+
+/** How a failure is classified; the transport layer turns it into a status code. */
+export type ErrorCategory =
+  | 'INVALID_ARGUMENT'
+  | 'NOT_FOUND'
+  | 'ALREADY_EXISTS'
+  | 'FAILED_PRECONDITION'
+  | 'RESOURCE_EXHAUSTED';
+
+export abstract class DomainError extends Error {
+  abstract readonly category: ErrorCategory;
+  /** Stable UPPER_SNAKE code callers can branch on. */
+  abstract readonly reason: string;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+
+  /** Context for the caller, as strings (it travels in ErrorInfo.metadata). */
+  get metadata(): Record<string, string> {
+    return {};
+  }
+}
+
+/** One invalid request field. */
+export interface FieldViolation {
+  /** Path to the field, for example `lines[3].quantity`. */
+  readonly field: string;
+  readonly description: string;
+}
+
+/** Thrown when a request has one or more invalid fields. Nothing was changed. */
+export class InvalidArgumentError extends DomainError {
+  readonly category = 'INVALID_ARGUMENT';
+  readonly reason = 'INVALID_ARGUMENT';
+
+  constructor(readonly violations: readonly FieldViolation[]) {
+    super(violations.map((v) => `${v.field}: ${v.description}`).join('; '));
+  }
+
+  override get metadata(): Record<string, string> {
+    return { field: this.violations[0]?.field ?? '' };
+  }
+}
+
+/** Thrown when a batch has more lines than a request may carry. */
+export class BatchTooLargeError extends DomainError {
+  readonly category = 'INVALID_ARGUMENT';
+  readonly reason = 'BATCH_TOO_LARGE';
+
+  constructor(
+    readonly field: string,
+    readonly lines: number,
+    readonly maxLines: number,
+  ) {
+    super(`${field}: ${lines} lines is more than the maximum of ${maxLines} per request`);
+  }
+
+  override get metadata(): Record<string, string> {
+    return { field: this.field, lines: String(this.lines), max_lines: String(this.maxLines) };
+  }
+}
+
+/** Thrown when a request names a node that does not exist. */
+export class NodeNotFoundError extends DomainError {
+  readonly category = 'NOT_FOUND';
+  readonly reason = 'NODE_NOT_FOUND';
+
+  constructor(readonly nodeIds: readonly string[]) {
+    super(`node not found: ${nodeIds.join(', ')}`);
+  }
+
+  override get metadata(): Record<string, string> {
+    return { node_ids: this.nodeIds.join(',') };
+  }
+}
+
+/** Thrown when a request names a distribution group that does not exist. */
+export class DistributionGroupNotFoundError extends DomainError {
+  readonly category = 'NOT_FOUND';
+  readonly reason = 'DISTRIBUTION_GROUP_NOT_FOUND';
+
+  constructor(readonly distributionGroupId: string) {
+    super(`distribution group not found: ${distributionGroupId}`);
+  }
+
+  override get metadata(): Record<string, string> {
+    return { distribution_group_id: this.distributionGroupId };
+  }
+}
+
+/** Thrown when deleting a safety stock rule that does not exist. */
+export class SafetyStockNotFoundError extends DomainError {
+  readonly category = 'NOT_FOUND';
+  readonly reason = 'SAFETY_STOCK_NOT_FOUND';
+
+  constructor(
+    readonly itemId: string,
+    readonly nodeId: string,
+  ) {
+    super(`no safety stock rule for item ${itemId}${nodeId ? ` at node ${nodeId}` : ' at item level'}`);
+  }
+
+  override get metadata(): Record<string, string> {
+    return { item_id: this.itemId, node_id: this.nodeId };
+  }
+}
+
+/** Thrown when creating a node or distribution group whose id is taken. */
+export class AlreadyExistsError extends DomainError {
+  readonly category = 'ALREADY_EXISTS';
+  readonly reason: 'NODE_ALREADY_EXISTS' | 'DISTRIBUTION_GROUP_ALREADY_EXISTS';
+
+  constructor(
+    readonly kind: 'node' | 'distribution group',
+    readonly id: string,
+  ) {
+    super(`${kind} already exists: ${id}`);
+    this.reason = kind === 'node' ? 'NODE_ALREADY_EXISTS' : 'DISTRIBUTION_GROUP_ALREADY_EXISTS';
+  }
+
+  override get metadata(): Record<string, string> {
+    return { id: this.id };
+  }
+}
+
+/** Thrown when a request id is reused for a request with different content. */
+export class RequestIdReusedError extends DomainError {
+  readonly category = 'ALREADY_EXISTS';
+  readonly reason = 'REQUEST_ID_REUSED';
+
+  constructor(
+    readonly requestId: string,
+    readonly firstMethod: string,
+  ) {
+    super(`request_id ${requestId} was already used for a different ${firstMethod} request`);
+  }
+
+  override get metadata(): Record<string, string> {
+    return { request_id: this.requestId, first_method: this.firstMethod };
+  }
+}
+
+/** Thrown when a request names a segment that has not been defined. */
+export class SegmentNotDefinedError extends DomainError {
+  readonly category = 'FAILED_PRECONDITION';
+  readonly reason = 'SEGMENT_NOT_DEFINED';
+
+  constructor(
+    readonly field: string,
+    readonly segmentType: string,
+    readonly segment: string,
+  ) {
+    super(`${field}: segment ${segmentType}/${segment} is not defined; leave it empty for unsegmented stock`);
+  }
+
+  override get metadata(): Record<string, string> {
+    return { field: this.field, segment_type: this.segmentType, segment: this.segment };
+  }
+}

@@ -1,0 +1,34 @@
+import type { ItemKey, SegmentKey } from './keys';
+
+export const SUPPLY_TYPES = ['ONHAND', 'INTRANSIT', 'PO_PLACED', 'PO_RELEASED', 'WIP', 'PLAN'] as const;
+
+export type SupplyType = (typeof SUPPLY_TYPES)[number];
+
+/** One supply position: an item at a node, in a segment, of a type, arriving at a time. */
+export interface SupplyKey {
+  readonly item: ItemKey;
+  readonly nodeId: string;
+  readonly segment: SegmentKey;
+  readonly supplyType: SupplyType;
+  /** Expected arrival in epoch milliseconds; `null` for ONHAND, which is already there. */
+  readonly etaMs: number | null;
+}
+
+/** A supply position as stored. */
+export interface Supply {
+  readonly key: SupplyKey;
+  readonly quantity: number;
+  /** Source time of the last sync applied to the position, if any. */
+  readonly lastSyncMs: number | null;
+  readonly updateMs: number;
+}
+
+/** Every type but ONHAND is on its way and therefore has an ETA. */
+export function requiresEta(type: SupplyType): boolean {
+  return type !== 'ONHAND';
+}
+
+/** PLAN supply is a forecast: it never counts toward availability. */
+export function countsTowardAvailability(type: SupplyType): boolean {
+  return type !== 'PLAN';
+}

@@ -1,0 +1,119 @@
+import { BatchTooLargeError, InvalidArgumentError, SegmentNotDefinedError, type FieldViolation } from './errors';
+import { isUnsegmented, type ItemKey, type SegmentKey } from './keys';
+import { requiresEta, type SupplyKey } from './supply';
+
+/** Most lines one sync or adjust request may carry. */
+export const MAX_LINES_PER_REQUEST = 1000;
+export const MAX_REQUEST_ID_LENGTH = 128;
+export const MAX_ID_LENGTH = 64;
+export const MAX_DESCRIPTION_LENGTH = 255;
+/** Quantities stay exact as JavaScript numbers and as MySQL BIGINT. */
+export const MAX_QUANTITY = 1_000_000_000_000;
+
+const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.\-]*$/;
+/** Item ids, units and classes come from foreign catalogues: anything printable, no control characters. */
+const TEXT_PATTERN = /^[^\p{Cc}]*$/u;
+
+/**
+ * Collects every problem of a request before failing, so a caller fixes them in one round trip.
+ * Call {@link Violations.throwIfAny} once checking is done.
+ */
+export class Violations {
+  private readonly found: FieldViolation[] = [];
+
+  add(field: string, description: string): void {
+    this.found.push({ field, description });
+  }
+
+  get isEmpty(): boolean {
+    return this.found.length === 0;
+  }
+
+  throwIfAny(): void {
+    if (this.found.length > 0) throw new InvalidArgumentError(this.found);
+  }
+
+  requestId(field: string, value: string): void {
+    if (value === '') this.add(field, 'is required');
+    else if (value.length > MAX_REQUEST_ID_LENGTH) this.add(field, `must be at most ${MAX_REQUEST_ID_LENGTH} characters`);
+  }
+
+  /** Node and distribution group ids: a restricted alphabet, because operators type them. */
+  id(field: string, value: string): void {
+    if (value === '') this.add(field, 'is required');
+    else if (value.length > MAX_ID_LENGTH) this.add(field, `must be at most ${MAX_ID_LENGTH} characters`);
+    else if (!ID_PATTERN.test(value)) {
+      this.add(field, "may contain only letters, digits, '_', '-' and '.', and must start with a letter or digit");
+    }
+  }
+
+  text(field: string, value: string, maxLength: number, required = false): void {
+    if (required && value === '') this.add(field, 'is required');
+    else if (value.length > maxLength) this.add(field, `must be at most ${maxLength} characters`);
+    else if (!TEXT_PATTERN.test(value)) this.add(field, 'must not contain control characters');
+  }
+
+  item(field: string, item: ItemKey | undefined): void {
+    if (!item) return this.add(field, 'is required');
+    this.text(`${field}.item_id`, item.itemId, MAX_ID_LENGTH, true);
+    this.text(`${field}.unit_of_measure`, item.unitOfMeasure, 16);
+    this.text(`${field}.product_class`, item.productClass, 32);
+  }
+
+  /** A whole number in [min, MAX_QUANTITY]. */
+  quantity(field: string, value: number, min: number): void {
+    if (!Number.isSafeInteger(value)) this.add(field, 'must be a whole number');
+    else if (value < min) this.add(field, min === 0 ? 'must not be negative' : `must be at least ${min}`);
+    else if (Math.abs(value) > MAX_QUANTITY) this.add(field, `must be at most ${MAX_QUANTITY} in size`);
+  }
+
+  delta(field: string, value: number): void {
+    if (!Number.isSafeInteger(value)) this.add(field, 'must be a whole number');
+    else if (value === 0) this.add(field, 'must not be zero');
+    else if (Math.abs(value) > MAX_QUANTITY) this.add(field, `must be at most ${MAX_QUANTITY} in size`);
+  }
+
+  /** A timestamp the caller must give; `undefined` when it was missing or not a valid time. */
+  time(field: string, value: number | undefined): void {
+    if (value === undefined) this.add(field, 'is required');
+    else if (!Number.isFinite(value) || value <= 0) this.add(field, 'must be a valid time after 1970-01-01');
+  }
+
+  supplyKey(field: string, key: SupplyKey | undefined, supplyTypeKnown: boolean): void {
+    if (!key) return this.add(field, 'is required');
+    this.item(`${field}.item`, key.item);
+    this.id(`${field}.node_id`, key.nodeId);
+    this.segment(`${field}.segment`, key.segment);
+    if (!supplyTypeKnown) return this.add(`${field}.supply_type`, 'must be one of ONHAND, INTRANSIT, PO_PLACED, PO_RELEASED, WIP, PLAN');
+    if (requiresEta(key.supplyType) && key.etaMs === null) this.add(`${field}.eta_time`, `is required for ${key.supplyType} supply`);
+    if (!requiresEta(key.supplyType) && key.etaMs !== null) this.add(`${field}.eta_time`, 'must be unset for ONHAND supply');
+    if (key.etaMs !== null && key.etaMs <= 0) this.add(`${field}.eta_time`, 'must be a valid time after 1970-01-01');
+  }
+
+  segment(field: string, segment: SegmentKey): void {
+    this.text(`${field}.segment_type`, segment.segmentType, 32);
+    this.text(`${field}.segment`, segment.segment, 64);
+  }
+
+  lineCount(field: string, count: number): void {
+    if (count === 0) this.add(field, 'must have at least one line');
+    else if (count > MAX_LINES_PER_REQUEST) throw new BatchTooLargeError(field, count, MAX_LINES_PER_REQUEST);
+  }
+
+  pageSize(field: string, value: number): void {
+    if (!Number.isInteger(value) || value < 0) this.add(field, 'must not be negative');
+  }
+}
+
+/**
+ * No segment can be defined yet (segment definitions arrive with allocation plans), so any segment other
+ * than the unsegmented pool is refused rather than silently creating stock nobody can see.
+ */
+export function requireDefinedSegment(field: string, segment: SegmentKey): void {
+  if (!isUnsegmented(segment)) throw new SegmentNotDefinedError(field, segment.segmentType, segment.segment);
+}
+
+/** Page sizes: 0 means the default; larger than the maximum is clamped, as AIP-158 suggests. */
+export function effectivePageSize(requested: number, defaultSize = 100, maxSize = 1000): number {
+  return requested === 0 ? defaultSize : Math.min(requested, maxSize);
+}
