@@ -12,6 +12,7 @@ module.exports = {
     '^@inventory/domain$': path.join(root, 'libs/domain/src/index.ts'),
     '^@inventory/grpc-server$': path.join(root, 'libs/grpc-server/src/index.ts'),
     '^@inventory/store$': path.join(root, 'libs/store/src/index.ts'),
+    '^@inventory/store/testing$': path.join(root, 'libs/store/src/testing.ts'),
   },
   testMatch: ['**/*.test.ts'],
 };

@@ -1,0 +1,25 @@
+import { migrateAllDown, migrateToLatest } from './database';
+import { createTestDatabase, describeEachDatabase, type TestDatabase } from './testing';
+
+const TABLES = ['nodes', 'distribution_groups', 'distribution_group_nodes', 'safety_stock', 'supply', 'supply_ledger', 'outbox', 'idempotency_keys'];
+
+describeEachDatabase('migrations', (dialect) => {
+  let test: TestDatabase;
+  beforeAll(async () => { test = await createTestDatabase(dialect); });
+  afterAll(async () => { await test.drop(); });
+
+  async function existing(): Promise<string[]> {
+    const found: string[] = [];
+    for (const table of TABLES) if (await test.db.knex.schema.hasTable(table)) found.push(table);
+    return found;
+  }
+
+  it('migrates up, all the way down, and up again', async () => {
+    await migrateToLatest(test.db);
+    expect(await existing()).toEqual(TABLES);
+    await migrateAllDown(test.db);
+    expect(await existing()).toEqual([]);
+    await migrateToLatest(test.db);
+    expect(await existing()).toEqual(TABLES);
+  });
+});

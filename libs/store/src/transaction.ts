@@ -1,0 +1,35 @@
+import type { Knex } from 'knex';
+import type { Database } from './database';
+
+const MAX_ATTEMPTS = 8;
+
+/**
+ * Runs `work` in one transaction and retries it, from the start, when the database reports a conflict
+ * that a retry resolves: a deadlock, a lock wait timeout, a unique-key race between two first inserts,
+ * or SQLite's busy lock. `work` must therefore do nothing outside the transaction.
+ */
+export async function inTransaction<T>(db: Database, work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await db.knex.transaction(work);
+    } catch (err) {
+      if (attempt >= MAX_ATTEMPTS || !isRetryable(err)) throw err;
+      await sleep(Math.random() * 5 * 2 ** attempt);
+    }
+  }
+}
+
+const RETRYABLE_MYSQL_ERRNOS = new Set([
+  1213, // ER_LOCK_DEADLOCK
+  1205, // ER_LOCK_WAIT_TIMEOUT
+  1062, // ER_DUP_ENTRY: another transaction inserted the same position or request id first
+]);
+
+function isRetryable(err: unknown): boolean {
+  const e = err as { errno?: number; code?: string };
+  return RETRYABLE_MYSQL_ERRNOS.has(e.errno ?? -1) || e.code === 'SQLITE_BUSY';
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
