@@ -6,3 +6,6 @@ export * from './safety-stock';
 export * from './supply';
 export * from './supply-transactions';
 export * from './validation';
+export * from './supply-commands';
+export * from './availability-queries';
+export * from './network-commands';

@@ -1,6 +1,17 @@
 import { BatchTooLargeError, InvalidArgumentError, SegmentNotDefinedError, type FieldViolation } from './errors';
 import { isUnsegmented, type ItemKey, type SegmentKey } from './keys';
-import { requiresEta, type SupplyKey } from './supply';
+import { requiresEta, SUPPLY_TYPES, type SupplyType } from './supply';
+
+/** A supply key as a caller sent it, before it is checked. */
+export interface SupplyKeyInput {
+  readonly item: ItemKey | undefined;
+  readonly nodeId: string;
+  readonly segment: SegmentKey;
+  /** `undefined` when the caller sent no type or one this service does not know. */
+  readonly supplyType: SupplyType | undefined;
+  /** `undefined` when no ETA was sent. */
+  readonly etaMs: number | undefined;
+}
 
 /** Most lines one sync or adjust request may carry. */
 export const MAX_LINES_PER_REQUEST = 1000;
@@ -9,6 +20,8 @@ export const MAX_ID_LENGTH = 64;
 export const MAX_DESCRIPTION_LENGTH = 255;
 /** Quantities stay exact as JavaScript numbers and as MySQL BIGINT. */
 export const MAX_QUANTITY = 1_000_000_000_000;
+/** 9999-12-31T23:59:59.999Z, the end of the protobuf Timestamp range. */
+export const MAX_TIME_MS = 253_402_300_799_999;
 
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.\-]*$/;
 /** Item ids, units and classes come from foreign catalogues: anything printable, no control characters. */
@@ -74,20 +87,26 @@ export class Violations {
   }
 
   /** A timestamp the caller must give; `undefined` when it was missing or not a valid time. */
+  /** A timestamp in epoch ms: `undefined` when missing, NaN when the caller sent one that is not a time. */
   time(field: string, value: number | undefined): void {
     if (value === undefined) this.add(field, 'is required');
-    else if (!Number.isFinite(value) || value <= 0) this.add(field, 'must be a valid time after 1970-01-01');
+    else if (!(value > 0 && value <= MAX_TIME_MS)) this.add(field, 'must be a valid time between 1970 and 9999');
   }
 
-  supplyKey(field: string, key: SupplyKey | undefined, supplyTypeKnown: boolean): void {
+  supplyKey(field: string, key: SupplyKeyInput | undefined): void {
     if (!key) return this.add(field, 'is required');
     this.item(`${field}.item`, key.item);
     this.id(`${field}.node_id`, key.nodeId);
     this.segment(`${field}.segment`, key.segment);
-    if (!supplyTypeKnown) return this.add(`${field}.supply_type`, 'must be one of ONHAND, INTRANSIT, PO_PLACED, PO_RELEASED, WIP, PLAN');
-    if (requiresEta(key.supplyType) && key.etaMs === null) this.add(`${field}.eta_time`, `is required for ${key.supplyType} supply`);
-    if (!requiresEta(key.supplyType) && key.etaMs !== null) this.add(`${field}.eta_time`, 'must be unset for ONHAND supply');
-    if (key.etaMs !== null && key.etaMs <= 0) this.add(`${field}.eta_time`, 'must be a valid time after 1970-01-01');
+    const type = key.supplyType;
+    if (type === undefined) {
+      this.add(`${field}.supply_type`, `must be one of ${SUPPLY_TYPES.join(', ')}`);
+    } else if (requiresEta(type) && key.etaMs === undefined) {
+      this.add(`${field}.eta_time`, `is required for ${type} supply`);
+    } else if (!requiresEta(type) && key.etaMs !== undefined) {
+      this.add(`${field}.eta_time`, 'must be unset for ONHAND supply');
+    }
+    if (key.etaMs !== undefined) this.time(`${field}.eta_time`, key.etaMs);
   }
 
   segment(field: string, segment: SegmentKey): void {

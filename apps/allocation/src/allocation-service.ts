@@ -1,0 +1,59 @@
+import * as pb from '@inventory/contracts';
+import { GrpcServer, type Logger, type ServiceRegistration } from '@inventory/grpc-server';
+import { migrateToLatest, openDatabase, redact, type Database } from '@inventory/store';
+import type { ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
+import type { AllocationConfig } from './config';
+import { availabilityServiceHandlers } from './grpc/availability-service';
+import { nodeServiceHandlers } from './grpc/node-service';
+import { safetyStockServiceHandlers } from './grpc/safety-stock-service';
+import { supplyServiceHandlers } from './grpc/supply-service';
+import { AvailabilityReader } from './inventory/availability-reader';
+import { systemClock, type Clock } from './inventory/clock';
+import { NodeCatalog } from './inventory/node-catalog';
+import { SafetyStockRules } from './inventory/safety-stock-rules';
+import { SupplyLedger } from './inventory/supply-ledger';
+
+export interface RunningService {
+  readonly port: number;
+  readonly db: Database;
+  /** Graceful stop: drains calls in flight, then closes the database pool. */
+  stop(): Promise<void>;
+}
+
+/** The composition root: opens and migrates the database, wires the services, listens. */
+export async function startAllocationService(config: AllocationConfig, logger: Logger, clock: Clock = systemClock): Promise<RunningService> {
+  const db = openDatabase(config.database, { poolSize: config.databasePoolSize });
+  try {
+    await migrateToLatest(db);
+    logger.info({ database: redact(config.database.url) }, 'database ready');
+    const nodes = new NodeCatalog(db, clock);
+    const server = new GrpcServer(
+      [
+        registration(pb.NodeServiceService, nodeServiceHandlers(nodes, logger)),
+        registration(pb.SafetyStockServiceService, safetyStockServiceHandlers(new SafetyStockRules(db, nodes, clock), logger)),
+        registration(pb.SupplyServiceService, supplyServiceHandlers(new SupplyLedger(db, nodes, clock), logger)),
+        registration(pb.AvailabilityServiceService, availabilityServiceHandlers(new AvailabilityReader(db, nodes, clock), logger)),
+      ],
+      Buffer.from(pb.descriptorSetBase64, 'base64'),
+      logger,
+    );
+    const port = await server.listen(config.listenAddress);
+    return {
+      port,
+      db,
+      stop: async () => {
+        await server.shutdown(config.shutdownGraceMs);
+        await db.knex.destroy();
+        logger.info('stopped');
+      },
+    };
+  } catch (err) {
+    await db.knex.destroy();
+    throw err;
+  }
+}
+
+function registration(definition: ServiceDefinition, implementation: UntypedServiceImplementation): ServiceRegistration {
+  const firstPath = (Object.values(definition)[0] as { path: string }).path;
+  return { name: firstPath.split('/')[1] as string, definition, implementation };
+}

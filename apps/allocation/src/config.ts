@@ -1,0 +1,50 @@
+import { LOG_LEVELS, type LogLevel } from '@inventory/grpc-server';
+import { parseDatabaseUrl, type DatabaseTarget } from '@inventory/store';
+
+/** Everything the allocation service reads from its environment, checked once at start-up. */
+export interface AllocationConfig {
+  readonly database: DatabaseTarget;
+  /** MySQL connection pool size (SQLite always uses one connection). */
+  readonly databasePoolSize: number;
+  readonly listenAddress: string;
+  readonly logLevel: LogLevel;
+  readonly shutdownGraceMs: number;
+}
+
+/** The variables, their defaults and meaning (the README's configuration table says the same). */
+export const CONFIG_DEFAULTS = {
+  INVENTORY_DATABASE_URL: 'sqlite:data/inventory.sqlite',
+  INVENTORY_DATABASE_POOL_SIZE: '10',
+  INVENTORY_GRPC_ADDRESS: '0.0.0.0:50051',
+  INVENTORY_LOG_LEVEL: 'info',
+  INVENTORY_SHUTDOWN_GRACE_MS: '10000',
+} as const;
+
+export class ConfigError extends Error {}
+
+/** Parses the environment; throws a ConfigError naming every bad variable. */
+export function loadConfig(env: Record<string, string | undefined>): AllocationConfig {
+  const problems: string[] = [];
+  const read = (name: keyof typeof CONFIG_DEFAULTS) => env[name] || CONFIG_DEFAULTS[name];
+  const integer = (name: keyof typeof CONFIG_DEFAULTS, min: number, max: number) => {
+    const value = Number(read(name));
+    if (!Number.isInteger(value) || value < min || value > max) problems.push(`${name} must be a whole number from ${min} to ${max}, got "${read(name)}"`);
+    return value;
+  };
+
+  let database: DatabaseTarget | undefined;
+  try {
+    database = parseDatabaseUrl(read('INVENTORY_DATABASE_URL'));
+  } catch (err) {
+    problems.push(`INVENTORY_DATABASE_URL: ${(err as Error).message}`);
+  }
+  const listenAddress = read('INVENTORY_GRPC_ADDRESS');
+  if (!/^.+:\d{1,5}$/.test(listenAddress)) problems.push(`INVENTORY_GRPC_ADDRESS must be host:port, got "${listenAddress}"`);
+  const logLevel = read('INVENTORY_LOG_LEVEL') as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) problems.push(`INVENTORY_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+  const databasePoolSize = integer('INVENTORY_DATABASE_POOL_SIZE', 1, 1000);
+  const shutdownGraceMs = integer('INVENTORY_SHUTDOWN_GRACE_MS', 0, 600_000);
+
+  if (problems.length > 0 || !database) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
+  return { database, databasePoolSize, listenAddress, logLevel, shutdownGraceMs };
+}

@@ -1,0 +1,96 @@
+/** Proto <-> domain translation shared by the handlers. No decisions are made here. */
+import * as pb from '@inventory/contracts';
+import {
+  itemKey,
+  type ItemKey,
+  type NodeType,
+  type SegmentKey,
+  type Supply,
+  type SupplyKey,
+  type SupplyKeyInput,
+  type SupplyLineResult,
+  type SupplyType,
+} from '@inventory/domain';
+
+export function toItemKey(item: pb.ItemKey | undefined): ItemKey | undefined {
+  return item && itemKey(item.itemId, item.unitOfMeasure, item.productClass);
+}
+
+export function fromItemKey(item: ItemKey): pb.ItemKey {
+  return { itemId: item.itemId, unitOfMeasure: item.unitOfMeasure, productClass: item.productClass };
+}
+
+export function toSegment(segment: pb.SegmentKey | undefined): SegmentKey {
+  return { segmentType: segment?.segmentType ?? '', segment: segment?.segment ?? '' };
+}
+
+/** `undefined` when unset; NaN when the timestamp is not a representable time. */
+export function toMs(time: Date | undefined): number | undefined {
+  return time === undefined ? undefined : time.getTime();
+}
+
+export function fromMs(ms: number): Date {
+  return new Date(ms);
+}
+
+/** `undefined` for UNSPECIFIED and for values this service does not know. */
+export function toSupplyType(type: pb.SupplyType): SupplyType | undefined {
+  const name = pb.SupplyType[type]?.replace(/^SUPPLY_TYPE_/, '');
+  return name === 'UNSPECIFIED' || name === 'UNRECOGNIZED' ? undefined : (name as SupplyType | undefined);
+}
+
+export function fromSupplyType(type: SupplyType): pb.SupplyType {
+  return pb.SupplyType[`SUPPLY_TYPE_${type}`];
+}
+
+export function toNodeType(type: pb.NodeType): NodeType | undefined {
+  const name = pb.NodeType[type]?.replace(/^NODE_TYPE_/, '');
+  return name === 'UNSPECIFIED' || name === 'UNRECOGNIZED' ? undefined : (name as NodeType | undefined);
+}
+
+export function fromNodeType(type: NodeType): pb.NodeType {
+  return pb.NodeType[`NODE_TYPE_${type}`];
+}
+
+export function toSupplyKeyInput(key: pb.SupplyKey | undefined): SupplyKeyInput | undefined {
+  return (
+    key && {
+      item: toItemKey(key.item),
+      nodeId: key.nodeId,
+      segment: toSegment(key.segment),
+      supplyType: toSupplyType(key.supplyType),
+      etaMs: toMs(key.etaTime),
+    }
+  );
+}
+
+export function fromSupplyKey(key: SupplyKey): pb.SupplyKey {
+  return {
+    item: fromItemKey(key.item),
+    nodeId: key.nodeId,
+    segment: { segmentType: key.segment.segmentType, segment: key.segment.segment },
+    supplyType: fromSupplyType(key.supplyType),
+    etaTime: key.etaMs === null ? undefined : fromMs(key.etaMs),
+  };
+}
+
+export function fromSupply(supply: Supply): pb.Supply {
+  return {
+    key: fromSupplyKey(supply.key),
+    quantity: supply.quantity,
+    lastSyncTime: supply.lastSyncMs === null ? undefined : fromMs(supply.lastSyncMs),
+    updateTime: fromMs(supply.updateMs),
+  };
+}
+
+export function fromLineResult(result: SupplyLineResult): pb.SupplyLineResult {
+  return {
+    key: fromSupplyKey(result.key),
+    outcome:
+      result.outcome === 'APPLIED'
+        ? pb.SupplyLineOutcome.SUPPLY_LINE_OUTCOME_APPLIED
+        : pb.SupplyLineOutcome.SUPPLY_LINE_OUTCOME_IGNORED_SUPERSEDED,
+    quantityBefore: result.quantityBefore,
+    quantityAfter: result.quantityAfter,
+  };
+}

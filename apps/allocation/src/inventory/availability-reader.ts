@@ -1,0 +1,62 @@
+import {
+  availabilityByDate,
+  isUnsegmented,
+  networkAvailability,
+  parseAvailabilityByDateQuery,
+  parseAvailabilityQuery,
+  requireDefinedSegment,
+  resolveSafetyStock,
+  type AvailabilityByDate,
+  type AvailabilityQuery,
+  type AvailabilityQueryInput,
+  type NetworkAvailability,
+  type NodeAvailabilityInputs,
+} from '@inventory/domain';
+import { findSafetyStock, findSupplies, type Database } from '@inventory/store';
+import type { Clock } from './clock';
+import type { NodeCatalog } from './node-catalog';
+
+/** Answers availability questions. Read-only. */
+export class AvailabilityReader {
+  constructor(
+    private readonly db: Database,
+    private readonly nodes: NodeCatalog,
+    private readonly clock: Clock,
+  ) {}
+
+  /** At one node or across a group (the sum of its nodes), as of a time; with the explanation. */
+  async availability(input: AvailabilityQueryInput): Promise<NetworkAvailability> {
+    const query = parseAvailabilityQuery(input, this.clock());
+    return networkAvailability(await this.inputs(query), query.asOfMs);
+  }
+
+  /** Now, and at each ETA up to the horizon carried in the input's `asOfMs`. */
+  async byDate(input: AvailabilityQueryInput): Promise<AvailabilityByDate> {
+    const nowMs = this.clock();
+    const query = parseAvailabilityByDateQuery(input, nowMs);
+    return availabilityByDate(await this.inputs(query), nowMs, query.asOfMs);
+  }
+
+  private async inputs(query: AvailabilityQuery): Promise<NodeAvailabilityInputs[]> {
+    requireDefinedSegment('segment', query.segment);
+    const nodeIds = await this.nodeIdsOf(query);
+    const db = this.db.knex;
+    const supplies = await findSupplies({ db, item: query.item, nodeIds, segment: query.segment });
+    // Safety stock is withheld once, from the unsegmented pool.
+    const rules = isUnsegmented(query.segment) ? await findSafetyStock({ db, item: query.item, nodeIds }) : [];
+    return nodeIds.map((nodeId) => ({
+      nodeId,
+      supplies: supplies.filter((s) => s.key.nodeId === nodeId),
+      // Demand and reservations are recorded from the next release on; until then nothing is committed.
+      countedDemand: 0,
+      activeReservations: 0,
+      safetyStock: resolveSafetyStock(rules, nodeId),
+    }));
+  }
+
+  private async nodeIdsOf(query: AvailabilityQuery): Promise<readonly string[]> {
+    if ('distributionGroupId' in query.scope) return (await this.nodes.getDistributionGroup(query.scope.distributionGroupId)).nodeIds;
+    await this.nodes.requireNodes([query.scope.nodeId]);
+    return [query.scope.nodeId];
+  }
+}

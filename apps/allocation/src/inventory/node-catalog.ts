@@ -1,0 +1,114 @@
+import { randomUUID } from 'node:crypto';
+import {
+  AlreadyExistsError,
+  DistributionGroupNotFoundError,
+  effectivePageSize,
+  NodeNotFoundError,
+  parseCreateDistributionGroup,
+  parseCreateNode,
+  Violations,
+  type CreateDistributionGroupCommand,
+  type CreateNodeInput,
+  type DistributionGroup,
+  type Node,
+} from '@inventory/domain';
+import {
+  appendOutbox,
+  findMissingNodes,
+  getDistributionGroup,
+  getNode,
+  inTransaction,
+  insertDistributionGroup,
+  insertNode,
+  listDistributionGroups,
+  listNodes,
+  oncePerRequestId,
+  type Database,
+} from '@inventory/store';
+import type { Clock } from './clock';
+import { decodePageToken, page } from './page-token';
+
+/** Ship nodes and distribution groups. */
+export class NodeCatalog {
+  constructor(
+    private readonly db: Database,
+    private readonly clock: Clock,
+  ) {}
+
+  async createNode(input: CreateNodeInput): Promise<Node> {
+    const cmd = parseCreateNode(input);
+    return inTransaction(this.db, (trx) => {
+      const nowMs = this.clock();
+      return oncePerRequestId({ trx, requestId: cmd.requestId, method: 'CreateNode', request: cmd, nowMs }, async () => {
+        if (await getNode({ db: trx, nodeId: cmd.nodeId })) throw new AlreadyExistsError('node', cmd.nodeId);
+        const node: Node = { nodeId: cmd.nodeId, nodeType: cmd.nodeType, description: cmd.description, createMs: nowMs };
+        await insertNode({ trx, node });
+        await appendOutbox({ trx, nowMs, events: [{ eventType: 'node.created', actionId: randomUUID(), payload: node }] });
+        return node;
+      });
+    });
+  }
+
+  async getNode(nodeId: string): Promise<Node> {
+    const node = await getNode({ db: this.db.knex, nodeId });
+    if (!node) throw new NodeNotFoundError([nodeId]);
+    return node;
+  }
+
+  async listNodes(pageSize: number, pageToken: string) {
+    checkPageSize(pageSize);
+    const size = effectivePageSize(pageSize);
+    const after = decodePageToken(pageToken, 'nodes', '');
+    const rows = await listNodes({ db: this.db.knex, afterNodeId: after, limit: size + 1 });
+    return page(rows, size, (n) => n.nodeId, 'nodes');
+  }
+
+  async createDistributionGroup(input: CreateDistributionGroupCommand): Promise<DistributionGroup> {
+    const cmd = parseCreateDistributionGroup(input);
+    const missing = await findMissingNodes({ db: this.db.knex, nodeIds: cmd.nodeIds });
+    if (missing.length > 0) throw new NodeNotFoundError(missing);
+    return inTransaction(this.db, (trx) => {
+      const nowMs = this.clock();
+      return oncePerRequestId({ trx, requestId: cmd.requestId, method: 'CreateDistributionGroup', request: cmd, nowMs }, async () => {
+        if (await getDistributionGroup({ db: trx, id: cmd.distributionGroupId })) {
+          throw new AlreadyExistsError('distribution group', cmd.distributionGroupId);
+        }
+        const group: DistributionGroup = {
+          distributionGroupId: cmd.distributionGroupId,
+          nodeIds: cmd.nodeIds,
+          description: cmd.description,
+          createMs: nowMs,
+        };
+        await insertDistributionGroup({ trx, group });
+        await appendOutbox({ trx, nowMs, events: [{ eventType: 'distribution_group.created', actionId: randomUUID(), payload: group }] });
+        return group;
+      });
+    });
+  }
+
+  async getDistributionGroup(id: string): Promise<DistributionGroup> {
+    const group = await getDistributionGroup({ db: this.db.knex, id });
+    if (!group) throw new DistributionGroupNotFoundError(id);
+    return group;
+  }
+
+  async listDistributionGroups(pageSize: number, pageToken: string) {
+    checkPageSize(pageSize);
+    const size = effectivePageSize(pageSize);
+    const after = decodePageToken(pageToken, 'distribution_groups', '');
+    const rows = await listDistributionGroups({ db: this.db.knex, afterId: after, limit: size + 1 });
+    return page(rows, size, (g) => g.distributionGroupId, 'distribution_groups');
+  }
+
+  /** Throws NodeNotFoundError naming every node of `nodeIds` that does not exist. */
+  async requireNodes(nodeIds: readonly string[]): Promise<void> {
+    const missing = await findMissingNodes({ db: this.db.knex, nodeIds });
+    if (missing.length > 0) throw new NodeNotFoundError(missing);
+  }
+}
+
+export function checkPageSize(pageSize: number): void {
+  const v = new Violations();
+  v.pageSize('page_size', pageSize);
+  v.throwIfAny();
+}

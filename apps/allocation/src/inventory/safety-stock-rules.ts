@@ -1,0 +1,61 @@
+import { randomUUID } from 'node:crypto';
+import {
+  parseDeleteSafetyStock,
+  parseSetSafetyStock,
+  resolveSafetyStock,
+  SafetyStockNotFoundError,
+  Violations,
+  type EffectiveSafetyStock,
+  type ItemKey,
+  type SafetyStockRule,
+  type SetSafetyStockInput,
+} from '@inventory/domain';
+import { appendOutbox, deleteSafetyStock, findSafetyStock, inTransaction, oncePerRequestId, upsertSafetyStock, type Database } from '@inventory/store';
+import type { Clock } from './clock';
+import type { NodeCatalog } from './node-catalog';
+
+/** Safety stock per item and node, falling back to the item, then to none. */
+export class SafetyStockRules {
+  constructor(
+    private readonly db: Database,
+    private readonly nodes: NodeCatalog,
+    private readonly clock: Clock,
+  ) {}
+
+  async set(input: SetSafetyStockInput): Promise<SafetyStockRule> {
+    const cmd = parseSetSafetyStock(input);
+    if (cmd.rule.nodeId !== '') await this.nodes.requireNodes([cmd.rule.nodeId]);
+    return inTransaction(this.db, (trx) => {
+      const nowMs = this.clock();
+      return oncePerRequestId({ trx, requestId: cmd.requestId, method: 'SetSafetyStock', request: cmd, nowMs }, async () => {
+        await upsertSafetyStock({ trx, rule: cmd.rule, nowMs });
+        await appendOutbox({ trx, nowMs, events: [{ eventType: 'safety_stock.set', actionId: randomUUID(), payload: cmd.rule }] });
+        return cmd.rule;
+      });
+    });
+  }
+
+  async delete(input: Omit<SetSafetyStockInput, 'quantity'>): Promise<void> {
+    const cmd = parseDeleteSafetyStock(input);
+    await inTransaction(this.db, (trx) => {
+      const nowMs = this.clock();
+      return oncePerRequestId({ trx, requestId: cmd.requestId, method: 'DeleteSafetyStock', request: cmd, nowMs }, async () => {
+        if (!(await deleteSafetyStock({ trx, item: cmd.item, nodeId: cmd.nodeId }))) {
+          throw new SafetyStockNotFoundError(cmd.item.itemId, cmd.nodeId);
+        }
+        await appendOutbox({ trx, nowMs, events: [{ eventType: 'safety_stock.deleted', actionId: randomUUID(), payload: { item: cmd.item, nodeId: cmd.nodeId } }] });
+        return {};
+      });
+    });
+  }
+
+  /** The quantity in force for the item at the node, and where it comes from. */
+  async effective(item: ItemKey | undefined, nodeId: string): Promise<EffectiveSafetyStock> {
+    const v = new Violations();
+    v.item('item', item);
+    v.id('node_id', nodeId);
+    v.throwIfAny();
+    await this.nodes.requireNodes([nodeId]);
+    return resolveSafetyStock(await findSafetyStock({ db: this.db.knex, item: item as ItemKey, nodeIds: [nodeId] }), nodeId);
+  }
+}

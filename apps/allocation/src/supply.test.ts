@@ -1,0 +1,182 @@
+import { status } from '@grpc/grpc-js';
+import * as pb from '@inventory/contracts';
+import { errorDetails } from '@inventory/grpc-server';
+import { ledgerOfRequest } from '@inventory/store';
+import { describeEachDatabase } from '@inventory/store/testing';
+import { grpcError, rowCounts, startTestService, type TestService } from './testing/harness';
+
+const ONHAND = pb.SupplyType.SUPPLY_TYPE_ONHAND;
+const at = (hhmm: string) => new Date(`2026-11-29T${hhmm}:00Z`);
+const key = (itemId: string, nodeId = 'DC1', extra: Partial<pb.SupplyKey> = {}): pb.SupplyKey => ({
+  item: { itemId, unitOfMeasure: '', productClass: '' },
+  nodeId,
+  segment: undefined,
+  supplyType: ONHAND,
+  etaTime: undefined,
+  ...extra,
+});
+
+describeEachDatabase('supply', (dialect) => {
+  let t: TestService;
+  beforeAll(async () => {
+    t = await startTestService(dialect);
+    for (const nodeId of ['DC1', 'DC2']) {
+      await t.clients.nodes.createNode({ requestId: `node-${nodeId}`, node: { nodeId, nodeType: pb.NodeType.NODE_TYPE_DC, description: '', createTime: undefined } });
+    }
+  });
+  afterAll(async () => t.stop());
+
+  const sync = (requestId: string, lines: pb.SupplySyncLine[]) => t.clients.supply.syncSupply({ requestId, lines });
+  const adjust = (requestId: string, lines: pb.SupplyAdjustLine[]) => t.clients.supply.adjustSupply({ requestId, lines });
+  const onhand = async (itemId: string, nodeId = 'DC1') => {
+    const { supplies } = await t.clients.supply.getSupply({ item: { itemId, unitOfMeasure: '', productClass: '' }, nodeId, segment: undefined });
+    return supplies.find((s) => s.key?.supplyType === ONHAND)?.quantity;
+  };
+
+  it('yields 99 for the worked example and records the ignored adjust', async () => {
+    await sync('we-0', [{ key: key('WE'), quantity: 102, sourceTime: at('12:00') }]);
+    await adjust('we-1', [{ key: key('WE'), quantityDelta: -1, sourceTime: at('12:04'), reason: 'SOLD' }]);
+    await sync('we-2', [{ key: key('WE'), quantity: 100, sourceTime: at('12:03') }]);
+    const late = await adjust('we-3', [{ key: key('WE'), quantityDelta: -2, sourceTime: at('12:02'), reason: 'SOLD' }]);
+
+    expect(await onhand('WE')).toBe(99);
+    expect(late.results[0]).toMatchObject({ outcome: pb.SupplyLineOutcome.SUPPLY_LINE_OUTCOME_IGNORED_SUPERSEDED, quantityBefore: 99, quantityAfter: 99 });
+    const ledger = await ledgerOfRequest({ db: t.database.db.knex, requestId: 'we-3' });
+    expect(ledger).toMatchObject([{ transaction_type: 'ADJUST', quantity: -2, outcome: 'IGNORED_SUPERSEDED', quantity_before: 99, quantity_after: 99 }]);
+    const events = await t.database.db.knex('outbox').where({ action_id: ledger[0].action_id });
+    expect(events.map((e) => e.event_type)).toEqual(['supply.ignored']);
+  });
+
+  it('returns the first answer to a retried request and changes nothing', async () => {
+    const first = await adjust('retry-1', [{ key: key('RETRY'), quantityDelta: 5, sourceTime: at('10:00'), reason: '' }]);
+    const before = await rowCounts(t.database);
+    const again = await adjust('retry-1', [{ key: key('RETRY'), quantityDelta: 5, sourceTime: at('10:00'), reason: '' }]);
+    expect(again).toEqual(first);
+    expect(await rowCounts(t.database)).toEqual(before);
+    expect(await onhand('RETRY')).toBe(5);
+  });
+
+  it('refuses a request id reused with different content', async () => {
+    await adjust('reuse-1', [{ key: key('REUSE'), quantityDelta: 5, sourceTime: at('10:00'), reason: '' }]);
+    const err = await grpcError(adjust('reuse-1', [{ key: key('REUSE'), quantityDelta: 6, sourceTime: at('10:00'), reason: '' }]));
+    expect(err.code).toBe(status.ALREADY_EXISTS);
+    expect(errorDetails(err).errorInfo?.reason).toBe('REQUEST_ID_REUSED');
+    expect(await onhand('REUSE')).toBe(5);
+  });
+
+  it('applies a batch atomically: one unknown node and no line is written', async () => {
+    const before = await rowCounts(t.database);
+    const err = await grpcError(
+      sync('atomic-1', [
+        { key: key('ATOMIC', 'DC1'), quantity: 10, sourceTime: at('10:00') },
+        { key: key('ATOMIC', 'NOWHERE'), quantity: 10, sourceTime: at('10:00') },
+      ]),
+    );
+    expect(err.code).toBe(status.NOT_FOUND);
+    expect(errorDetails(err).errorInfo).toMatchObject({ reason: 'NODE_NOT_FOUND', metadata: { node_ids: 'NOWHERE' } });
+    expect(await rowCounts(t.database)).toEqual(before);
+  });
+
+  it('applies several lines of one batch, including two changes to one position in order', async () => {
+    const res = await adjust('multi-1', [
+      { key: key('MULTI', 'DC1'), quantityDelta: 10, sourceTime: at('10:00'), reason: 'RECEIPT' },
+      { key: key('MULTI', 'DC2'), quantityDelta: 4, sourceTime: at('10:00'), reason: 'RECEIPT' },
+      { key: key('MULTI', 'DC1'), quantityDelta: -3, sourceTime: at('10:01'), reason: 'DAMAGED' },
+    ]);
+    expect(res.results.map((r) => [r.quantityBefore, r.quantityAfter])).toEqual([[0, 10], [0, 4], [10, 7]]);
+    expect(await onhand('MULTI', 'DC1')).toBe(7);
+    expect(await onhand('MULTI', 'DC2')).toBe(4);
+  });
+
+  it('refuses a batch over the maximum of 1000 lines', async () => {
+    const lines = Array.from({ length: 1001 }, (_, i) => ({ key: key(`BIG-${i}`), quantity: 1, sourceTime: at('10:00') }));
+    const before = await rowCounts(t.database);
+    const err = await grpcError(sync('big-1', lines));
+    expect(err.code).toBe(status.INVALID_ARGUMENT);
+    expect(errorDetails(err).errorInfo).toMatchObject({ reason: 'BATCH_TOO_LARGE', metadata: { max_lines: '1000', lines: '1001' } });
+    expect(await rowCounts(t.database)).toEqual(before);
+  });
+
+  it('accepts a batch of exactly 1000 lines', async () => {
+    const lines = Array.from({ length: 1000 }, (_, i) => ({ key: key(`FULL-${i}`), quantity: i, sourceTime: at('10:00') }));
+    const res = await sync('full-1', lines);
+    expect(res.results).toHaveLength(1000);
+    expect(await onhand('FULL-999')).toBe(999);
+  });
+
+  describe('refuses careless input with a named field and writes nothing', () => {
+    const good: pb.SupplySyncLine = { key: key('CARELESS'), quantity: 1, sourceTime: at('10:00') };
+    const cases: Array<[string, pb.SyncSupplyRequest, string]> = [
+      ['a negative quantity', { requestId: 'bad-1', lines: [{ ...good, quantity: -1 }] }, 'lines[0].quantity'],
+      ['an unknown supply type', { requestId: 'bad-2', lines: [{ ...good, key: key('CARELESS', 'DC1', { supplyType: 42 as pb.SupplyType }) }] }, 'lines[0].key.supply_type'],
+      ['an unspecified supply type', { requestId: 'bad-3', lines: [{ ...good, key: key('CARELESS', 'DC1', { supplyType: pb.SupplyType.SUPPLY_TYPE_UNSPECIFIED }) }] }, 'lines[0].key.supply_type'],
+      ['a missing key', { requestId: 'bad-4', lines: [{ ...good, key: undefined }] }, 'lines[0].key'],
+      ['a missing item id', { requestId: 'bad-5', lines: [{ ...good, key: key('') }] }, 'lines[0].key.item.item_id'],
+      ['a missing node id', { requestId: 'bad-6', lines: [{ ...good, key: key('CARELESS', '') }] }, 'lines[0].key.node_id'],
+      ['a missing source time', { requestId: 'bad-7', lines: [{ ...good, sourceTime: undefined }] }, 'lines[0].source_time'],
+      ['a source time before 1970', { requestId: 'bad-8', lines: [{ ...good, sourceTime: new Date('1960-01-01T00:00:00Z') }] }, 'lines[0].source_time'],
+      ['in-transit supply without an ETA', { requestId: 'bad-9', lines: [{ ...good, key: key('CARELESS', 'DC1', { supplyType: pb.SupplyType.SUPPLY_TYPE_INTRANSIT }) }] }, 'lines[0].key.eta_time'],
+      ['ONHAND supply with an ETA', { requestId: 'bad-10', lines: [{ ...good, key: key('CARELESS', 'DC1', { etaTime: at('18:00') }) }] }, 'lines[0].key.eta_time'],
+      ['no lines', { requestId: 'bad-11', lines: [] }, 'lines'],
+      ['no request id', { requestId: '', lines: [good] }, 'request_id'],
+      ['two lines for one position', { requestId: 'bad-12', lines: [good, good] }, 'lines[1].key'],
+    ];
+    it.each(cases)('%s', async (_name, request, field) => {
+      const before = await rowCounts(t.database);
+      const err = await grpcError(t.clients.supply.syncSupply(request));
+      expect(err.code).toBe(status.INVALID_ARGUMENT);
+      const details = errorDetails(err);
+      expect(details.errorInfo).toMatchObject({ reason: 'INVALID_ARGUMENT', domain: 'inventory.v1', metadata: { field } });
+      expect(details.badRequest?.fieldViolations[0]?.field).toBe(field);
+      expect(err.details).toContain(field);
+      expect(await rowCounts(t.database)).toEqual(before);
+    });
+
+    it('a zero or fractional delta', async () => {
+      const err = await grpcError(adjust('bad-13', [{ key: key('CARELESS'), quantityDelta: 0, sourceTime: at('10:00'), reason: '' }]));
+      expect(errorDetails(err).errorInfo?.metadata).toEqual({ field: 'lines[0].quantity_delta' });
+      // A fractional quantity cannot be encoded as int64: the client refuses it before anything is sent.
+      await expect(adjust('bad-14', [{ key: key('CARELESS'), quantityDelta: 1.5, sourceTime: at('10:00'), reason: '' }])).rejects.toThrow();
+      expect(await onhand('CARELESS')).toBeUndefined();
+    });
+
+    it('a segment that is not defined', async () => {
+      const err = await grpcError(sync('bad-15', [{ ...good, key: key('CARELESS', 'DC1', { segment: { segmentType: 'CHANNEL', segment: 'B2B' } }) }]));
+      expect(err.code).toBe(status.FAILED_PRECONDITION);
+      expect(errorDetails(err).errorInfo?.reason).toBe('SEGMENT_NOT_DEFINED');
+    });
+
+    it('reports every bad field of a request at once', async () => {
+      const err = await grpcError(sync('', [{ key: key('', ''), quantity: -1, sourceTime: undefined }]));
+      expect(errorDetails(err).badRequest?.fieldViolations.map((v) => v.field)).toEqual([
+        'request_id',
+        'lines[0].key.item.item_id',
+        'lines[0].key.node_id',
+        'lines[0].quantity',
+        'lines[0].source_time',
+      ]);
+    });
+  });
+
+  it('sums 50 parallel adjusts of one item-node exactly (no lost update)', async () => {
+    await sync('hot-0', [{ key: key('HOT'), quantity: 1000, sourceTime: at('09:00') }]);
+    const connections = Array.from({ length: 5 }, () => t.connect());
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        connections[i % 5]!.clients.supply.adjustSupply({
+          requestId: `hot-${i + 1}`,
+          lines: [{ key: key('HOT'), quantityDelta: i % 2 === 0 ? -(i + 1) : i + 1, sourceTime: at('10:00'), reason: '' }],
+        }),
+      ),
+    );
+    connections.forEach((c) => c.close());
+    const expected = 1000 + Array.from({ length: 50 }, (_, i) => (i % 2 === 0 ? -(i + 1) : i + 1)).reduce((a, b) => a + b, 0);
+    expect(await onhand('HOT')).toBe(expected);
+    // Every adjust saw the one before it: the before/after pairs form one unbroken chain.
+    const steps = results.map((r) => [r.results[0]!.quantityBefore, r.results[0]!.quantityAfter] as const).sort((a, b) => a[0] - b[0]);
+    const afters = new Set(steps.map(([, after]) => after));
+    expect(steps.filter(([before]) => before !== 1000 && !afters.has(before))).toEqual([]);
+    const ledger = await t.database.db.knex('supply_ledger').where('request_id', 'like', 'hot-%').count({ n: '*' }).first();
+    expect(Number(ledger?.n)).toBe(51);
+  });
+});

@@ -1,0 +1,107 @@
+/** Starts the real allocation service on a free port over a fresh database, with real grpc-js clients. */
+import { credentials, Metadata, type CallOptions, type Client, type ClientUnaryCall, type ServiceError } from '@grpc/grpc-js';
+import * as pb from '@inventory/contracts';
+import { createLogger } from '@inventory/grpc-server';
+import type { Dialect } from '@inventory/store';
+import { createTestDatabase, type TestDatabase } from '@inventory/store/testing';
+import { startAllocationService, type RunningService } from '../allocation-service';
+import { loadConfig } from '../config';
+
+type UnaryMethod<Req, Res> = (
+  request: Req,
+  metadata: Metadata,
+  options: Partial<CallOptions>,
+  callback: (error: ServiceError | null, response: Res) => void,
+) => ClientUnaryCall;
+
+/** A generated client whose unary methods return promises. */
+export type Promisified<C> = {
+  [K in keyof C as C[K] extends UnaryMethod<infer _Req, infer _Res> ? K : never]: C[K] extends UnaryMethod<infer Req, infer Res>
+    ? (request: Req) => Promise<Res>
+    : never;
+};
+
+export function promisify<C extends Client>(client: C): Promisified<C> {
+  return new Proxy({} as Promisified<C>, {
+    get: (_target, name: string) => (request: unknown) =>
+      new Promise((resolve, reject) => {
+        const method = (client as unknown as Record<string, UnaryMethod<unknown, unknown>>)[name];
+        if (!method) throw new Error(`no method ${name}`);
+        method.call(client, request, new Metadata(), { deadline: Date.now() + 30_000 }, (err, res) => (err ? reject(err) : resolve(res)));
+      }),
+  });
+}
+
+export interface Clients {
+  readonly nodes: Promisified<pb.NodeServiceClient>;
+  readonly safetyStock: Promisified<pb.SafetyStockServiceClient>;
+  readonly supply: Promisified<pb.SupplyServiceClient>;
+  readonly availability: Promisified<pb.AvailabilityServiceClient>;
+}
+
+export interface TestService {
+  readonly address: string;
+  readonly database: TestDatabase;
+  readonly service: RunningService;
+  readonly clients: Clients;
+  /** Opens one more set of clients on its own channel. */
+  connect(): { clients: Clients; close(): void };
+  stop(): Promise<void>;
+}
+
+export async function startTestService(dialect: Dialect): Promise<TestService> {
+  const database = await createTestDatabase(dialect);
+  const config = loadConfig({
+    INVENTORY_DATABASE_URL: database.url,
+    INVENTORY_GRPC_ADDRESS: '127.0.0.1:0',
+    INVENTORY_DATABASE_POOL_SIZE: '20',
+    INVENTORY_SHUTDOWN_GRACE_MS: '2000',
+  });
+  const service = await startAllocationService(config, createLogger('allocation-test', 'silent'));
+  const address = `127.0.0.1:${service.port}`;
+  const connect = () => {
+    const raw = [
+      new pb.NodeServiceClient(address, credentials.createInsecure()),
+      new pb.SafetyStockServiceClient(address, credentials.createInsecure()),
+      new pb.SupplyServiceClient(address, credentials.createInsecure()),
+      new pb.AvailabilityServiceClient(address, credentials.createInsecure()),
+    ] as const;
+    return {
+      clients: { nodes: promisify(raw[0]), safetyStock: promisify(raw[1]), supply: promisify(raw[2]), availability: promisify(raw[3]) },
+      close: () => raw.forEach((c) => c.close()),
+    };
+  };
+  const main = connect();
+  return {
+    address,
+    database,
+    service,
+    clients: main.clients,
+    connect,
+    stop: async () => {
+      main.close();
+      await service.stop();
+      await database.drop();
+    },
+  };
+}
+
+/** Runs `action`, expecting a gRPC error, and returns it. */
+export async function grpcError(action: Promise<unknown>): Promise<ServiceError> {
+  try {
+    await action;
+  } catch (err) {
+    return err as ServiceError;
+  }
+  throw new Error('expected the call to fail, but it succeeded');
+}
+
+/** Row counts of every table a mutation writes, to prove a refused request changed nothing. */
+export async function rowCounts(db: TestDatabase): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  for (const table of ['nodes', 'distribution_groups', 'safety_stock', 'supply', 'supply_ledger', 'outbox', 'idempotency_keys']) {
+    const row = await db.db.knex(table).count({ n: '*' }).first();
+    counts[table] = Number(row?.n ?? 0);
+  }
+  return counts;
+}

@@ -1,0 +1,59 @@
+import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { HealthImplementation } from 'grpc-health-check';
+import type { Logger } from './logger';
+import { addReflection, DescriptorIndex } from './reflection';
+
+/** A service to serve: its generated definition, its implementation and its fully qualified name. */
+export interface ServiceRegistration {
+  readonly name: string;
+  readonly definition: ServiceDefinition;
+  readonly implementation: UntypedServiceImplementation;
+}
+
+/**
+ * A grpc-js server with the standard health service and server reflection over the given descriptor set,
+ * and a graceful shutdown: health turns NOT_SERVING, new calls are refused, calls in flight get `graceMs`
+ * to finish before they are cancelled.
+ */
+export class GrpcServer {
+  private readonly server = new Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
+  private readonly health: HealthImplementation;
+  private readonly serviceNames: string[];
+
+  constructor(
+    services: readonly ServiceRegistration[],
+    descriptorSet: Uint8Array,
+    private readonly logger: Logger,
+  ) {
+    this.serviceNames = services.map((s) => s.name);
+    for (const s of services) this.server.addService(s.definition, s.implementation);
+    this.health = new HealthImplementation(Object.fromEntries(['', ...this.serviceNames].map((n) => [n, 'SERVING'])));
+    this.health.addToServer(this.server);
+    addReflection(this.server, new DescriptorIndex(descriptorSet), [
+      ...this.serviceNames,
+      'grpc.health.v1.Health',
+      'grpc.reflection.v1.ServerReflection',
+    ]);
+  }
+
+  /** Binds `host:port` (port 0 picks a free one) and returns the bound port. */
+  async listen(address: string): Promise<number> {
+    const port = await new Promise<number>((resolve, reject) =>
+      this.server.bindAsync(address, ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound))),
+    );
+    this.logger.info({ address, port, services: this.serviceNames }, 'listening');
+    return port;
+  }
+
+  async shutdown(graceMs: number): Promise<void> {
+    for (const name of ['', ...this.serviceNames]) this.health.setStatus(name, 'NOT_SERVING');
+    const graceful = new Promise<void>((resolve) => this.server.tryShutdown(() => resolve()));
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), graceMs)));
+    if ((await Promise.race([graceful, deadline])) === 'timeout') {
+      this.logger.warn({ graceMs }, 'calls still running after the grace period; cancelling them');
+      this.server.forceShutdown();
+    }
+    clearTimeout(timer);
+  }
+}
