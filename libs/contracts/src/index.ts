@@ -8,6 +8,7 @@ export * from './gen/inventory/v1/safety_stock';
 export * from './gen/inventory/v1/safety_stock_service';
 export * from './gen/inventory/v1/supply';
 export * from './gen/inventory/v1/supply_service';
+export * as healthV1 from './gen/grpc/health/v1/health';
 export * as reflectionV1 from './gen/grpc/reflection/v1/reflection';
 export { Status } from './gen/google/rpc/status';
 export { BadRequest, BadRequest_FieldViolation, ErrorInfo } from './gen/google/rpc/error_details';

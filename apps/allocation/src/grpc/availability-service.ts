@@ -1,4 +1,4 @@
-import * as pb from '@inventory/contracts';
+import type * as pb from '@inventory/contracts';
 import type { NodeAvailability } from '@inventory/domain';
 import { unary, type Logger } from '@inventory/grpc-server';
 import type { AvailabilityReader } from '../inventory/availability-reader';
