@@ -104,6 +104,34 @@ describeEachDatabase('supply', (dialect) => {
     expect(await onhand('FULL-999')).toBe(999);
   });
 
+  it('keeps item ids that differ only in case apart, on every database', async () => {
+    await sync('case-1', [
+      { key: key('case-sku'), quantity: 1, sourceTime: at('10:00') },
+      { key: key('CASE-SKU'), quantity: 2, sourceTime: at('10:00') },
+    ]);
+    expect([await onhand('case-sku'), await onhand('CASE-SKU')]).toEqual([1, 2]);
+  });
+
+  it('lists supply page by page, filtered by node and item', async () => {
+    await sync('page-1', ['P1', 'P2', 'P3'].flatMap((nodeItem) => [
+      { key: key(`PAGED-${nodeItem}`, 'DC2'), quantity: 1, sourceTime: at('10:00') },
+    ]));
+    const seen: string[] = [];
+    let pageToken = '';
+    do {
+      const res = await t.clients.supply.listSupply({ nodeId: 'DC2', itemId: '', pageSize: 2, pageToken });
+      seen.push(...res.supplies.map((s) => s.key!.item!.itemId));
+      pageToken = res.nextPageToken;
+    } while (pageToken);
+    expect(seen.filter((id) => id.startsWith('PAGED-'))).toEqual(['PAGED-P1', 'PAGED-P2', 'PAGED-P3']);
+    const one = await t.clients.supply.listSupply({ nodeId: '', itemId: 'PAGED-P2', pageSize: 0, pageToken: '' });
+    expect(one.supplies.map((s) => [s.key?.nodeId, s.quantity])).toEqual([['DC2', 1]]);
+    // A token only continues the query it came from.
+    const first = await t.clients.supply.listSupply({ nodeId: 'DC2', itemId: '', pageSize: 1, pageToken: '' });
+    const err = await grpcError(t.clients.supply.listSupply({ nodeId: 'DC1', itemId: '', pageSize: 1, pageToken: first.nextPageToken }));
+    expect(errorDetails(err).errorInfo?.metadata).toEqual({ field: 'page_token' });
+  });
+
   describe('refuses careless input with a named field and writes nothing', () => {
     const good: pb.SupplySyncLine = { key: key('CARELESS'), quantity: 1, sourceTime: at('10:00') };
     const cases: Array<[string, pb.SyncSupplyRequest, string]> = [

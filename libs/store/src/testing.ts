@@ -29,7 +29,8 @@ export async function createTestDatabase(dialect: Dialect): Promise<TestDatabase
   const name = `inventory_test_${randomBytes(6).toString('hex')}`;
   const admin = knex({ client: 'mysql2', connection: MYSQL_TEST_URL });
   try {
-    await admin.raw(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
+    // The server's default collation, as an operator's database would have: the migrations must not rely on it.
+    await admin.raw(`CREATE DATABASE \`${name}\``);
   } finally {
     await admin.destroy();
   }

@@ -20,14 +20,14 @@ import {
 } from '@inventory/domain';
 import {
   appendLedger,
+  appliedAdjustsAfter,
   appendOutbox,
   findSupplies,
   inTransaction,
   listSupply,
   lockPositions,
   oncePerRequestId,
-  sumAppliedAdjustsAfter,
-  updatePosition,
+  updatePositions,
   type Database,
   type LedgerEntry,
   type LockedPosition,
@@ -43,7 +43,8 @@ interface PendingLine {
   readonly quantity: number;
   readonly sourceMs: number;
   readonly reason: string;
-  readonly decide: (position: LockedPosition, trx: Knex.Transaction) => Promise<SupplyDecision>;
+  /** `adjustsAfter(t)` sums the deltas already applied to the position that are dated after `t`. */
+  readonly decide: (position: LockedPosition, adjustsAfter: (afterMs: number) => number) => SupplyDecision;
 }
 
 /**
@@ -66,10 +67,7 @@ export class SupplyLedger {
         quantity: line.quantity,
         sourceMs: line.sourceMs,
         reason: '',
-        decide: async (position, trx) => {
-          const later = await sumAppliedAdjustsAfter({ trx, supplyId: position.supplyId, afterMs: line.sourceMs });
-          return decideSync(position, line.quantity, line.sourceMs, later);
-        },
+        decide: (position, adjustsAfter) => decideSync(position, line.quantity, line.sourceMs, adjustsAfter(line.sourceMs)),
       }),
     );
     return this.apply('SyncSupply', cmd.requestId, cmd, lines);
@@ -84,7 +82,7 @@ export class SupplyLedger {
         quantity: line.delta,
         sourceMs: line.sourceMs,
         reason: line.reason,
-        decide: async (position) => decideAdjust(position, line.delta, line.sourceMs),
+        decide: (position) => decideAdjust(position, line.delta, line.sourceMs),
       }),
     );
     return this.apply('AdjustSupply', cmd.requestId, cmd, lines);
@@ -119,13 +117,14 @@ export class SupplyLedger {
       const nowMs = this.clock();
       return oncePerRequestId({ trx, requestId, method, request, nowMs }, async () => {
         const positions = await lockPositions({ trx, keys: lines.map((l) => l.key), nowMs });
+        const adjustsAfter = await this.adjustsAfterFor(trx, lines, [...positions.values()]);
         const actionId = randomUUID();
         const ledger: LedgerEntry[] = [];
         const results: SupplyLineResult[] = [];
         for (const line of lines) {
           const id = supplyKeyId(line.key);
           const position = positions.get(id) as LockedPosition;
-          const decision = await line.decide(position, trx);
+          const decision = line.decide(position, (afterMs) => adjustsAfter(position.supplyId, afterMs));
           positions.set(id, { ...position, quantity: decision.quantityAfter, lastSyncMs: decision.lastSyncMs });
           results.push({ key: line.key, outcome: decision.outcome, quantityBefore: decision.quantityBefore, quantityAfter: decision.quantityAfter });
           ledger.push({
@@ -141,9 +140,7 @@ export class SupplyLedger {
             quantityAfter: decision.quantityAfter,
           });
         }
-        for (const position of positions.values()) {
-          await updatePosition({ trx, supplyId: position.supplyId, quantity: position.quantity, lastSyncMs: position.lastSyncMs, nowMs });
-        }
+        await updatePositions({ trx, positions: [...positions.values()], nowMs });
         await appendLedger({ trx, entries: ledger, nowMs });
         await appendOutbox({
           trx,
@@ -157,5 +154,16 @@ export class SupplyLedger {
         return results;
       });
     });
+  }
+
+  /** For syncs: the adjusts already applied after the earliest sync time, in one read per chunk of positions. */
+  private async adjustsAfterFor(trx: Knex.Transaction, lines: readonly PendingLine[], positions: readonly LockedPosition[]) {
+    const syncTimes = lines.filter((l) => l.transactionType === 'SYNC').map((l) => l.sourceMs);
+    const applied =
+      syncTimes.length === 0
+        ? new Map<number, Array<{ sourceMs: number; delta: number }>>()
+        : await appliedAdjustsAfter({ trx, supplyIds: positions.map((p) => p.supplyId), afterMs: Math.min(...syncTimes) });
+    return (supplyId: number, afterMs: number) =>
+      (applied.get(supplyId) ?? []).filter((a) => a.sourceMs > afterMs).reduce((sum, a) => sum + a.delta, 0);
   }
 }

@@ -1,13 +1,16 @@
 import type { Knex } from 'knex';
+import { binaryKeys } from './conventions';
 
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.createTable('distribution_groups', (t) => {
+    binaryKeys(knex, t);
     t.string('distribution_group_id', 64).notNullable();
     t.string('description', 255).notNullable().defaultTo('');
     t.bigInteger('created_ms').notNullable();
     t.primary(['distribution_group_id'], 'distribution_groups_pk');
   });
   await knex.schema.createTable('distribution_group_nodes', (t) => {
+    binaryKeys(knex, t);
     t.string('distribution_group_id', 64).notNullable();
     // 0 is the first node to source from.
     t.integer('priority').notNullable();

@@ -1,7 +1,9 @@
 import type { Knex } from 'knex';
+import { binaryKeys } from './conventions';
 
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.createTable('safety_stock', (t) => {
+    binaryKeys(knex, t);
     t.string('item_id', 64).notNullable();
     t.string('unit_of_measure', 16).notNullable();
     t.string('product_class', 32).notNullable();

@@ -1,8 +1,10 @@
 import type { Knex } from 'knex';
+import { binaryKeys } from './conventions';
 
 /** Append-only: one row per sync or adjust line, applied or ignored. Never updated or deleted. */
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.createTable('supply_ledger', (t) => {
+    binaryKeys(knex, t);
     t.bigIncrements('ledger_id');
     t.string('action_id', 36).notNullable();
     t.string('request_id', 128).notNullable();

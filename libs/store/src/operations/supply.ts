@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { ItemKey, SegmentKey, Supply, SupplyKey, SupplyOutcome, SupplyType } from '@inventory/domain';
+import { supplyKeyId, type ItemKey, type SegmentKey, type Supply, type SupplyKey, type SupplyOutcome, type SupplyType } from '@inventory/domain';
 
 interface SupplyRow {
   supply_id: number;
@@ -36,11 +36,6 @@ function keyColumns(key: SupplyKey) {
   };
 }
 
-/** A string that identifies a position and sorts in the order positions are locked. */
-export function positionId(key: SupplyKey): string {
-  return JSON.stringify(Object.values(keyColumns(key)));
-}
-
 function toSupply(row: SupplyRow): Supply {
   return {
     key: {
@@ -56,43 +51,78 @@ function toSupply(row: SupplyRow): Supply {
   };
 }
 
+const KEY_COLUMNS = ['item_id', 'unit_of_measure', 'product_class', 'node_id', 'segment_type', 'segment', 'supply_type', 'eta_ms'];
+const CHUNK = 200;
+
 /**
- * Locks the rows of `keys` (creating missing ones at quantity 0) with SELECT ... FOR UPDATE, one key at a
- * time in {@link positionId} order, so that two batches touching the same positions in any order lock them
- * in the same order and cannot deadlock. A first insert racing another transaction's first insert of the
- * same position fails on the unique key; the caller's transaction is retried and then finds the row.
- * (SQLite ignores FOR UPDATE; it runs one writer at a time.)
+ * Locks the rows of `keys`, creating missing ones at quantity 0, and returns them by supplyKeyId.
+ *
+ * Existing rows are locked with SELECT ... FOR UPDATE over the unique key, in chunks taken in supplyKeyId
+ * order, so batches over the same positions lock them in the same order. Missing rows are then inserted
+ * (a plain INSERT: INSERT IGNORE would take shared locks that deadlock with FOR UPDATE) and locked. A first
+ * insert that races another transaction's first insert of the same position fails on the unique key, and
+ * the caller's transaction is retried; so is the rare deadlock between batches whose chunks interleave.
+ * (SQLite ignores FOR UPDATE: it runs one writer at a time.)
  */
 export async function lockPositions({ trx, keys, nowMs }: { trx: Knex.Transaction; keys: readonly SupplyKey[]; nowMs: number }): Promise<Map<string, LockedPosition>> {
-  const byId = new Map(keys.map((k) => [positionId(k), k]));
-  const locked = new Map<string, LockedPosition>();
-  for (const id of [...byId.keys()].sort()) {
-    const columns = keyColumns(byId.get(id) as SupplyKey);
-    let row = await trx<SupplyRow>('supply').where(columns).forUpdate().first();
-    if (!row) {
-      await trx('supply').insert({ ...columns, quantity: 0, last_sync_ms: null, updated_ms: nowMs });
-      row = await trx<SupplyRow>('supply').where(columns).forUpdate().first();
+  const wanted = new Map(keys.map((k) => [supplyKeyId(k), k]));
+  const ordered = [...wanted.keys()].sort().map((id) => wanted.get(id) as SupplyKey);
+  const locked = await selectForUpdate(trx, ordered);
+  const missing = ordered.filter((k) => !locked.has(supplyKeyId(k)));
+  if (missing.length > 0) {
+    for (let i = 0; i < missing.length; i += CHUNK) {
+      await trx('supply').insert(missing.slice(i, i + CHUNK).map((k) => ({ ...keyColumns(k), quantity: 0, last_sync_ms: null, updated_ms: nowMs })));
     }
-    const r = row as SupplyRow;
-    locked.set(id, { supplyId: Number(r.supply_id), quantity: Number(r.quantity), lastSyncMs: r.last_sync_ms === null ? null : Number(r.last_sync_ms) });
+    for (const [id, position] of await selectForUpdate(trx, missing)) locked.set(id, position);
   }
   return locked;
 }
 
-export async function updatePosition(
-  { trx, supplyId, quantity, lastSyncMs, nowMs }: { trx: Knex.Transaction; supplyId: number; quantity: number; lastSyncMs: number | null; nowMs: number },
-): Promise<void> {
-  await trx('supply').where({ supply_id: supplyId }).update({ quantity, last_sync_ms: lastSyncMs, updated_ms: nowMs });
+async function selectForUpdate(trx: Knex.Transaction, keys: readonly SupplyKey[]): Promise<Map<string, LockedPosition>> {
+  const found = new Map<string, LockedPosition>();
+  for (let i = 0; i < keys.length; i += CHUNK) {
+    const tuples = keys.slice(i, i + CHUNK).map((k) => Object.values(keyColumns(k)));
+    const rows: SupplyRow[] = await trx('supply').whereIn(KEY_COLUMNS, tuples).forUpdate();
+    for (const row of rows) {
+      const supply = toSupply(row);
+      found.set(supplyKeyId(supply.key), { supplyId: Number(row.supply_id), quantity: supply.quantity, lastSyncMs: supply.lastSyncMs });
+    }
+  }
+  return found;
 }
 
-/** Sum of the deltas applied to a position that are dated after `afterMs` (the caller holds its lock). */
-export async function sumAppliedAdjustsAfter({ trx, supplyId, afterMs }: { trx: Knex.Transaction; supplyId: number; afterMs: number }): Promise<number> {
-  const row = await trx('supply_ledger')
-    .where({ supply_id: supplyId, transaction_type: 'ADJUST', outcome: 'APPLIED' })
-    .andWhere('source_ms', '>', afterMs)
-    .sum({ total: 'quantity' })
-    .first();
-  return Number(row?.total ?? 0);
+/** Writes the new state of locked positions: one UPDATE per chunk, whatever the batch size. */
+export async function updatePositions({ trx, positions, nowMs }: { trx: Knex.Transaction; positions: readonly LockedPosition[]; nowMs: number }): Promise<void> {
+  for (let i = 0; i < positions.length; i += CHUNK) {
+    const chunk = positions.slice(i, i + CHUNK);
+    const caseOf = (pick: (p: LockedPosition) => number | null) =>
+      trx.raw(`CASE supply_id ${chunk.map(() => 'WHEN ? THEN ?').join(' ')} END`, chunk.flatMap((p) => [p.supplyId, pick(p)]));
+    await trx('supply')
+      .whereIn('supply_id', chunk.map((p) => p.supplyId))
+      .update({ quantity: caseOf((p) => p.quantity), last_sync_ms: caseOf((p) => p.lastSyncMs), updated_ms: nowMs });
+  }
+}
+
+/**
+ * The deltas applied to each position that are dated after `afterMs`, by supply id, so that a sync can keep
+ * the adjusts it does not cover. The caller holds the positions' locks, so no adjust can slip in between.
+ */
+export async function appliedAdjustsAfter(
+  { trx, supplyIds, afterMs }: { trx: Knex.Transaction; supplyIds: readonly number[]; afterMs: number },
+): Promise<Map<number, Array<{ sourceMs: number; delta: number }>>> {
+  const bySupply = new Map<number, Array<{ sourceMs: number; delta: number }>>();
+  for (let i = 0; i < supplyIds.length; i += CHUNK) {
+    const rows = await trx('supply_ledger')
+      .select('supply_id', 'source_ms', 'quantity')
+      .whereIn('supply_id', supplyIds.slice(i, i + CHUNK))
+      .andWhere({ transaction_type: 'ADJUST', outcome: 'APPLIED' })
+      .andWhere('source_ms', '>', afterMs);
+    for (const r of rows) {
+      const id = Number(r.supply_id);
+      bySupply.set(id, [...(bySupply.get(id) ?? []), { sourceMs: Number(r.source_ms), delta: Number(r.quantity) }]);
+    }
+  }
+  return bySupply;
 }
 
 /** One ledger row: what a sync or adjust line did to a position. */
