@@ -37,6 +37,8 @@ describeEachDatabase('nodes, distribution groups and safety stock', (dialect) =>
     }
     expect(await rowCounts(t.database)).toEqual(before);
     expect((await grpcError(t.clients.nodes.getNode({ nodeId: 'MISSING' }))).code).toBe(status.NOT_FOUND);
+    expect((await grpcError(t.clients.nodes.getNode({ nodeId: '' }))).code).toBe(status.INVALID_ARGUMENT);
+    expect((await grpcError(t.clients.nodes.getDistributionGroup({ distributionGroupId: '' }))).code).toBe(status.INVALID_ARGUMENT);
   });
 
   it('lists nodes page by page with opaque tokens', async () => {

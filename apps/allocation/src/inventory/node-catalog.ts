@@ -50,6 +50,7 @@ export class NodeCatalog {
   }
 
   async getNode(nodeId: string): Promise<Node> {
+    checkId('node_id', nodeId);
     const node = await getNode({ db: this.db.knex, nodeId });
     if (!node) throw new NodeNotFoundError([nodeId]);
     return node;
@@ -87,6 +88,7 @@ export class NodeCatalog {
   }
 
   async getDistributionGroup(id: string): Promise<DistributionGroup> {
+    checkId('distribution_group_id', id);
     const group = await getDistributionGroup({ db: this.db.knex, id });
     if (!group) throw new DistributionGroupNotFoundError(id);
     return group;
@@ -105,6 +107,12 @@ export class NodeCatalog {
     const missing = await findMissingNodes({ db: this.db.knex, nodeIds });
     if (missing.length > 0) throw new NodeNotFoundError(missing);
   }
+}
+
+function checkId(field: string, id: string): void {
+  const v = new Violations();
+  v.id(field, id);
+  v.throwIfAny();
 }
 
 export function checkPageSize(pageSize: number): void {
