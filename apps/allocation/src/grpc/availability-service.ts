@@ -1,5 +1,5 @@
 import type * as pb from '@inventory/contracts';
-import type { NodeAvailability } from '@inventory/domain';
+import type { AvailabilityQueryInput, NodeAvailability } from '@inventory/domain';
 import { unary, type Logger } from '@inventory/grpc-server';
 import type { AvailabilityReader } from '../inventory/availability-reader';
 import { fromMs, fromSupplyKey, toItemKey, toMs, toSegment } from './translate';
@@ -7,23 +7,11 @@ import { fromMs, fromSupplyKey, toItemKey, toMs, toSegment } from './translate';
 export function availabilityServiceHandlers(reader: AvailabilityReader, logger: Logger): pb.AvailabilityServiceServer {
   return {
     getNodeAvailability: unary('GetNodeAvailability', logger, async (req: pb.GetNodeAvailabilityRequest) => {
-      const result = await reader.availability({
-        item: toItemKey(req.item),
-        nodeId: req.nodeId,
-        distributionGroupId: undefined,
-        segment: toSegment(req.segment),
-        asOfMs: toMs(req.asOfTime),
-      });
+      const result = await reader.availability(queryOf(req, req.asOfTime));
       return { availability: fromNodeAvailability(result.nodes[0] as NodeAvailability) };
     }),
     getNetworkAvailability: unary('GetNetworkAvailability', logger, async (req: pb.GetNetworkAvailabilityRequest) => {
-      const result = await reader.availability({
-        item: toItemKey(req.item),
-        nodeId: undefined,
-        distributionGroupId: req.distributionGroupId,
-        segment: toSegment(req.segment),
-        asOfMs: toMs(req.asOfTime),
-      });
+      const result = await reader.availability(queryOf(req, req.asOfTime));
       return {
         availability: {
           distributionGroupId: req.distributionGroupId,
@@ -34,13 +22,7 @@ export function availabilityServiceHandlers(reader: AvailabilityReader, logger: 
       };
     }),
     getAvailabilityByDate: unary('GetAvailabilityByDate', logger, async (req: pb.GetAvailabilityByDateRequest) => {
-      const result = await reader.byDate({
-        item: toItemKey(req.item),
-        nodeId: req.nodeId,
-        distributionGroupId: req.distributionGroupId,
-        segment: toSegment(req.segment),
-        asOfMs: toMs(req.horizonTime),
-      });
+      const result = await reader.byDate(queryOf(req, req.horizonTime));
       return {
         currentAvailable: result.currentAvailable,
         currentShortage: result.currentShortage,
@@ -53,13 +35,7 @@ export function availabilityServiceHandlers(reader: AvailabilityReader, logger: 
       };
     }),
     explainAvailability: unary('ExplainAvailability', logger, async (req: pb.ExplainAvailabilityRequest) => {
-      const result = await reader.availability({
-        item: toItemKey(req.item),
-        nodeId: req.nodeId,
-        distributionGroupId: req.distributionGroupId,
-        segment: toSegment(req.segment),
-        asOfMs: toMs(req.asOfTime),
-      });
+      const result = await reader.availability(queryOf(req, req.asOfTime));
       return {
         available: result.available,
         shortage: result.shortage,
@@ -75,6 +51,24 @@ export function availabilityServiceHandlers(reader: AvailabilityReader, logger: 
         })),
       };
     }),
+  };
+}
+
+/** The fields every availability request shares; node-only requests have no group and vice versa. */
+interface ScopedRequest {
+  item?: pb.ItemKey;
+  nodeId?: string;
+  distributionGroupId?: string;
+  segment?: pb.SegmentKey;
+}
+
+function queryOf(req: ScopedRequest, time: Date | undefined): AvailabilityQueryInput {
+  return {
+    item: toItemKey(req.item),
+    nodeId: req.nodeId,
+    distributionGroupId: req.distributionGroupId,
+    segment: toSegment(req.segment),
+    asOfMs: toMs(time),
   };
 }
 

@@ -12,16 +12,8 @@ export interface OutboxEvent {
  * announce, or not at all.
  */
 export async function appendOutbox({ trx, events, nowMs }: { trx: Knex.Transaction; events: readonly OutboxEvent[]; nowMs: number }): Promise<void> {
-  for (let i = 0; i < events.length; i += 200) {
-    await trx('outbox').insert(
-      events.slice(i, i + 200).map((e) => ({
-        event_type: e.eventType,
-        action_id: e.actionId,
-        payload: JSON.stringify(e.payload),
-        created_ms: nowMs,
-      })),
-    );
-  }
+  const rows = events.map((e) => ({ event_type: e.eventType, action_id: e.actionId, payload: JSON.stringify(e.payload), created_ms: nowMs }));
+  await trx.batchInsert('outbox', rows, 200).transacting(trx);
 }
 
 /** Events of an action in sequence order. */

@@ -70,9 +70,8 @@ export async function lockPositions({ trx, keys, nowMs }: { trx: Knex.Transactio
   const locked = await selectForUpdate(trx, ordered);
   const missing = ordered.filter((k) => !locked.has(supplyKeyId(k)));
   if (missing.length > 0) {
-    for (let i = 0; i < missing.length; i += CHUNK) {
-      await trx('supply').insert(missing.slice(i, i + CHUNK).map((k) => ({ ...keyColumns(k), quantity: 0, last_sync_ms: null, updated_ms: nowMs })));
-    }
+    const rows = missing.map((k) => ({ ...keyColumns(k), quantity: 0, last_sync_ms: null, updated_ms: nowMs }));
+    await trx.batchInsert('supply', rows, CHUNK).transacting(trx);
     for (const [id, position] of await selectForUpdate(trx, missing)) locked.set(id, position);
   }
   return locked;
@@ -141,23 +140,20 @@ export interface LedgerEntry {
 
 /** Appends to the ledger. Rows are never updated or deleted. */
 export async function appendLedger({ trx, entries, nowMs }: { trx: Knex.Transaction; entries: readonly LedgerEntry[]; nowMs: number }): Promise<void> {
-  for (let i = 0; i < entries.length; i += 200) {
-    await trx('supply_ledger').insert(
-      entries.slice(i, i + 200).map((e) => ({
-        action_id: e.actionId,
-        request_id: e.requestId,
-        supply_id: e.supplyId,
-        transaction_type: e.transactionType,
-        quantity: e.quantity,
-        source_ms: e.sourceMs,
-        outcome: e.outcome,
-        quantity_before: e.quantityBefore,
-        quantity_after: e.quantityAfter,
-        reason: e.reason,
-        recorded_ms: nowMs,
-      })),
-    );
-  }
+  const rows = entries.map((e) => ({
+    action_id: e.actionId,
+    request_id: e.requestId,
+    supply_id: e.supplyId,
+    transaction_type: e.transactionType,
+    quantity: e.quantity,
+    source_ms: e.sourceMs,
+    outcome: e.outcome,
+    quantity_before: e.quantityBefore,
+    quantity_after: e.quantityAfter,
+    reason: e.reason,
+    recorded_ms: nowMs,
+  }));
+  await trx.batchInsert('supply_ledger', rows, CHUNK).transacting(trx);
 }
 
 /** Ledger rows of an action, in the order written (for tests and, later, the audit trail). */
