@@ -168,6 +168,13 @@ describeEachDatabase('supply', (dialect) => {
       expect(await onhand('CARELESS')).toBeUndefined();
     });
 
+    it('a quantity too large to decode', async () => {
+      const err = await grpcError(adjust('bad-16', [{ key: key('CARELESS'), quantityDelta: 2 ** 60, sourceTime: at('10:00'), reason: '' }]));
+      expect(err.code).toBe(status.INVALID_ARGUMENT);
+      expect(errorDetails(err).errorInfo?.reason).toBe('MALFORMED_REQUEST');
+      expect(err.details).toContain('could not be decoded');
+    });
+
     it('a segment that is not defined', async () => {
       const err = await grpcError(sync('bad-15', [{ ...good, key: key('CARELESS', 'DC1', { segment: { segmentType: 'CHANNEL', segment: 'B2B' } }) }]));
       expect(err.code).toBe(status.FAILED_PRECONDITION);

@@ -1,6 +1,7 @@
 import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import type { Logger } from './logger';
+import { withTolerantDecoding } from './malformed';
 import { addReflection, DescriptorIndex } from './reflection';
 
 /** A service to serve: its generated definition, its implementation and its fully qualified name. */
@@ -26,7 +27,7 @@ export class GrpcServer {
     private readonly logger: Logger,
   ) {
     this.serviceNames = services.map((s) => s.name);
-    for (const s of services) this.server.addService(s.definition, s.implementation);
+    for (const s of services) this.server.addService(withTolerantDecoding(s.definition), s.implementation);
     this.health = new HealthImplementation(Object.fromEntries(['', ...this.serviceNames].map((n) => [n, 'SERVING'])));
     this.health.addToServer(this.server);
     addReflection(this.server, new DescriptorIndex(descriptorSet), [

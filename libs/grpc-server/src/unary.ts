@@ -1,6 +1,7 @@
 import type { handleUnaryCall, ServiceError } from '@grpc/grpc-js';
 import { toServiceError } from './errors';
 import type { Logger } from './logger';
+import { UndecodableRequest } from './malformed';
 
 /**
  * Adapts an async handler to grpc-js: resolves to the response, or to the status that
@@ -10,7 +11,10 @@ export function unary<Req, Res>(method: string, logger: Logger, handle: (request
   return (call, callback) => {
     const started = performance.now();
     Promise.resolve()
-      .then(() => handle(call.request))
+      .then(() => {
+        if (call.request instanceof UndecodableRequest) throw call.request.error;
+        return handle(call.request);
+      })
       .then(
         (response) => {
           logger.debug({ method, ms: elapsed(started) }, 'ok');
