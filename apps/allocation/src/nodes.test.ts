@@ -54,6 +54,8 @@ describeEachDatabase('nodes, distribution groups and safety stock', (dialect) =>
     expect(seen.filter((id) => id.startsWith('LIST_'))).toEqual(['LIST_0', 'LIST_1', 'LIST_2', 'LIST_3', 'LIST_4']);
     const err = await grpcError(t.clients.nodes.listNodes({ pageSize: 2, pageToken: 'garbage' }));
     expect([err.code, errorDetails(err).errorInfo?.metadata['field']]).toEqual([status.INVALID_ARGUMENT, 'page_token']);
+    const negative = await grpcError(t.clients.nodes.listNodes({ pageSize: -1, pageToken: '' }));
+    expect([negative.code, errorDetails(negative).errorInfo?.metadata['field']]).toEqual([status.INVALID_ARGUMENT, 'page_size']);
   });
 
   it('creates a distribution group in priority order and checks its nodes', async () => {

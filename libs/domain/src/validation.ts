@@ -119,9 +119,6 @@ export class Violations {
     else if (count > MAX_LINES_PER_REQUEST) throw new BatchTooLargeError(field, count, MAX_LINES_PER_REQUEST);
   }
 
-  pageSize(field: string, value: number): void {
-    if (!Number.isInteger(value) || value < 0) this.add(field, 'must not be negative');
-  }
 }
 
 /**
@@ -132,7 +129,20 @@ export function requireDefinedSegment(field: string, segment: SegmentKey): void 
   if (!isUnsegmented(segment)) throw new SegmentNotDefinedError(field, segment.segmentType, segment.segment);
 }
 
-/** Page sizes: 0 means the default; larger than the maximum is clamped, as AIP-158 suggests. */
-export function effectivePageSize(requested: number, defaultSize = 100, maxSize = 1000): number {
-  return requested === 0 ? defaultSize : Math.min(requested, maxSize);
+export const DEFAULT_PAGE_SIZE = 100;
+export const MAX_PAGE_SIZE = 1000;
+
+/** The page size to use: 0 means the default; above the maximum is clamped, as AIP-158 suggests. */
+export function parsePageSize(requested: number): number {
+  if (!Number.isInteger(requested) || requested < 0) {
+    throw new InvalidArgumentError([{ field: 'page_size', description: 'must not be negative' }]);
+  }
+  return requested === 0 ? DEFAULT_PAGE_SIZE : Math.min(requested, MAX_PAGE_SIZE);
+}
+
+/** Checks the id of a thing to look up. */
+export function requireId(field: string, id: string): void {
+  const v = new Violations();
+  v.id(field, id);
+  v.throwIfAny();
 }

@@ -2,11 +2,11 @@ import { randomUUID } from 'node:crypto';
 import {
   AlreadyExistsError,
   DistributionGroupNotFoundError,
-  effectivePageSize,
   NodeNotFoundError,
   parseCreateDistributionGroup,
   parseCreateNode,
-  Violations,
+  parsePageSize,
+  requireId,
   type CreateDistributionGroupCommand,
   type CreateNodeInput,
   type DistributionGroup,
@@ -50,15 +50,14 @@ export class NodeCatalog {
   }
 
   async getNode(nodeId: string): Promise<Node> {
-    checkId('node_id', nodeId);
+    requireId('node_id', nodeId);
     const node = await getNode({ db: this.db.knex, nodeId });
     if (!node) throw new NodeNotFoundError([nodeId]);
     return node;
   }
 
   async listNodes(pageSize: number, pageToken: string) {
-    checkPageSize(pageSize);
-    const size = effectivePageSize(pageSize);
+    const size = parsePageSize(pageSize);
     const after = decodePageToken(pageToken, 'nodes', '');
     const rows = await listNodes({ db: this.db.knex, afterNodeId: after, limit: size + 1 });
     return page(rows, size, (n) => n.nodeId, 'nodes');
@@ -88,15 +87,14 @@ export class NodeCatalog {
   }
 
   async getDistributionGroup(id: string): Promise<DistributionGroup> {
-    checkId('distribution_group_id', id);
+    requireId('distribution_group_id', id);
     const group = await getDistributionGroup({ db: this.db.knex, id });
     if (!group) throw new DistributionGroupNotFoundError(id);
     return group;
   }
 
   async listDistributionGroups(pageSize: number, pageToken: string) {
-    checkPageSize(pageSize);
-    const size = effectivePageSize(pageSize);
+    const size = parsePageSize(pageSize);
     const after = decodePageToken(pageToken, 'distribution_groups', '');
     const rows = await listDistributionGroups({ db: this.db.knex, afterId: after, limit: size + 1 });
     return page(rows, size, (g) => g.distributionGroupId, 'distribution_groups');
@@ -107,16 +105,4 @@ export class NodeCatalog {
     const missing = await findMissingNodes({ db: this.db.knex, nodeIds });
     if (missing.length > 0) throw new NodeNotFoundError(missing);
   }
-}
-
-function checkId(field: string, id: string): void {
-  const v = new Violations();
-  v.id(field, id);
-  v.throwIfAny();
-}
-
-export function checkPageSize(pageSize: number): void {
-  const v = new Violations();
-  v.pageSize('page_size', pageSize);
-  v.throwIfAny();
 }

@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 import {
   decideAdjust,
   decideSync,
-  effectivePageSize,
+  parsePageSize,
   parseSupplyAdjust,
   parseSupplySync,
   requireDefinedSegment,
@@ -33,7 +33,7 @@ import {
   type LockedPosition,
 } from '@inventory/store';
 import type { Clock } from './clock';
-import { checkPageSize, type NodeCatalog } from './node-catalog';
+import type { NodeCatalog } from './node-catalog';
 import { decodePageToken, page } from './page-token';
 
 /** One line to apply: the position, and how to decide its new state once it is locked. */
@@ -101,8 +101,7 @@ export class SupplyLedger {
   }
 
   async list(filter: { nodeId: string; itemId: string }, pageSize: number, pageToken: string) {
-    checkPageSize(pageSize);
-    const size = effectivePageSize(pageSize);
+    const size = parsePageSize(pageSize);
     const filters = `supply:${filter.nodeId}:${filter.itemId}`;
     const after = decodePageToken(pageToken, filters, 0);
     const rows = await listSupply({ db: this.db.knex, ...filter, afterSupplyId: after, limit: size + 1 });
