@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { credentials } from '@grpc/grpc-js';
-import { healthV1 } from '@inventory/contracts';
+import { healthV1, reflectionV1 } from '@inventory/contracts';
 
 // The bundle that `npm start` runs; the test target builds it first.
 const MAIN = join(__dirname, '../../../dist/apps/allocation/main.js');
@@ -27,6 +27,10 @@ async function waitFor<T>(probe: () => T | undefined, timeoutMs = 20_000): Promi
   }
 }
 
+function listeningPort(output: () => string): Promise<number> {
+  return waitFor(() => (/"msg":"listening"/.test(output()) ? Number(/"port":(\d+)/.exec(output())?.[1]) : undefined));
+}
+
 describe('the allocation process', () => {
   let dir: string;
   beforeAll(() => (dir = mkdtempSync(join(tmpdir(), 'allocation-process-'))));
@@ -35,7 +39,7 @@ describe('the allocation process', () => {
   it('creates its SQLite file on first start, serves health, and stops cleanly on SIGTERM', async () => {
     const file = join(dir, 'fresh', 'inventory.sqlite');
     const proc = start({ INVENTORY_DATABASE_URL: `sqlite:${file}`, INVENTORY_GRPC_ADDRESS: '127.0.0.1:0' });
-    const port = await waitFor(() => /"msg":"listening"/.test(proc.output()) ? Number(/"port":(\d+)/.exec(proc.output())?.[1]) : undefined);
+    const port = await listeningPort(proc.output);
     expect(existsSync(file)).toBe(true);
 
     const health = new healthV1.HealthClient(`127.0.0.1:${port}`, credentials.createInsecure());
@@ -48,6 +52,30 @@ describe('the allocation process', () => {
     proc.child.kill('SIGTERM');
     expect(await proc.exited).toBe(0);
     expect(proc.output()).toContain('"msg":"stopped"');
+  });
+
+  it('gives calls in flight the grace period, even when Ctrl-C arrives twice', async () => {
+    const proc = start({
+      INVENTORY_DATABASE_URL: `sqlite:${join(dir, 'grace.sqlite')}`,
+      INVENTORY_GRPC_ADDRESS: '127.0.0.1:0',
+      INVENTORY_SHUTDOWN_GRACE_MS: '500',
+    });
+    const port = await listeningPort(proc.output);
+    // An open stream keeps the server from finishing its drain until the grace period ends.
+    const reflection = new reflectionV1.ServerReflectionClient(`127.0.0.1:${port}`, credentials.createInsecure());
+    const stream = reflection.serverReflectionInfo();
+    stream.on('error', () => undefined);
+    const first = new Promise((resolve) => stream.once('data', resolve));
+    stream.write({ host: '', listServices: '' });
+    await first;
+
+    proc.child.kill('SIGINT');
+    await waitFor(() => (proc.output().includes('"msg":"shutting down"') ? true : undefined));
+    proc.child.kill('SIGINT');
+    expect(await proc.exited).toBe(0);
+    expect(proc.output()).toContain('calls still running after the grace period');
+    expect(proc.output()).toContain('"msg":"stopped"');
+    reflection.close();
   });
 
   it('refuses to start on bad configuration, naming the variable, without a stack trace', async () => {
