@@ -1,7 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import * as pb from '@inventory/contracts';
 import { errorDetails } from '@inventory/grpc-server';
-import { ledgerOfRequest } from '@inventory/store';
+import { ledgerOfRequest, outboxOfAction } from '@inventory/store';
 import { describeEachDatabase } from '@inventory/store/testing';
 import { grpcError, rowCounts, startTestService, type TestService } from './testing/harness';
 
@@ -43,8 +43,8 @@ describeEachDatabase('supply', (dialect) => {
     expect(late.results[0]).toMatchObject({ outcome: pb.SupplyLineOutcome.SUPPLY_LINE_OUTCOME_IGNORED_SUPERSEDED, quantityBefore: 99, quantityAfter: 99 });
     const ledger = await ledgerOfRequest({ db: t.database.db.knex, requestId: 'we-3' });
     expect(ledger).toMatchObject([{ transaction_type: 'ADJUST', quantity: -2, outcome: 'IGNORED_SUPERSEDED', quantity_before: 99, quantity_after: 99 }]);
-    const events = await t.database.db.knex('outbox').where({ action_id: ledger[0].action_id });
-    expect(events.map((e) => e.event_type)).toEqual(['supply.ignored']);
+    const events = await outboxOfAction({ db: t.database.db.knex, actionId: ledger[0].action_id });
+    expect(events).toMatchObject([{ eventType: 'supply.ignored', payload: { outcome: 'IGNORED_SUPERSEDED', quantity: -2, quantityAfter: 99 } }]);
   });
 
   it('returns the first answer to a retried request and changes nothing', async () => {
@@ -54,6 +54,16 @@ describeEachDatabase('supply', (dialect) => {
     expect(again).toEqual(first);
     expect(await rowCounts(t.database)).toEqual(before);
     expect(await onhand('RETRY')).toBe(5);
+  });
+
+  it('applies a request sent many times at once exactly once, and answers every copy alike', async () => {
+    const request = { requestId: 'dup-1', lines: [{ key: key('DUP'), quantityDelta: 7, sourceTime: at('10:00'), reason: '' }] };
+    const connections = Array.from({ length: 4 }, () => t.connect());
+    const answers = await Promise.all(Array.from({ length: 12 }, (_, i) => connections[i % 4]!.clients.supply.adjustSupply(request)));
+    connections.forEach((c) => c.close());
+    expect(new Set(answers.map((a) => JSON.stringify(a))).size).toBe(1);
+    expect(await onhand('DUP')).toBe(7);
+    expect(await ledgerOfRequest({ db: t.database.db.knex, requestId: 'dup-1' })).toHaveLength(1);
   });
 
   it('refuses a request id reused with different content', async () => {
