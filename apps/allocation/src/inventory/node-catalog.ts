@@ -17,15 +17,14 @@ import {
   findMissingNodes,
   getDistributionGroup,
   getNode,
-  inTransaction,
   insertDistributionGroup,
   insertNode,
   listDistributionGroups,
   listNodes,
-  oncePerRequestId,
   type Database,
 } from '@inventory/store';
 import type { Clock } from './clock';
+import { mutate } from './mutation';
 import { decodePageToken, page } from './page-token';
 
 /** Ship nodes and distribution groups. */
@@ -37,15 +36,12 @@ export class NodeCatalog {
 
   async createNode(input: CreateNodeInput): Promise<Node> {
     const cmd = parseCreateNode(input);
-    return inTransaction(this.db, (trx) => {
-      const nowMs = this.clock();
-      return oncePerRequestId({ trx, requestId: cmd.requestId, method: 'CreateNode', request: cmd, nowMs }, async () => {
-        if (await getNode({ db: trx, nodeId: cmd.nodeId })) throw new AlreadyExistsError('node', cmd.nodeId);
-        const node: Node = { nodeId: cmd.nodeId, nodeType: cmd.nodeType, description: cmd.description, createMs: nowMs };
-        await insertNode({ trx, node });
-        await appendOutbox({ trx, nowMs, events: [{ eventType: 'node.created', actionId: randomUUID(), payload: node }] });
-        return node;
-      });
+    return mutate({ db: this.db, clock: this.clock, method: 'CreateNode', requestId: cmd.requestId, request: cmd }, async (trx, nowMs) => {
+      if (await getNode({ db: trx, nodeId: cmd.nodeId })) throw new AlreadyExistsError('node', cmd.nodeId);
+      const node: Node = { nodeId: cmd.nodeId, nodeType: cmd.nodeType, description: cmd.description, createMs: nowMs };
+      await insertNode({ trx, node });
+      await appendOutbox({ trx, nowMs, events: [{ eventType: 'node.created', actionId: randomUUID(), payload: node }] });
+      return node;
     });
   }
 
@@ -67,22 +63,15 @@ export class NodeCatalog {
     const cmd = parseCreateDistributionGroup(input);
     const missing = await findMissingNodes({ db: this.db.knex, nodeIds: cmd.nodeIds });
     if (missing.length > 0) throw new NodeNotFoundError(missing);
-    return inTransaction(this.db, (trx) => {
-      const nowMs = this.clock();
-      return oncePerRequestId({ trx, requestId: cmd.requestId, method: 'CreateDistributionGroup', request: cmd, nowMs }, async () => {
-        if (await getDistributionGroup({ db: trx, id: cmd.distributionGroupId })) {
-          throw new AlreadyExistsError('distribution group', cmd.distributionGroupId);
-        }
-        const group: DistributionGroup = {
-          distributionGroupId: cmd.distributionGroupId,
-          nodeIds: cmd.nodeIds,
-          description: cmd.description,
-          createMs: nowMs,
-        };
-        await insertDistributionGroup({ trx, group });
-        await appendOutbox({ trx, nowMs, events: [{ eventType: 'distribution_group.created', actionId: randomUUID(), payload: group }] });
-        return group;
-      });
+    const mutation = { db: this.db, clock: this.clock, method: 'CreateDistributionGroup', requestId: cmd.requestId, request: cmd };
+    return mutate(mutation, async (trx, nowMs) => {
+      if (await getDistributionGroup({ db: trx, id: cmd.distributionGroupId })) {
+        throw new AlreadyExistsError('distribution group', cmd.distributionGroupId);
+      }
+      const group: DistributionGroup = { distributionGroupId: cmd.distributionGroupId, nodeIds: cmd.nodeIds, description: cmd.description, createMs: nowMs };
+      await insertDistributionGroup({ trx, group });
+      await appendOutbox({ trx, nowMs, events: [{ eventType: 'distribution_group.created', actionId: randomUUID(), payload: group }] });
+      return group;
     });
   }
 

@@ -10,8 +10,9 @@ import {
   type SafetyStockRule,
   type SetSafetyStockInput,
 } from '@inventory/domain';
-import { appendOutbox, deleteSafetyStock, findSafetyStock, inTransaction, oncePerRequestId, upsertSafetyStock, type Database } from '@inventory/store';
+import { appendOutbox, deleteSafetyStock, findSafetyStock, upsertSafetyStock, type Database } from '@inventory/store';
 import type { Clock } from './clock';
+import { mutate } from './mutation';
 import type { NodeCatalog } from './node-catalog';
 
 /** Safety stock per item and node, falling back to the item, then to none. */
@@ -25,27 +26,22 @@ export class SafetyStockRules {
   async set(input: SetSafetyStockInput): Promise<SafetyStockRule> {
     const cmd = parseSetSafetyStock(input);
     if (cmd.rule.nodeId !== '') await this.nodes.requireNodes([cmd.rule.nodeId]);
-    return inTransaction(this.db, (trx) => {
-      const nowMs = this.clock();
-      return oncePerRequestId({ trx, requestId: cmd.requestId, method: 'SetSafetyStock', request: cmd, nowMs }, async () => {
-        await upsertSafetyStock({ trx, rule: cmd.rule, nowMs });
-        await appendOutbox({ trx, nowMs, events: [{ eventType: 'safety_stock.set', actionId: randomUUID(), payload: cmd.rule }] });
-        return cmd.rule;
-      });
+    return mutate({ db: this.db, clock: this.clock, method: 'SetSafetyStock', requestId: cmd.requestId, request: cmd }, async (trx, nowMs) => {
+      await upsertSafetyStock({ trx, rule: cmd.rule, nowMs });
+      await appendOutbox({ trx, nowMs, events: [{ eventType: 'safety_stock.set', actionId: randomUUID(), payload: cmd.rule }] });
+      return cmd.rule;
     });
   }
 
   async delete(input: Omit<SetSafetyStockInput, 'quantity'>): Promise<void> {
     const cmd = parseDeleteSafetyStock(input);
-    await inTransaction(this.db, (trx) => {
-      const nowMs = this.clock();
-      return oncePerRequestId({ trx, requestId: cmd.requestId, method: 'DeleteSafetyStock', request: cmd, nowMs }, async () => {
-        if (!(await deleteSafetyStock({ trx, item: cmd.item, nodeId: cmd.nodeId }))) {
-          throw new SafetyStockNotFoundError(cmd.item.itemId, cmd.nodeId);
-        }
-        await appendOutbox({ trx, nowMs, events: [{ eventType: 'safety_stock.deleted', actionId: randomUUID(), payload: { item: cmd.item, nodeId: cmd.nodeId } }] });
-        return {};
-      });
+    await mutate({ db: this.db, clock: this.clock, method: 'DeleteSafetyStock', requestId: cmd.requestId, request: cmd }, async (trx, nowMs) => {
+      if (!(await deleteSafetyStock({ trx, item: cmd.item, nodeId: cmd.nodeId }))) {
+        throw new SafetyStockNotFoundError(cmd.item.itemId, cmd.nodeId);
+      }
+      const payload = { item: cmd.item, nodeId: cmd.nodeId };
+      await appendOutbox({ trx, nowMs, events: [{ eventType: 'safety_stock.deleted', actionId: randomUUID(), payload }] });
+      return {};
     });
   }
 

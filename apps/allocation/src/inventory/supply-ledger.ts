@@ -23,16 +23,15 @@ import {
   appliedAdjustsAfter,
   appendOutbox,
   findSupplies,
-  inTransaction,
   listSupply,
   lockPositions,
-  oncePerRequestId,
   updatePositions,
   type Database,
   type LedgerEntry,
   type LockedPosition,
 } from '@inventory/store';
 import type { Clock } from './clock';
+import { mutate } from './mutation';
 import type { NodeCatalog } from './node-catalog';
 import { decodePageToken, page } from './page-token';
 
@@ -112,46 +111,43 @@ export class SupplyLedger {
   private async apply(method: string, requestId: string, request: unknown, lines: readonly PendingLine[]): Promise<SupplyLineResult[]> {
     lines.forEach((line, i) => requireDefinedSegment(`lines[${i}].key.segment`, line.key.segment));
     await this.nodes.requireNodes(lines.map((l) => l.key.nodeId));
-    return inTransaction(this.db, (trx) => {
-      const nowMs = this.clock();
-      return oncePerRequestId({ trx, requestId, method, request, nowMs }, async () => {
-        const positions = await lockPositions({ trx, keys: lines.map((l) => l.key), nowMs });
-        const adjustsAfter = await this.adjustsAfterFor(trx, lines, [...positions.values()]);
-        const actionId = randomUUID();
-        const ledger: LedgerEntry[] = [];
-        const results: SupplyLineResult[] = [];
-        for (const line of lines) {
-          const id = supplyKeyId(line.key);
-          const position = positions.get(id) as LockedPosition;
-          const decision = line.decide(position, (afterMs) => adjustsAfter(position.supplyId, afterMs));
-          positions.set(id, { ...position, quantity: decision.quantityAfter, lastSyncMs: decision.lastSyncMs });
-          results.push({ key: line.key, outcome: decision.outcome, quantityBefore: decision.quantityBefore, quantityAfter: decision.quantityAfter });
-          ledger.push({
-            actionId,
-            requestId,
-            supplyId: position.supplyId,
-            transactionType: line.transactionType,
-            quantity: line.quantity,
-            sourceMs: line.sourceMs,
-            reason: line.reason,
-            outcome: decision.outcome,
-            quantityBefore: decision.quantityBefore,
-            quantityAfter: decision.quantityAfter,
-          });
-        }
-        await updatePositions({ trx, positions: [...positions.values()], nowMs });
-        await appendLedger({ trx, entries: ledger, nowMs });
-        await appendOutbox({
-          trx,
-          nowMs,
-          events: ledger.map((entry, i) => ({
-            eventType: entry.outcome === 'APPLIED' ? 'supply.changed' : 'supply.ignored',
-            actionId,
-            payload: { ...entry, key: lines[i]?.key },
-          })),
+    return mutate({ db: this.db, clock: this.clock, method, requestId, request }, async (trx, nowMs) => {
+      const positions = await lockPositions({ trx, keys: lines.map((l) => l.key), nowMs });
+      const adjustsAfter = await this.adjustsAfterFor(trx, lines, [...positions.values()]);
+      const actionId = randomUUID();
+      const ledger: LedgerEntry[] = [];
+      const results: SupplyLineResult[] = [];
+      for (const line of lines) {
+        const id = supplyKeyId(line.key);
+        const position = positions.get(id) as LockedPosition;
+        const decision = line.decide(position, (afterMs) => adjustsAfter(position.supplyId, afterMs));
+        positions.set(id, { ...position, quantity: decision.quantityAfter, lastSyncMs: decision.lastSyncMs });
+        results.push({ key: line.key, outcome: decision.outcome, quantityBefore: decision.quantityBefore, quantityAfter: decision.quantityAfter });
+        ledger.push({
+          actionId,
+          requestId,
+          supplyId: position.supplyId,
+          transactionType: line.transactionType,
+          quantity: line.quantity,
+          sourceMs: line.sourceMs,
+          reason: line.reason,
+          outcome: decision.outcome,
+          quantityBefore: decision.quantityBefore,
+          quantityAfter: decision.quantityAfter,
         });
-        return results;
+      }
+      await updatePositions({ trx, positions: [...positions.values()], nowMs });
+      await appendLedger({ trx, entries: ledger, nowMs });
+      await appendOutbox({
+        trx,
+        nowMs,
+        events: ledger.map((entry, i) => ({
+          eventType: entry.outcome === 'APPLIED' ? 'supply.changed' : 'supply.ignored',
+          actionId,
+          payload: { ...entry, key: lines[i]?.key },
+        })),
       });
+      return results;
     });
   }
 
