@@ -14,11 +14,13 @@ export interface EffectiveSafetyStock {
   readonly level: SafetyStockLevel;
 }
 
+/** A rule with a node applies at that node only; one without applies to the item everywhere. */
+export function levelOf(rule: SafetyStockRule): SafetyStockLevel {
+  return rule.nodeId === '' ? 'ITEM' : 'ITEM_NODE';
+}
+
 /** The rule for the item at the node wins; otherwise the item rule; otherwise nothing is withheld. */
 export function resolveSafetyStock(rules: readonly SafetyStockRule[], nodeId: string): EffectiveSafetyStock {
-  const atNode = rules.find((r) => r.nodeId === nodeId && nodeId !== '');
-  if (atNode) return { quantity: atNode.quantity, level: 'ITEM_NODE' };
-  const forItem = rules.find((r) => r.nodeId === '');
-  if (forItem) return { quantity: forItem.quantity, level: 'ITEM' };
-  return { quantity: 0, level: 'NONE' };
+  const rule = rules.find((r) => r.nodeId === nodeId && nodeId !== '') ?? rules.find((r) => r.nodeId === '');
+  return rule ? { quantity: rule.quantity, level: levelOf(rule) } : { quantity: 0, level: 'NONE' };
 }

@@ -1,7 +1,8 @@
-import * as pb from '@inventory/contracts';
+import type * as pb from '@inventory/contracts';
+import { levelOf } from '@inventory/domain';
 import { unary, type Logger } from '@inventory/grpc-server';
 import type { SafetyStockRules } from '../inventory/safety-stock-rules';
-import { fromItemKey, toItemKey } from './translate';
+import { fromItemKey, fromSafetyStockLevel, toItemKey } from './translate';
 
 export function safetyStockServiceHandlers(rules: SafetyStockRules, logger: Logger): pb.SafetyStockServiceServer {
   return {
@@ -17,7 +18,7 @@ export function safetyStockServiceHandlers(rules: SafetyStockRules, logger: Logg
           item: fromItemKey(rule.item),
           nodeId: rule.nodeId,
           quantity: rule.quantity,
-          level: rule.nodeId ? pb.SafetyStockLevel.SAFETY_STOCK_LEVEL_ITEM_NODE : pb.SafetyStockLevel.SAFETY_STOCK_LEVEL_ITEM,
+          level: fromSafetyStockLevel(levelOf(rule)),
         },
       };
     }),
@@ -29,7 +30,7 @@ export function safetyStockServiceHandlers(rules: SafetyStockRules, logger: Logg
           item: item && fromItemKey(item),
           nodeId: req.nodeId,
           quantity: effective.quantity,
-          level: pb.SafetyStockLevel[`SAFETY_STOCK_LEVEL_${effective.level}`],
+          level: fromSafetyStockLevel(effective.level),
         },
       };
     }),

@@ -4,6 +4,7 @@ import {
   itemKey,
   type ItemKey,
   type NodeType,
+  type SafetyStockLevel,
   type SegmentKey,
   type Supply,
   type SupplyKey,
@@ -50,6 +51,10 @@ export function toNodeType(type: pb.NodeType): NodeType | undefined {
 
 export function fromNodeType(type: NodeType): pb.NodeType {
   return pb.NodeType[`NODE_TYPE_${type}`];
+}
+
+export function fromSafetyStockLevel(level: SafetyStockLevel): pb.SafetyStockLevel {
+  return pb.SafetyStockLevel[`SAFETY_STOCK_LEVEL_${level}`];
 }
 
 export function toSupplyKeyInput(key: pb.SupplyKey | undefined): SupplyKeyInput | undefined {
