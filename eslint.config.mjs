@@ -25,6 +25,7 @@ export default tseslint.config(
             { sourceTag: 'scope:contracts', onlyDependOnLibsWithTags: [] },
             { sourceTag: 'scope:store', onlyDependOnLibsWithTags: ['scope:domain'] },
             { sourceTag: 'scope:grpc-server', onlyDependOnLibsWithTags: ['scope:contracts', 'scope:domain'] },
+            { sourceTag: 'scope:bench', onlyDependOnLibsWithTags: ['scope:contracts'] },
             {
               sourceTag: 'scope:app',
               onlyDependOnLibsWithTags: ['scope:contracts', 'scope:domain', 'scope:store', 'scope:grpc-server'],

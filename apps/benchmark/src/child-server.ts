@@ -1,0 +1,79 @@
+/**
+ * A server run as a child process (the echo server and the real service), so that, as in production, it
+ * has its own event loop and the load client's work does not run on the server's thread.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { createInterface } from 'node:readline';
+
+export interface ChildServer {
+  readonly name: string;
+  /** Rejects if the child exits before it is stopped; use it to stop waiting for a child that died. */
+  readonly died: Promise<never>;
+  /** Each line the child writes to stdout (also echoed to stderr with the child's name). */
+  onLine(listener: (line: string) => void): void;
+  /** SIGTERM, then SIGKILL if the child has not exited after `graceMs`. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+const running = new Set<ChildProcess>();
+// Never leave a server behind, whatever ends this process.
+process.on('exit', () => running.forEach((child) => child.kill('SIGKILL')));
+
+/** Starts `node --enable-source-maps <args>` with `env` added to this process's environment. */
+export function spawnNodeServer(name: string, args: readonly string[], env: Record<string, string> = {}): ChildServer {
+  const child = spawn(process.execPath, ['--enable-source-maps', ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  running.add(child);
+  let stopping = false;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const died = new Promise<never>((_, reject) => {
+    child.once('error', (err) => reject(new Error(`${name}: could not start: ${err.message}`)));
+    child.once('exit', (code, signal) => {
+      running.delete(child);
+      if (!stopping) reject(new Error(`${name} exited unexpectedly (${signal ?? `exit code ${code}`})`));
+    });
+  });
+  died.catch(() => undefined); // Observed by whoever awaits it; never an unhandled rejection.
+
+  const listeners: ((line: string) => void)[] = [];
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    process.stderr.write(`[${name}] ${line}\n`);
+    listeners.forEach((l) => l(line));
+  });
+  createInterface({ input: child.stderr! }).on('line', (line) => process.stderr.write(`[${name}] ${line}\n`));
+
+  return {
+    name,
+    died,
+    onLine: (listener) => listeners.push(listener),
+    stop: async (graceMs = 15_000) => {
+      stopping = true;
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const address = probe.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** Resolves after `ms`. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

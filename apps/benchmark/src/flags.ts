@@ -1,0 +1,115 @@
+import { parseArgs } from 'node:util';
+
+/** What one benchmark run measures. */
+export type Target = 'b1' | 'b2' | 'b3' | 'service';
+
+/** hot: every call reserves the same item at the same node; spread: a random one of 10,000 item-nodes. */
+export type Scenario = 'hot' | 'spread';
+
+export const TARGETS: readonly Target[] = ['b1', 'b2', 'b3', 'service'];
+export const SCENARIOS: readonly Scenario[] = ['hot', 'spread'];
+
+export interface BenchOptions {
+  /** Concurrent callers, each doing call after call (closed loop). */
+  readonly callers: number;
+  /** Measured seconds per target and scenario. */
+  readonly seconds: number;
+  /** Seconds of load before the measurement; their calls are not counted in the numbers, only in the checks. */
+  readonly warmupSeconds: number;
+  readonly scenarios: readonly Scenario[];
+  readonly targets: readonly Target[];
+  /** Where to write the results as JSON; none when unset. */
+  readonly jsonPath?: string;
+  /** The MariaDB server, without a database name. */
+  readonly mysqlUrl: string;
+  /** The service's own connection pool (INVENTORY_DATABASE_POOL_SIZE). */
+  readonly servicePoolSize: number;
+}
+
+export const USAGE = `Usage: npm run bench -- [options]
+
+  --callers <n>            concurrent callers (default 64)
+  --seconds <s>            measured seconds per target and scenario (default 10)
+  --warmup <s>             warm-up seconds before each measurement (default 2)
+  --scenarios <list>       hot,spread (default both)
+  --targets <list>         b1,b2,b3,service (default all)
+  --json <file>            also write the results as JSON
+  --mysql-url <url>        MariaDB server (default mysql://root@127.0.0.1:3306)
+  --service-pool-size <n>  the service's database pool size (default 10)
+  --help                   this text`;
+
+export class UsageError extends Error {}
+
+/** Parses the command line; throws a UsageError naming what is wrong. */
+export function parseFlags(argv: readonly string[]): BenchOptions | 'help' {
+  let parsed;
+  try {
+    parsed = parse(argv);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const { values } = parsed;
+  if (values.help) return 'help';
+  return {
+    callers: whole('--callers', values.callers, 1, 10_000),
+    seconds: positive('--seconds', values.seconds),
+    warmupSeconds: positive('--warmup', values.warmup, true),
+    scenarios: list('--scenarios', values.scenarios, SCENARIOS),
+    targets: list('--targets', values.targets, TARGETS),
+    jsonPath: values.json,
+    mysqlUrl: mysqlServerUrl(values['mysql-url']),
+    servicePoolSize: whole('--service-pool-size', values['service-pool-size'], 1, 1000),
+  };
+}
+
+function parse(argv: readonly string[]) {
+  return parseArgs({
+    args: [...argv],
+    strict: true,
+    allowPositionals: false,
+    options: {
+      callers: { type: 'string', default: '64' },
+      seconds: { type: 'string', default: '10' },
+      warmup: { type: 'string', default: '2' },
+      scenarios: { type: 'string', default: SCENARIOS.join(',') },
+      targets: { type: 'string', default: TARGETS.join(',') },
+      json: { type: 'string' },
+      'mysql-url': { type: 'string', default: 'mysql://root@127.0.0.1:3306' },
+      'service-pool-size': { type: 'string', default: '10' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+}
+
+function whole(flag: string, raw: string, min: number, max: number): number {
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) throw new UsageError(`${flag} must be a whole number from ${min} to ${max}, got "${raw}"`);
+  return value;
+}
+
+function positive(flag: string, raw: string, zeroAllowed = false): number {
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < 0 || (!zeroAllowed && value === 0)) throw new UsageError(`${flag} must be a positive number of seconds, got "${raw}"`);
+  return value;
+}
+
+function list<T extends string>(flag: string, raw: string, allowed: readonly T[]): T[] {
+  const items = raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  const unknown = items.filter((s) => !allowed.includes(s as T));
+  if (items.length === 0 || unknown.length > 0) throw new UsageError(`${flag} takes a comma-separated list of ${allowed.join(', ')}, got "${raw}"`);
+  // Runs always go in the canonical order, whatever order the flag gave.
+  return allowed.filter((a) => items.includes(a));
+}
+
+/** The server part of a mysql:// URL: a database name, if given, is dropped (the benchmark makes its own). */
+function mysqlServerUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new UsageError(`--mysql-url must be a URL like mysql://user:password@host:3306, got "${raw}"`);
+  }
+  if (url.protocol !== 'mysql:' && url.protocol !== 'mariadb:') throw new UsageError(`--mysql-url must start with mysql://, got "${raw}"`);
+  url.pathname = '';
+  return url.toString().replace(/\/$/, '');
+}

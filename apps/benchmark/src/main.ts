@@ -1,0 +1,140 @@
+/**
+ * `npm run bench`: measures the reservation service against three baselines on the same machine, with the
+ * same client concurrency, and verifies afterwards that nothing was oversold and every success is stored.
+ * Exits non-zero when a check fails (the targets are reported, not enforced).
+ */
+import { check, type Check } from './check';
+import { measureEcho, type EchoSizes } from './echo';
+import { ECHO_SERVER_FLAG, runEchoServer } from './echo-server';
+import { parseFlags, USAGE, UsageError, type BenchOptions, type Scenario, type Target } from './flags';
+import type { LoadPlan, LoadResult } from './load';
+import { describeMachine } from './machine';
+import { ensureBaselineDatabase } from './mysql';
+import { measureRawUpdate } from './raw-update';
+import { evaluateGoals, failureLines, fmtMs, fmtRate, markdown, writeJson, type Measurement, type Report } from './report';
+import { measureSelectForUpdate } from './select-for-update';
+import { ServiceUnderTest } from './service';
+
+async function main(argv: readonly string[]): Promise<number> {
+  if (argv.includes(ECHO_SERVER_FLAG)) {
+    await runEchoServer();
+    return -1; // Keeps serving until SIGTERM.
+  }
+  const options = parseFlags(argv);
+  if (options === 'help') {
+    console.log(USAGE);
+    return 0;
+  }
+
+  const plan: LoadPlan = { callers: options.callers, seconds: options.seconds, warmupSeconds: options.warmupSeconds };
+  const machine = await describeMachine(options.mysqlUrl);
+  const measurements: Measurement[] = [];
+  const checks: Check[] = [];
+  let echoSizes: EchoSizes | undefined;
+  const record = (target: Target, scenario: Scenario | 'both', load: LoadResult) => {
+    measurements.push({ target, scenario, load });
+    log(`  ${target} ${scenario}: ${fmtRate(load.perSecond)} reservations/s, p50 ${fmtMs(load.p50Ms)} ms, p99 ${fmtMs(load.p99Ms)} ms, ${load.failureCount} failures`);
+  };
+  log(`${plan.callers} callers, ${plan.warmupSeconds} s warm-up + ${plan.seconds} s measured per target and scenario`);
+
+  if (options.targets.includes('b2')) {
+    log('b2: bare gRPC echo server (child process)');
+    const echo = await measureEcho(plan);
+    echoSizes = echo.sizes;
+    record('b2', 'both', echo.load);
+  }
+
+  if (options.targets.includes('b1') || options.targets.includes('b3')) await ensureBaselineDatabase(options.mysqlUrl);
+  for (const scenario of options.scenarios) {
+    if (options.targets.includes('b1')) {
+      log(`b1 ${scenario}: raw autocommit UPDATE`);
+      const b1 = await measureRawUpdate(options.mysqlUrl, scenario, plan);
+      record('b1', scenario, b1.load);
+      checks.push(...b1.checks);
+    }
+    if (options.targets.includes('b3')) {
+      log(`b3 ${scenario}: BEGIN; SELECT FOR UPDATE; UPDATE; INSERT; COMMIT`);
+      const b3 = await measureSelectForUpdate(options.mysqlUrl, scenario, plan);
+      record('b3', scenario, b3.load);
+      checks.push(...b3.checks);
+    }
+  }
+
+  if (options.targets.includes('service')) checks.push(...(await measureService(options, plan, record)));
+
+  const report: Report = {
+    machine,
+    settings: {
+      callers: options.callers,
+      seconds: options.seconds,
+      warmupSeconds: options.warmupSeconds,
+      scenarios: options.scenarios,
+      targets: options.targets,
+      baselinePoolSize: options.callers,
+      servicePoolSize: options.servicePoolSize,
+    },
+    echoSizes,
+    measurements,
+    checks,
+  };
+  console.log(`\n${markdown(report)}\n`);
+  const failures = failureLines(measurements);
+  if (failures.length > 0) console.log(['Failures:', ...failures.map((f) => `  ${f}`), ''].join('\n'));
+  console.log(['Targets:', ...evaluateGoals(report).map((g) => `  ${g.status} ${g.name}: ${g.detail}`), ''].join('\n'));
+  const checkLines = checks.map((c) => `  ${c.ok ? 'OK    ' : 'FAILED'} ${c.name}: ${c.detail}`);
+  console.log(['Checks:', ...(checkLines.length > 0 ? checkLines : ['  (none: no target in this run stores anything)'])].join('\n'));
+  if (options.jsonPath) {
+    await writeJson(options.jsonPath, report);
+    console.log(`\nResults written to ${options.jsonPath}`);
+  }
+  const ok = checks.every((c) => c.ok);
+  if (!ok) console.error('\nA check failed: see above.');
+  return ok ? 0 : 1;
+}
+
+/**
+ * Runs the service target for each scenario on one service process. A service that cannot start or be
+ * seeded is a failed check, not a crash, so the baselines measured so far are still reported.
+ */
+async function measureService(options: BenchOptions, plan: LoadPlan, record: (target: Target, scenario: Scenario, load: LoadResult) => void): Promise<Check[]> {
+  log(`service: starting the allocation service (database pool ${options.servicePoolSize})`);
+  let service: ServiceUnderTest;
+  try {
+    service = await ServiceUnderTest.start({ mysqlUrl: options.mysqlUrl, poolSize: options.servicePoolSize });
+  } catch (err) {
+    return [check('service: start', false, (err as Error).message)];
+  }
+  const checks: Check[] = [];
+  try {
+    for (const scenario of options.scenarios) {
+      log(`service ${scenario}: seeding through the API`);
+      try {
+        await service.seed(scenario);
+      } catch (err) {
+        checks.push(check(`service ${scenario}: seed`, false, (err as Error).message));
+        continue;
+      }
+      log(`service ${scenario}: Reserve over gRPC`);
+      const result = await service.measure(scenario, plan);
+      record('service', scenario, result.load);
+      checks.push(...result.checks);
+    }
+  } finally {
+    await service.stop();
+  }
+  return checks;
+}
+
+function log(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (err: unknown) => {
+    console.error(err instanceof UsageError ? `${err.message}\n\n${USAGE}` : err);
+    process.exit(1);
+  },
+);
