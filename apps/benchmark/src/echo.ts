@@ -41,8 +41,7 @@ export async function measureEcho(plan: LoadPlan): Promise<{ load: LoadResult; s
       );
       return { load, sizes };
     } finally {
-      client.close();
-      channel.close();
+      channel.close(); // Closes the client too.
     }
   } finally {
     await server.stop();

@@ -31,7 +31,10 @@ export function openChannel(address: string): Channel {
 /** A client constructor: generated (NodeServiceClient, ...) or made by makeGenericClientConstructor. */
 type ClientConstructor<C> = new (address: string, creds: ChannelCredentials, options?: Partial<ClientOptions>) => C;
 
-/** A client of `Client` that uses `channel` (opened by {@link openChannel}) instead of opening its own. */
+/**
+ * A client of `Client` that uses `channel` (opened by {@link openChannel}) instead of opening its own.
+ * Close the channel, not the client: grpc-js closes a client by closing its channel, shared or not.
+ */
 export function clientOn<C>(Client: ClientConstructor<C>, channel: Channel): C {
   return new Client(channel.getTarget(), credentials.createInsecure(), { channelOverride: channel });
 }
