@@ -17,11 +17,24 @@ export interface ChildServer {
 }
 
 const running = new Set<ChildProcess>();
-// Never leave a server behind, whatever ends this process.
-process.on('exit', () => running.forEach((child) => child.kill('SIGKILL')));
+let guarded = false;
+
+/** Never leave a server behind, whatever ends this process: a normal exit, a crash or Ctrl-C. */
+function guardChildren(): void {
+  if (guarded) return;
+  guarded = true;
+  process.on('exit', () => running.forEach((child) => child.kill('SIGKILL')));
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      process.stderr.write(`${signal}: stopping\n`);
+      process.exit(130);
+    });
+  }
+}
 
 /** Starts `node --enable-source-maps <args>` with `env` added to this process's environment. */
 export function spawnNodeServer(name: string, args: readonly string[], env: Record<string, string> = {}): ChildServer {
+  guardChildren();
   const child = spawn(process.execPath, ['--enable-source-maps', ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -119,7 +119,12 @@ export function markdown(report: Report): string {
   const notes = [
     `${settings.callers} concurrent callers, closed loop (each caller makes its next call when the last one returns); ${settings.seconds} s measured after ${settings.warmupSeconds} s of warm-up. Latency percentiles are nearest-rank over the measured successes.`,
     `hot: every call reserves 1 unit of one item at one node; spread: a random one of 10,000 item-nodes (100 items x 100 nodes; B1 and B3: a random one of 10,000 rows).`,
-    `B1 and B3 use a mysql2 pool of ${settings.baselinePoolSize} connections (one per caller); B3 runs at MariaDB's default isolation level. The service uses its own pool of ${settings.servicePoolSize} connections.`,
+    settings.targets.includes('b1') || settings.targets.includes('b3')
+      ? `B1 and B3 use a mysql2 pool of ${settings.baselinePoolSize} connections (one per caller); B3 runs at MariaDB's default isolation level and takes a pooled connection per transaction.`
+      : undefined,
+    settings.targets.includes('service')
+      ? `The service runs as a child process on its own database with its own pool of ${settings.servicePoolSize} connections (INVENTORY_DATABASE_POOL_SIZE); it is seeded and called through its gRPC API.`
+      : undefined,
     report.echoSizes
       ? `B2 touches no data, so it is measured once and compared against in both scenarios. It moves ${report.echoSizes.requestBytes} request and ${report.echoSizes.responseBytes} response bytes per call, the encoded sizes of a typical ReserveRequest and ReserveResponse, over the same client set-up as the service target.`
       : undefined,
