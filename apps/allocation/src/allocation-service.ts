@@ -6,16 +6,23 @@ import type { AllocationConfig } from './config';
 import { availabilityServiceHandlers } from './grpc/availability-service';
 import { nodeServiceHandlers } from './grpc/node-service';
 import { safetyStockServiceHandlers } from './grpc/safety-stock-service';
+import { demandServiceHandlers } from './grpc/demand-service';
+import { reservationServiceHandlers } from './grpc/reservation-service';
 import { supplyServiceHandlers } from './grpc/supply-service';
 import { AvailabilityReader } from './inventory/availability-reader';
 import { systemClock, type Clock } from './inventory/clock';
 import { NodeCatalog } from './inventory/node-catalog';
 import { SafetyStockRules } from './inventory/safety-stock-rules';
-import { SupplyLedger } from './inventory/supply-ledger';
+import { ExpirySweeper } from './inventory/expiry-sweeper';
+import { demandLedger, supplyLedger } from './inventory/quantity-ledger';
+import { ReservationChanges } from './inventory/reservation-changes';
+import { ReservationDesk } from './inventory/reservation-desk';
 
 export interface RunningService {
   readonly port: number;
   readonly db: Database;
+  /** Releases expired reservations now (if this replica holds the sweeper lease). */
+  readonly sweeper: ExpirySweeper;
   /** Graceful stop: drains calls in flight, then closes the database pool. */
   stop(): Promise<void>;
 }
@@ -27,22 +34,31 @@ export async function startAllocationService(config: AllocationConfig, logger: L
     await migrateToLatest(db);
     logger.info({ database: redact(config.database.url) }, 'database ready');
     const nodes = new NodeCatalog(db, clock);
+    const demand = demandLedger(db, nodes, clock);
+    const changes = new ReservationChanges(db, clock, demand);
+    const desk = new ReservationDesk(db, clock, { defaultTtlMs: config.reservationTtlMs, maxBatchesInFlight: 4, maxBatchSize: 256 });
+    const sweeper = new ExpirySweeper(db, clock, changes, config.expirySweepIntervalMs, logger);
     const server = new GrpcServer(
       [
         registration(pb.NodeServiceService, nodeServiceHandlers(nodes, logger)),
         registration(pb.SafetyStockServiceService, safetyStockServiceHandlers(new SafetyStockRules(db, nodes, clock), logger)),
-        registration(pb.SupplyServiceService, supplyServiceHandlers(new SupplyLedger(db, nodes, clock), logger)),
+        registration(pb.SupplyServiceService, supplyServiceHandlers(supplyLedger(db, nodes, clock), logger)),
+        registration(pb.DemandServiceService, demandServiceHandlers(demand, logger)),
+        registration(pb.ReservationServiceService, reservationServiceHandlers(desk, changes, logger)),
         registration(pb.AvailabilityServiceService, availabilityServiceHandlers(new AvailabilityReader(db, nodes, clock), logger)),
       ],
       Buffer.from(pb.descriptorSetBase64, 'base64'),
       logger,
     );
     const port = await server.listen(config.listenAddress);
+    sweeper.start();
     return {
       port,
       db,
+      sweeper,
       stop: async () => {
         await server.shutdown(config.shutdownGraceMs);
+        await sweeper.stop();
         await db.knex.destroy();
         logger.info('stopped');
       },

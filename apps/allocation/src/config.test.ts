@@ -5,6 +5,8 @@ describe('loadConfig', () => {
     expect(loadConfig({})).toEqual({
       database: { dialect: 'sqlite', url: 'sqlite:data/inventory.sqlite' },
       databasePoolSize: 10,
+      expirySweepIntervalMs: 5000,
+      reservationTtlMs: 900_000,
       listenAddress: '0.0.0.0:50051',
       logLevel: 'info',
       shutdownGraceMs: 10_000,

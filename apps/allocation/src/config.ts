@@ -9,6 +9,10 @@ export interface AllocationConfig {
   readonly listenAddress: string;
   readonly logLevel: LogLevel;
   readonly shutdownGraceMs: number;
+  /** How long a reservation holds stock when the caller gives no expiry. */
+  readonly reservationTtlMs: number;
+  /** How often this replica tries to take the sweeper lease and release expired reservations; 0 never. */
+  readonly expirySweepIntervalMs: number;
 }
 
 /** The variables, their defaults and meaning (the README's configuration table says the same). */
@@ -18,6 +22,8 @@ export const CONFIG_DEFAULTS = {
   INVENTORY_GRPC_ADDRESS: '0.0.0.0:50051',
   INVENTORY_LOG_LEVEL: 'info',
   INVENTORY_SHUTDOWN_GRACE_MS: '10000',
+  INVENTORY_RESERVATION_TTL_SECONDS: '900',
+  INVENTORY_EXPIRY_SWEEP_INTERVAL_MS: '5000',
 } as const;
 
 export class ConfigError extends Error {}
@@ -44,7 +50,9 @@ export function loadConfig(env: Record<string, string | undefined>): AllocationC
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`INVENTORY_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
   const databasePoolSize = integer('INVENTORY_DATABASE_POOL_SIZE', 1, 1000);
   const shutdownGraceMs = integer('INVENTORY_SHUTDOWN_GRACE_MS', 0, 600_000);
+  const reservationTtlMs = integer('INVENTORY_RESERVATION_TTL_SECONDS', 1, 31_536_000) * 1000;
+  const expirySweepIntervalMs = integer('INVENTORY_EXPIRY_SWEEP_INTERVAL_MS', 0, 3_600_000);
 
   if (problems.length > 0 || !database) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
-  return { database, databasePoolSize, listenAddress, logLevel, shutdownGraceMs };
+  return { database, databasePoolSize, listenAddress, logLevel, shutdownGraceMs, reservationTtlMs, expirySweepIntervalMs };
 }

@@ -15,7 +15,9 @@ const SERVICES = [
   'grpc.health.v1.Health',
   'grpc.reflection.v1.ServerReflection',
   'inventory.v1.AvailabilityService',
+  'inventory.v1.DemandService',
   'inventory.v1.NodeService',
+  'inventory.v1.ReservationService',
   'inventory.v1.SafetyStockService',
   'inventory.v1.SupplyService',
 ];
@@ -80,7 +82,7 @@ describe('server reflection', () => {
 
   it('lets a Go reflection client invoke every inventory method', async () => {
     const methods = (await curl('--list-methods', `http://${t.address}`)).stdout.trim().split('\n').filter((m) => m.startsWith('inventory.v1.'));
-    expect(methods).toHaveLength(17);
+    expect(methods).toHaveLength(28);
     for (const method of methods) {
       // An empty request is refused or answered by the service itself: what matters is that the client
       // resolved the method and its messages through reflection and reached the handler.

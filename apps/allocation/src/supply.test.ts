@@ -1,7 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import * as pb from '@inventory/contracts';
 import { errorDetails } from '@inventory/grpc-server';
-import { ledgerOfRequest, outboxOfAction } from '@inventory/store';
+import { ledgerOfRequest, outboxOfAction, SUPPLY } from '@inventory/store';
 import { describeEachDatabase } from '@inventory/store/testing';
 import { grpcError, rowCounts, startTestService, type TestService } from './testing/harness';
 
@@ -41,7 +41,7 @@ describeEachDatabase('supply', (dialect) => {
 
     expect(await onhand('WE')).toBe(99);
     expect(late.results[0]).toMatchObject({ outcome: pb.SupplyLineOutcome.SUPPLY_LINE_OUTCOME_IGNORED_SUPERSEDED, quantityBefore: 99, quantityAfter: 99 });
-    const ledger = await ledgerOfRequest({ db: t.database.db.knex, requestId: 'we-3' });
+    const ledger = await ledgerOfRequest(SUPPLY, { db: t.database.db.knex, requestId: 'we-3' });
     expect(ledger).toMatchObject([{ transaction_type: 'ADJUST', quantity: -2, outcome: 'IGNORED_SUPERSEDED', quantity_before: 99, quantity_after: 99 }]);
     const events = await outboxOfAction({ db: t.database.db.knex, actionId: ledger[0].action_id });
     expect(events).toMatchObject([{ eventType: 'supply.ignored', payload: { outcome: 'IGNORED_SUPERSEDED', quantity: -2, quantityAfter: 99 } }]);
@@ -63,7 +63,7 @@ describeEachDatabase('supply', (dialect) => {
     connections.forEach((c) => c.close());
     expect(new Set(answers.map((a) => JSON.stringify(a))).size).toBe(1);
     expect(await onhand('DUP')).toBe(7);
-    expect(await ledgerOfRequest({ db: t.database.db.knex, requestId: 'dup-1' })).toHaveLength(1);
+    expect(await ledgerOfRequest(SUPPLY, { db: t.database.db.knex, requestId: 'dup-1' })).toHaveLength(1);
   });
 
   it('refuses a request id reused with different content', async () => {

@@ -1,9 +1,13 @@
 // The public surface of the generated contracts. Everything under gen/ is written by `nx run contracts:generate`.
 export * from './gen/inventory/v1/availability';
 export * from './gen/inventory/v1/availability_service';
+export * from './gen/inventory/v1/demand';
+export * from './gen/inventory/v1/demand_service';
 export * from './gen/inventory/v1/keys';
 export * from './gen/inventory/v1/node';
 export * from './gen/inventory/v1/node_service';
+export * from './gen/inventory/v1/reservation';
+export * from './gen/inventory/v1/reservation_service';
 export * from './gen/inventory/v1/safety_stock';
 export * from './gen/inventory/v1/safety_stock_service';
 export * from './gen/inventory/v1/supply';

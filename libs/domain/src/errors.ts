@@ -163,3 +163,73 @@ export class SegmentNotDefinedError extends DomainError {
     return { field: this.field, segment_type: this.segmentType, segment: this.segment };
   }
 }
+
+/** One reservation line that could not be held in full. */
+export interface Shortfall {
+  readonly lineIndex: number;
+  readonly itemId: string;
+  /** The node or distribution group the line asked for. */
+  readonly location: string;
+  readonly requested: number;
+  /** What the line could have had: at a node, what was left there after the earlier lines of the request. */
+  readonly available: number;
+}
+
+/**
+ * Thrown when a reservation (or an increase) cannot be held in full. Nothing was held: reservations are all
+ * or nothing.
+ */
+export class InsufficientAvailabilityError extends DomainError {
+  readonly category = 'FAILED_PRECONDITION';
+  readonly reason = 'INSUFFICIENT_AVAILABILITY';
+
+  constructor(readonly shortfalls: readonly Shortfall[]) {
+    super(
+      `insufficient availability: ${shortfalls
+        .map((s) => `lines[${s.lineIndex}] ${s.itemId} at ${s.location} asked ${s.requested}, available ${s.available}`)
+        .join('; ')}`,
+    );
+  }
+
+  override get metadata(): Record<string, string> {
+    const metadata: Record<string, string> = { short_lines: this.shortfalls.map((s) => s.lineIndex).join(',') };
+    for (const s of this.shortfalls) {
+      metadata[`line.${s.lineIndex}.item_id`] = s.itemId;
+      metadata[`line.${s.lineIndex}.location`] = s.location;
+      metadata[`line.${s.lineIndex}.requested`] = String(s.requested);
+      metadata[`line.${s.lineIndex}.available`] = String(s.available);
+    }
+    return metadata;
+  }
+}
+
+/** Thrown when a request names a reservation that does not exist. */
+export class ReservationNotFoundError extends DomainError {
+  readonly category = 'NOT_FOUND';
+  readonly reason = 'RESERVATION_NOT_FOUND';
+
+  constructor(readonly reservationId: string) {
+    super(`reservation not found: ${reservationId}`);
+  }
+
+  override get metadata(): Record<string, string> {
+    return { reservation_id: this.reservationId };
+  }
+}
+
+/** Thrown when changing a reservation that was released, consumed or has expired. */
+export class ReservationNotActiveError extends DomainError {
+  readonly category = 'FAILED_PRECONDITION';
+  readonly reason = 'RESERVATION_NOT_ACTIVE';
+
+  constructor(
+    readonly reservationId: string,
+    readonly state: string,
+  ) {
+    super(`reservation ${reservationId} is ${state.toLowerCase()}; only an active reservation can change`);
+  }
+
+  override get metadata(): Record<string, string> {
+    return { reservation_id: this.reservationId, state: this.state };
+  }
+}

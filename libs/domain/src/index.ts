@@ -9,3 +9,6 @@ export * from './validation';
 export * from './supply-commands';
 export * from './availability-queries';
 export * from './network-commands';
+export * from './demand';
+export * from './reservation';
+export * from './reservation-commands';

@@ -1,48 +1,60 @@
+import type { DemandKey } from './demand';
+import { demandKeyId } from './demand';
 import type { SupplyKey } from './supply';
 import type { SupplyOutcome } from './supply-transactions';
 import { supplyKeyId } from './supply';
-import { Violations, type SupplyKeyInput } from './validation';
+import { Violations, type DemandKeyInput, type SupplyKeyInput } from './validation';
 
-/** Sets absolute quantities as of source times. */
-export interface SupplySyncCommand {
+/**
+ * Supply and demand are recorded the same way: a sync sets absolute quantities as of source times, an
+ * adjust applies deltas dated by source times. `K` is the key of the quantity (a supply or a demand key).
+ */
+export interface SyncCommand<K> {
   readonly requestId: string;
-  readonly lines: ReadonlyArray<{ readonly key: SupplyKey; readonly quantity: number; readonly sourceMs: number }>;
+  readonly lines: ReadonlyArray<{ readonly key: K; readonly quantity: number; readonly sourceMs: number }>;
 }
 
-/** Applies deltas dated by source times. */
-export interface SupplyAdjustCommand {
+export interface AdjustCommand<K> {
   readonly requestId: string;
-  readonly lines: ReadonlyArray<{ readonly key: SupplyKey; readonly delta: number; readonly sourceMs: number; readonly reason: string }>;
+  readonly lines: ReadonlyArray<{ readonly key: K; readonly delta: number; readonly sourceMs: number; readonly reason: string }>;
 }
 
-export interface SupplySyncInput {
+export interface SyncInput<KIn> {
   readonly requestId: string;
-  readonly lines: ReadonlyArray<{ readonly key: SupplyKeyInput | undefined; readonly quantity: number; readonly sourceMs: number | undefined }>;
+  readonly lines: ReadonlyArray<{ readonly key: KIn | undefined; readonly quantity: number; readonly sourceMs: number | undefined }>;
 }
 
-export interface SupplyAdjustInput {
+export interface AdjustInput<KIn> {
   readonly requestId: string;
   readonly lines: ReadonlyArray<{
-    readonly key: SupplyKeyInput | undefined;
+    readonly key: KIn | undefined;
     readonly delta: number;
     readonly sourceMs: number | undefined;
     readonly reason: string;
   }>;
 }
 
+/** How to check a key as sent and turn it into a key. */
+interface KeyRules<KIn, K> {
+  check(v: Violations, field: string, key: KIn | undefined): void;
+  /** Only for inputs that passed `check`. */
+  toKey(input: KIn): K;
+  keyId(key: K): string;
+}
+
 /** Checks a sync as sent; throws InvalidArgumentError naming every bad field, or BatchTooLargeError. */
-export function parseSupplySync(input: SupplySyncInput): SupplySyncCommand {
+function parseSync<KIn, K>(rules: KeyRules<KIn, K>, input: SyncInput<KIn>): SyncCommand<K> {
   const v = new Violations();
   v.requestId('request_id', input.requestId);
   v.lineCount('lines', input.lines.length);
   const seen = new Map<string, number>();
   input.lines.forEach((line, i) => {
-    v.supplyKey(`lines[${i}].key`, line.key);
+    rules.check(v, `lines[${i}].key`, line.key);
     v.quantity(`lines[${i}].quantity`, line.quantity, 0);
     v.time(`lines[${i}].source_time`, line.sourceMs);
     if (!v.isEmpty) return;
     // Two absolute quantities for one position in one request contradict each other.
-    const id = supplyKeyId(toKey(line.key as SupplyKeyInput));
+    const id = rules.keyId(rules.toKey(line.key as KIn));
     const first = seen.get(id);
     if (first !== undefined) v.add(`lines[${i}].key`, `names the same position as lines[${first}]`);
     else seen.set(id, i);
@@ -50,17 +62,17 @@ export function parseSupplySync(input: SupplySyncInput): SupplySyncCommand {
   v.throwIfAny();
   return {
     requestId: input.requestId,
-    lines: input.lines.map((l) => ({ key: toKey(l.key as SupplyKeyInput), quantity: l.quantity, sourceMs: l.sourceMs as number })),
+    lines: input.lines.map((l) => ({ key: rules.toKey(l.key as KIn), quantity: l.quantity, sourceMs: l.sourceMs as number })),
   };
 }
 
 /** Checks an adjust as sent. Several lines may change one position; they apply in order. */
-export function parseSupplyAdjust(input: SupplyAdjustInput): SupplyAdjustCommand {
+function parseAdjust<KIn, K>(rules: KeyRules<KIn, K>, input: AdjustInput<KIn>): AdjustCommand<K> {
   const v = new Violations();
   v.requestId('request_id', input.requestId);
   v.lineCount('lines', input.lines.length);
   input.lines.forEach((line, i) => {
-    v.supplyKey(`lines[${i}].key`, line.key);
+    rules.check(v, `lines[${i}].key`, line.key);
     v.delta(`lines[${i}].quantity_delta`, line.delta);
     v.time(`lines[${i}].source_time`, line.sourceMs);
     v.text(`lines[${i}].reason`, line.reason, 64);
@@ -68,25 +80,38 @@ export function parseSupplyAdjust(input: SupplyAdjustInput): SupplyAdjustCommand
   v.throwIfAny();
   return {
     requestId: input.requestId,
-    lines: input.lines.map((l) => ({ key: toKey(l.key as SupplyKeyInput), delta: l.delta, sourceMs: l.sourceMs as number, reason: l.reason })),
+    lines: input.lines.map((l) => ({ key: rules.toKey(l.key as KIn), delta: l.delta, sourceMs: l.sourceMs as number, reason: l.reason })),
   };
 }
 
-/** Only for inputs that passed {@link Violations.supplyKey}. */
-function toKey(input: SupplyKeyInput): SupplyKey {
-  return {
-    item: input.item!,
-    nodeId: input.nodeId,
-    segment: input.segment,
-    supplyType: input.supplyType!,
-    etaMs: input.etaMs ?? null,
-  };
-}
+const SUPPLY_KEYS: KeyRules<SupplyKeyInput, SupplyKey> = {
+  check: (v, field, key) => v.supplyKey(field, key),
+  toKey: (input) => ({ item: input.item!, nodeId: input.nodeId, segment: input.segment, supplyType: input.supplyType!, etaMs: input.etaMs ?? null }),
+  keyId: supplyKeyId,
+};
+
+const DEMAND_KEYS: KeyRules<DemandKeyInput, DemandKey> = {
+  check: (v, field, key) => v.demandKey(field, key),
+  toKey: (input) => ({ item: input.item!, nodeId: input.nodeId, segment: input.segment, demandType: input.demandType!, orderReference: input.orderReference }),
+  keyId: demandKeyId,
+};
+
+export type SupplySyncInput = SyncInput<SupplyKeyInput>;
+export type SupplyAdjustInput = AdjustInput<SupplyKeyInput>;
+export type DemandSyncInput = SyncInput<DemandKeyInput>;
+export type DemandAdjustInput = AdjustInput<DemandKeyInput>;
+
+export const parseSupplySync = (input: SupplySyncInput) => parseSync(SUPPLY_KEYS, input);
+export const parseSupplyAdjust = (input: SupplyAdjustInput) => parseAdjust(SUPPLY_KEYS, input);
+export const parseDemandSync = (input: DemandSyncInput) => parseSync(DEMAND_KEYS, input);
+export const parseDemandAdjust = (input: DemandAdjustInput) => parseAdjust(DEMAND_KEYS, input);
 
 /** What one line of a sync or adjust did, in request order. */
-export interface SupplyLineResult {
-  readonly key: SupplyKey;
+export interface LineResult<K> {
+  readonly key: K;
   readonly outcome: SupplyOutcome;
   readonly quantityBefore: number;
   readonly quantityAfter: number;
 }
+
+export type SupplyLineResult = LineResult<SupplyKey>;

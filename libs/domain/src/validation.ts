@@ -1,5 +1,6 @@
 import { BatchTooLargeError, InvalidArgumentError, SegmentNotDefinedError, type FieldViolation } from './errors';
 import { isUnsegmented, type ItemKey, type SegmentKey } from './keys';
+import { DEMAND_TYPES, type DemandType } from './demand';
 import { requiresEta, SUPPLY_TYPES, type SupplyType } from './supply';
 
 /** A supply key as a caller sent it, before it is checked. */
@@ -11,6 +12,16 @@ export interface SupplyKeyInput {
   readonly supplyType: SupplyType | undefined;
   /** `undefined` when no ETA was sent. */
   readonly etaMs: number | undefined;
+}
+
+/** A demand key as a caller sent it, before it is checked. */
+export interface DemandKeyInput {
+  readonly item: ItemKey | undefined;
+  readonly nodeId: string;
+  readonly segment: SegmentKey;
+  /** `undefined` when the caller sent no type or one this service does not know. */
+  readonly demandType: DemandType | undefined;
+  readonly orderReference: string;
 }
 
 /** Most lines one sync or adjust request may carry. */
@@ -107,6 +118,15 @@ export class Violations {
       this.add(`${field}.eta_time`, 'must be unset for ONHAND supply');
     }
     if (key.etaMs !== undefined) this.time(`${field}.eta_time`, key.etaMs);
+  }
+
+  demandKey(field: string, key: DemandKeyInput | undefined): void {
+    if (!key) return this.add(field, 'is required');
+    this.item(`${field}.item`, key.item);
+    this.id(`${field}.node_id`, key.nodeId);
+    this.segment(`${field}.segment`, key.segment);
+    if (key.demandType === undefined) this.add(`${field}.demand_type`, `must be one of ${DEMAND_TYPES.join(', ')}`);
+    this.text(`${field}.order_reference`, key.orderReference, MAX_REQUEST_ID_LENGTH);
   }
 
   segment(field: string, segment: SegmentKey): void {

@@ -1,7 +1,10 @@
 import { migrateAllDown, migrateToLatest } from './database';
 import { createTestDatabase, describeEachDatabase, type TestDatabase } from './testing';
 
-const TABLES = ['nodes', 'distribution_groups', 'distribution_group_nodes', 'safety_stock', 'supply', 'supply_ledger', 'outbox', 'idempotency_keys'];
+const TABLES = [
+  'nodes', 'distribution_groups', 'distribution_group_nodes', 'safety_stock', 'supply', 'supply_ledger', 'outbox', 'idempotency_keys',
+  'demand', 'demand_ledger', 'stock_positions', 'reservations', 'reservation_holds', 'leases',
+];
 
 describeEachDatabase('migrations', (dialect) => {
   let test: TestDatabase;

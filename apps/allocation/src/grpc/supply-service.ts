@@ -1,28 +1,24 @@
 import type * as pb from '@inventory/contracts';
+import { parseSupplyAdjust, parseSupplySync, type SupplyKey } from '@inventory/domain';
 import { unary, type Logger } from '@inventory/grpc-server';
-import type { SupplyLedger } from '../inventory/supply-ledger';
+import type { QuantityLedger } from '../inventory/quantity-ledger';
 import { fromLineResult, fromSupply, toItemKey, toMs, toSegment, toSupplyKeyInput } from './translate';
 
-export function supplyServiceHandlers(ledger: SupplyLedger, logger: Logger): pb.SupplyServiceServer {
+export function supplyServiceHandlers(ledger: QuantityLedger<SupplyKey>, logger: Logger): pb.SupplyServiceServer {
   return {
     syncSupply: unary('SyncSupply', logger, async (req: pb.SyncSupplyRequest) => {
-      const results = await ledger.sync({
+      const cmd = parseSupplySync({
         requestId: req.requestId,
         lines: req.lines.map((l) => ({ key: toSupplyKeyInput(l.key), quantity: l.quantity, sourceMs: toMs(l.sourceTime) })),
       });
-      return { results: results.map(fromLineResult) };
+      return { results: (await ledger.sync('SyncSupply', cmd)).map(fromLineResult) };
     }),
     adjustSupply: unary('AdjustSupply', logger, async (req: pb.AdjustSupplyRequest) => {
-      const results = await ledger.adjust({
+      const cmd = parseSupplyAdjust({
         requestId: req.requestId,
-        lines: req.lines.map((l) => ({
-          key: toSupplyKeyInput(l.key),
-          delta: l.quantityDelta,
-          sourceMs: toMs(l.sourceTime),
-          reason: l.reason,
-        })),
+        lines: req.lines.map((l) => ({ key: toSupplyKeyInput(l.key), delta: l.quantityDelta, sourceMs: toMs(l.sourceTime), reason: l.reason })),
       });
-      return { results: results.map(fromLineResult) };
+      return { results: (await ledger.adjust('AdjustSupply', cmd)).map(fromLineResult) };
     }),
     getSupply: unary('GetSupply', logger, async (req: pb.GetSupplyRequest) => ({
       supplies: (await ledger.get(toItemKey(req.item), req.nodeId, toSegment(req.segment))).map(fromSupply),

@@ -2,6 +2,11 @@
 import * as pb from '@inventory/contracts';
 import {
   itemKey,
+  type Demand,
+  type DemandKey,
+  type DemandKeyInput,
+  type DemandType,
+  type LineResult,
   type ItemKey,
   type NodeType,
   type SafetyStockLevel,
@@ -95,6 +100,55 @@ export function fromLineResult(result: SupplyLineResult): pb.SupplyLineResult {
       result.outcome === 'APPLIED'
         ? pb.SupplyLineOutcome.SUPPLY_LINE_OUTCOME_APPLIED
         : pb.SupplyLineOutcome.SUPPLY_LINE_OUTCOME_IGNORED_SUPERSEDED,
+    quantityBefore: result.quantityBefore,
+    quantityAfter: result.quantityAfter,
+  };
+}
+
+/** `undefined` for UNSPECIFIED and for values this service does not know. */
+export function toDemandType(type: pb.DemandType): DemandType | undefined {
+  const name = pb.DemandType[type]?.replace(/^DEMAND_TYPE_/, '');
+  return name === 'UNSPECIFIED' || name === 'UNRECOGNIZED' ? undefined : (name as DemandType | undefined);
+}
+
+export function toDemandKeyInput(key: pb.DemandKey | undefined): DemandKeyInput | undefined {
+  return (
+    key && {
+      item: toItemKey(key.item),
+      nodeId: key.nodeId,
+      segment: toSegment(key.segment),
+      demandType: toDemandType(key.demandType),
+      orderReference: key.orderReference,
+    }
+  );
+}
+
+export function fromDemandKey(key: DemandKey): pb.DemandKey {
+  return {
+    item: fromItemKey(key.item),
+    nodeId: key.nodeId,
+    segment: { segmentType: key.segment.segmentType, segment: key.segment.segment },
+    demandType: pb.DemandType[`DEMAND_TYPE_${key.demandType}`],
+    orderReference: key.orderReference,
+  };
+}
+
+export function fromDemand(demand: Demand): pb.Demand {
+  return {
+    key: fromDemandKey(demand.key),
+    quantity: demand.quantity,
+    lastSyncTime: demand.lastSyncMs === null ? undefined : fromMs(demand.lastSyncMs),
+    updateTime: fromMs(demand.updateMs),
+  };
+}
+
+export function fromDemandLineResult(result: LineResult<DemandKey>): pb.DemandLineResult {
+  return {
+    key: fromDemandKey(result.key),
+    outcome:
+      result.outcome === 'APPLIED'
+        ? pb.DemandLineOutcome.DEMAND_LINE_OUTCOME_APPLIED
+        : pb.DemandLineOutcome.DEMAND_LINE_OUTCOME_IGNORED_SUPERSEDED,
     quantityBefore: result.quantityBefore,
     quantityAfter: result.quantityAfter,
   };

@@ -12,7 +12,7 @@ import {
   type NetworkAvailability,
   type NodeAvailabilityInputs,
 } from '@inventory/domain';
-import { findSafetyStock, findSupplies, type Database } from '@inventory/store';
+import { commitmentsAt, findQuantities, findSafetyStock, SUPPLY, type Database } from '@inventory/store';
 import type { Clock } from './clock';
 import type { NodeCatalog } from './node-catalog';
 
@@ -41,15 +41,15 @@ export class AvailabilityReader {
     requireDefinedSegment('segment', query.segment);
     const nodeIds = await this.nodeIdsOf(query);
     const db = this.db.knex;
-    const supplies = await findSupplies({ db, item: query.item, nodeIds, segment: query.segment });
+    const supplies = await findQuantities(SUPPLY, { db, item: query.item, nodeIds, segment: query.segment });
+    const commitments = await commitmentsAt({ db, item: query.item, nodeIds, segment: query.segment, nowMs: this.clock() });
     // Safety stock is withheld once, from the unsegmented pool.
     const rules = isUnsegmented(query.segment) ? await findSafetyStock({ db, item: query.item, nodeIds }) : [];
     return nodeIds.map((nodeId) => ({
       nodeId,
       supplies: supplies.filter((s) => s.key.nodeId === nodeId),
-      // Demand and reservations are recorded from the next release on; until then nothing is committed.
-      countedDemand: 0,
-      activeReservations: 0,
+      countedDemand: commitments.get(nodeId)?.demand ?? 0,
+      activeReservations: commitments.get(nodeId)?.reserved ?? 0,
       safetyStock: resolveSafetyStock(rules, nodeId),
     }));
   }

@@ -37,6 +37,8 @@ export interface Clients {
   readonly safetyStock: Promisified<pb.SafetyStockServiceClient>;
   readonly supply: Promisified<pb.SupplyServiceClient>;
   readonly availability: Promisified<pb.AvailabilityServiceClient>;
+  readonly demand: Promisified<pb.DemandServiceClient>;
+  readonly reservations: Promisified<pb.ReservationServiceClient>;
 }
 
 export interface TestService {
@@ -49,13 +51,16 @@ export interface TestService {
   stop(): Promise<void>;
 }
 
-export async function startTestService(dialect: Dialect): Promise<TestService> {
+/** `env` overrides configuration; the expiry sweeper is off unless asked for (tests sweep explicitly). */
+export async function startTestService(dialect: Dialect, env: Record<string, string> = {}): Promise<TestService> {
   const database = await createTestDatabase(dialect);
   const config = loadConfig({
     INVENTORY_DATABASE_URL: database.url,
     INVENTORY_GRPC_ADDRESS: '127.0.0.1:0',
     INVENTORY_DATABASE_POOL_SIZE: '20',
     INVENTORY_SHUTDOWN_GRACE_MS: '2000',
+    INVENTORY_EXPIRY_SWEEP_INTERVAL_MS: '0',
+    ...env,
   });
   const service = await startAllocationService(config, createLogger('allocation-test', 'silent'));
   const address = `127.0.0.1:${service.port}`;
@@ -65,9 +70,18 @@ export async function startTestService(dialect: Dialect): Promise<TestService> {
       new pb.SafetyStockServiceClient(address, credentials.createInsecure()),
       new pb.SupplyServiceClient(address, credentials.createInsecure()),
       new pb.AvailabilityServiceClient(address, credentials.createInsecure()),
+      new pb.DemandServiceClient(address, credentials.createInsecure()),
+      new pb.ReservationServiceClient(address, credentials.createInsecure()),
     ] as const;
     return {
-      clients: { nodes: promisify(raw[0]), safetyStock: promisify(raw[1]), supply: promisify(raw[2]), availability: promisify(raw[3]) },
+      clients: {
+        nodes: promisify(raw[0]),
+        safetyStock: promisify(raw[1]),
+        supply: promisify(raw[2]),
+        availability: promisify(raw[3]),
+        demand: promisify(raw[4]),
+        reservations: promisify(raw[5]),
+      },
       close: () => raw.forEach((c) => c.close()),
     };
   };
@@ -99,7 +113,7 @@ export async function grpcError(action: Promise<unknown>): Promise<ServiceError>
 /** Row counts of every table a mutation writes, to prove a refused request changed nothing. */
 export async function rowCounts(db: TestDatabase): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
-  for (const table of ['nodes', 'distribution_groups', 'safety_stock', 'supply', 'supply_ledger', 'outbox', 'idempotency_keys']) {
+  for (const table of ['nodes', 'distribution_groups', 'safety_stock', 'supply', 'supply_ledger', 'outbox', 'idempotency_keys', 'demand', 'reservations', 'reservation_holds', 'stock_positions']) {
     const row = await db.db.knex(table).count({ n: '*' }).first();
     counts[table] = Number(row?.n ?? 0);
   }

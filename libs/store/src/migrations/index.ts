@@ -6,6 +6,12 @@ import * as createSupply from './20261129000400_create_supply';
 import * as createSupplyLedger from './20261129000500_create_supply_ledger';
 import * as createOutbox from './20261129000600_create_outbox';
 import * as createIdempotencyKeys from './20261129000700_create_idempotency_keys';
+import * as createDemand from './20261129000800_create_demand';
+import * as createDemandLedger from './20261129000900_create_demand_ledger';
+import * as createStockPositions from './20261129001000_create_stock_positions';
+import * as createReservations from './20261129001100_create_reservations';
+import * as createReservationHolds from './20261129001200_create_reservation_holds';
+import * as createLeases from './20261129001300_create_leases';
 
 type Migration = Knex.Migration;
 
@@ -18,6 +24,12 @@ const migrations: Record<string, Migration> = {
   '20261129000500_create_supply_ledger': createSupplyLedger,
   '20261129000600_create_outbox': createOutbox,
   '20261129000700_create_idempotency_keys': createIdempotencyKeys,
+  '20261129000800_create_demand': createDemand,
+  '20261129000900_create_demand_ledger': createDemandLedger,
+  '20261129001000_create_stock_positions': createStockPositions,
+  '20261129001100_create_reservations': createReservations,
+  '20261129001200_create_reservation_holds': createReservationHolds,
+  '20261129001300_create_leases': createLeases,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

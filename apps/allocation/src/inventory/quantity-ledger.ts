@@ -1,0 +1,203 @@
+import { randomUUID } from 'node:crypto';
+import type { Knex } from 'knex';
+import {
+  countsTowardAvailability,
+  decideAdjust,
+  decideSync,
+  demandCounts,
+  parsePageSize,
+  positionKeyId,
+  requireDefinedSegment,
+  Violations,
+  type AdjustCommand,
+  type DemandKey,
+  type ItemKey,
+  type LineResult,
+  type PositionKey,
+  type SegmentKey,
+  type SupplyDecision,
+  type SupplyKey,
+  type SyncCommand,
+} from '@inventory/domain';
+import {
+  appendLedger,
+  appendOutbox,
+  appliedAdjustsAfter,
+  ensurePositions,
+  findQuantities,
+  listQuantities,
+  lockQuantities,
+  shiftPositions,
+  updateQuantities,
+  DEMAND,
+  SUPPLY,
+  type Database,
+  type LedgerEntry,
+  type LockedQuantity,
+  type PositionShift,
+  type QuantityTable,
+} from '@inventory/store';
+import type { Clock } from './clock';
+import { mutate } from './mutation';
+import type { NodeCatalog } from './node-catalog';
+import { decodePageToken, page } from './page-token';
+
+/** One line to apply: the key, and how to decide its new state once it is locked. */
+export interface PendingLine<K> {
+  readonly key: K;
+  readonly transactionType: 'SYNC' | 'ADJUST';
+  readonly quantity: number;
+  readonly sourceMs: number;
+  readonly reason: string;
+  /** `adjustsAfter(t)` sums the deltas already applied to the row that are dated after `t`. */
+  readonly decide: (row: LockedQuantity, adjustsAfter: (afterMs: number) => number) => SupplyDecision;
+}
+
+/** What a kind of quantity does to its stock position when it moves from `before` to `after`. */
+type PositionEffect<K> = (key: K, delta: number, nowMs: number) => Omit<PositionShift, 'positionId'>;
+
+/**
+ * Records quantities from source systems: supply, or demand. Each request is one transaction: the rows,
+ * their stock positions, one ledger row per line (applied or ignored) and one change-stream event per line
+ * commit together, or nothing does.
+ */
+export class QuantityLedger<K extends PositionKey> {
+  constructor(
+    private readonly db: Database,
+    private readonly nodes: NodeCatalog,
+    private readonly clock: Clock,
+    private readonly spec: QuantityTable<K>,
+    private readonly kind: 'supply' | 'demand',
+    private readonly effect: PositionEffect<K>,
+  ) {}
+
+  async sync(method: string, cmd: SyncCommand<K>): Promise<Array<LineResult<K>>> {
+    const lines = cmd.lines.map(
+      (line): PendingLine<K> => ({
+        key: line.key,
+        transactionType: 'SYNC',
+        quantity: line.quantity,
+        sourceMs: line.sourceMs,
+        reason: '',
+        decide: (row, adjustsAfter) => decideSync(row, line.quantity, line.sourceMs, adjustsAfter(line.sourceMs)),
+      }),
+    );
+    return this.apply(method, cmd.requestId, cmd, lines);
+  }
+
+  async adjust(method: string, cmd: AdjustCommand<K>): Promise<Array<LineResult<K>>> {
+    return this.apply(method, cmd.requestId, cmd, cmd.lines.map((line) => adjustLine(line.key, line.delta, line.sourceMs, line.reason)));
+  }
+
+  /** Every row of an item at a node in a segment. */
+  async get(item: ItemKey | undefined, nodeId: string, segment: SegmentKey) {
+    const v = new Violations();
+    v.item('item', item);
+    v.id('node_id', nodeId);
+    v.segment('segment', segment);
+    v.throwIfAny();
+    requireDefinedSegment('segment', segment);
+    await this.nodes.requireNodes([nodeId]);
+    return findQuantities(this.spec, { db: this.db.knex, item: item as ItemKey, nodeIds: [nodeId], segment });
+  }
+
+  async list(filter: { nodeId: string; itemId: string }, pageSize: number, pageToken: string) {
+    const size = parsePageSize(pageSize);
+    const filters = `${this.kind}:${filter.nodeId}:${filter.itemId}`;
+    const after = decodePageToken(pageToken, filters, 0);
+    const rows = await listQuantities(this.spec, { db: this.db.knex, ...filter, afterId: after, limit: size + 1 });
+    const result = page(rows, size, (r) => r.id, filters);
+    return { items: result.items.map((r) => r.record), nextPageToken: result.nextPageToken };
+  }
+
+  private async apply(method: string, requestId: string, request: unknown, lines: ReadonlyArray<PendingLine<K>>): Promise<Array<LineResult<K>>> {
+    lines.forEach((line, i) => requireDefinedSegment(`lines[${i}].key.segment`, line.key.segment));
+    await this.nodes.requireNodes(lines.map((l) => l.key.nodeId));
+    return mutate({ db: this.db, clock: this.clock, method, requestId, request }, (trx, nowMs) =>
+      this.applyInTransaction(trx, nowMs, { actionId: randomUUID(), requestId }, lines),
+    );
+  }
+
+  /**
+   * Applies lines inside the caller's transaction: locks the rows (in key order), decides each line,
+   * writes rows, positions, ledger and events. Positions are written last, in position order.
+   */
+  async applyInTransaction(
+    trx: Knex.Transaction,
+    nowMs: number,
+    { actionId, requestId }: { actionId: string; requestId: string },
+    lines: ReadonlyArray<PendingLine<K>>,
+  ): Promise<Array<LineResult<K>>> {
+    const rows = await lockQuantities(this.spec, { trx, keys: lines.map((l) => l.key), nowMs });
+    const positions = await ensurePositions({ trx, keys: lines.map((l) => l.key) });
+    const adjustsAfter = await this.adjustsAfterFor(trx, lines, [...rows.values()]);
+    const ledger: LedgerEntry[] = [];
+    const results: Array<LineResult<K>> = [];
+    const shifts: PositionShift[] = [];
+    for (const line of lines) {
+      const id = this.spec.keyId(line.key);
+      const row = rows.get(id) as LockedQuantity;
+      const decision = line.decide(row, (afterMs) => adjustsAfter(row.id, afterMs));
+      rows.set(id, { ...row, quantity: decision.quantityAfter, lastSyncMs: decision.lastSyncMs });
+      results.push({ key: line.key, outcome: decision.outcome, quantityBefore: decision.quantityBefore, quantityAfter: decision.quantityAfter });
+      shifts.push({
+        positionId: positions.get(positionKeyId(line.key)) as number,
+        ...this.effect(line.key, decision.quantityAfter - decision.quantityBefore, nowMs),
+      });
+      ledger.push({
+        actionId,
+        requestId,
+        rowId: row.id,
+        transactionType: line.transactionType,
+        quantity: line.quantity,
+        sourceMs: line.sourceMs,
+        reason: line.reason,
+        outcome: decision.outcome,
+        quantityBefore: decision.quantityBefore,
+        quantityAfter: decision.quantityAfter,
+      });
+    }
+    await updateQuantities(this.spec, { trx, rows: [...rows.values()], nowMs });
+    await appendLedger(this.spec, { trx, entries: ledger, nowMs });
+    await appendOutbox({
+      trx,
+      nowMs,
+      events: ledger.map((entry, i) => ({
+        eventType: `${this.kind}.${entry.outcome === 'APPLIED' ? 'changed' : 'ignored'}`,
+        actionId,
+        payload: { ...entry, key: lines[i]?.key },
+      })),
+    });
+    await shiftPositions({ trx, shifts });
+    return results;
+  }
+
+  /** For syncs: the adjusts already applied after the earliest sync time, in one read per chunk of rows. */
+  private async adjustsAfterFor(trx: Knex.Transaction, lines: ReadonlyArray<PendingLine<K>>, rows: readonly LockedQuantity[]) {
+    const syncTimes = lines.filter((l) => l.transactionType === 'SYNC').map((l) => l.sourceMs);
+    const applied =
+      syncTimes.length === 0
+        ? new Map<number, Array<{ sourceMs: number; delta: number }>>()
+        : await appliedAdjustsAfter(this.spec, { trx, ids: rows.map((r) => r.id), afterMs: Math.min(...syncTimes) });
+    return (rowId: number, afterMs: number) =>
+      (applied.get(rowId) ?? []).filter((a) => a.sourceMs > afterMs).reduce((sum, a) => sum + a.delta, 0);
+  }
+}
+
+export function adjustLine<K>(key: K, delta: number, sourceMs: number, reason: string): PendingLine<K> {
+  return { key, transactionType: 'ADJUST', quantity: delta, sourceMs, reason, decide: (row) => decideAdjust(row, delta, sourceMs) };
+}
+
+/** Supply counts once it is due: ONHAND now, other types from their ETA; PLAN never. */
+function supplyEffect(key: SupplyKey, delta: number, nowMs: number): Omit<PositionShift, 'positionId'> {
+  if (!countsTowardAvailability(key.supplyType)) return {};
+  if (key.etaMs === null || key.etaMs <= nowMs) return { supply: delta };
+  return { nextEtaMs: key.etaMs };
+}
+
+function demandEffect(key: DemandKey, delta: number): Omit<PositionShift, 'positionId'> {
+  return demandCounts(key.demandType) ? { demand: delta } : {};
+}
+
+export const supplyLedger = (db: Database, nodes: NodeCatalog, clock: Clock) => new QuantityLedger(db, nodes, clock, SUPPLY, 'supply', supplyEffect);
+export const demandLedger = (db: Database, nodes: NodeCatalog, clock: Clock) => new QuantityLedger(db, nodes, clock, DEMAND, 'demand', demandEffect);

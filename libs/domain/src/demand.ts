@@ -1,0 +1,34 @@
+import type { ItemKey, SegmentKey } from './keys';
+
+export const DEMAND_TYPES = ['OPEN_ORDER', 'SCHEDULED', 'ALLOCATED', 'BACKORDER', 'PLAN'] as const;
+
+export type DemandType = (typeof DEMAND_TYPES)[number];
+
+/** One demand position: an item at a node, in a segment, of a type, for an order (or none). */
+export interface DemandKey {
+  readonly item: ItemKey;
+  readonly nodeId: string;
+  readonly segment: SegmentKey;
+  readonly demandType: DemandType;
+  /** Empty for demand kept as one total. */
+  readonly orderReference: string;
+}
+
+/** A demand position as stored. */
+export interface Demand {
+  readonly key: DemandKey;
+  readonly quantity: number;
+  readonly lastSyncMs: number | null;
+  readonly updateMs: number;
+}
+
+/** PLAN demand is a forecast: it never reduces availability. */
+export function demandCounts(type: DemandType): boolean {
+  return type !== 'PLAN';
+}
+
+/** A string that identifies a demand position; positions are locked in the order of these strings. */
+export function demandKeyId(key: DemandKey): string {
+  const { item, segment } = key;
+  return JSON.stringify([item.itemId, item.unitOfMeasure, item.productClass, key.nodeId, segment.segmentType, segment.segment, key.demandType, key.orderReference]);
+}

@@ -1,0 +1,127 @@
+import { InsufficientAvailabilityError, type Shortfall } from './errors';
+import type { ItemKey, SegmentKey } from './keys';
+
+/** Where stock is counted and held: an item at a node in a segment. */
+export interface PositionKey {
+  readonly item: ItemKey;
+  readonly nodeId: string;
+  readonly segment: SegmentKey;
+}
+
+/** A string that identifies a position. */
+export function positionKeyId(key: PositionKey): string {
+  const { item, segment } = key;
+  return JSON.stringify([item.itemId, item.unitOfMeasure, item.productClass, key.nodeId, segment.segmentType, segment.segment]);
+}
+
+export type ReservationState = 'ACTIVE' | 'RELEASED' | 'CONSUMED' | 'EXPIRED';
+
+/** A line as the caller asked for it. */
+export interface ReservationLine {
+  readonly item: ItemKey;
+  readonly location: { readonly nodeId: string } | { readonly distributionGroupId: string };
+  readonly segment: SegmentKey;
+  readonly quantity: number;
+  readonly allowSplit: boolean;
+}
+
+/** Units of one line held at one node. */
+export interface Allocation {
+  readonly lineIndex: number;
+  readonly nodeId: string;
+  readonly quantity: number;
+}
+
+export interface ReservedLine {
+  readonly line: ReservationLine;
+  readonly allocations: readonly Allocation[];
+  readonly consumedQuantity: number;
+}
+
+export interface Reservation {
+  readonly reservationId: string;
+  readonly state: ReservationState;
+  readonly lines: readonly ReservedLine[];
+  readonly expireMs: number;
+  readonly createMs: number;
+  readonly updateMs: number;
+}
+
+/** An ACTIVE reservation past its expiry holds nothing, whether or not the sweeper has run. */
+export function effectiveState(state: ReservationState, expireMs: number, nowMs: number): ReservationState {
+  return state === 'ACTIVE' && expireMs <= nowMs ? 'EXPIRED' : state;
+}
+
+export function locationOf(line: ReservationLine): string {
+  return 'nodeId' in line.location ? line.location.nodeId : line.location.distributionGroupId;
+}
+
+/** A request for units of one line, and the nodes that may hold them, in priority order. */
+export interface LineDemand {
+  readonly lineIndex: number;
+  readonly line: ReservationLine;
+  readonly quantity: number;
+  readonly candidateNodes: readonly string[];
+  /** Whether the quantity may be spread over several candidate nodes. */
+  readonly allowSplit: boolean;
+}
+
+/**
+ * Decides where every line is held, or that the request cannot be held at all.
+ *
+ * `available` maps position ids to what can still be promised there; lines are taken in order against a
+ * running balance, so lines that share a position are checked against their sum. A line without a split
+ * goes whole to the first candidate node (in priority order) that can hold it; a split line fills the
+ * candidates in order. All or nothing: any short line fails the whole request, listing every short line.
+ * On success the balance has the request's units taken out, so several requests can be planned in turn.
+ */
+export function planAllocations(demands: readonly LineDemand[], available: Map<string, number>): Allocation[] {
+  const balance = new Map(available);
+  const allocations: Allocation[] = [];
+  const shortfalls: Shortfall[] = [];
+  const at = (d: LineDemand, nodeId: string) => positionKeyId({ item: d.line.item, nodeId, segment: d.line.segment });
+  for (const d of demands) {
+    const free = d.candidateNodes.map((nodeId) => ({ nodeId, free: Math.max(balance.get(at(d, nodeId)) ?? 0, 0) }));
+    const taken: Allocation[] = [];
+    if (d.allowSplit) {
+      let left = d.quantity;
+      for (const n of free) {
+        if (left === 0) break;
+        const take = Math.min(n.free, left);
+        if (take > 0) taken.push({ lineIndex: d.lineIndex, nodeId: n.nodeId, quantity: take });
+        left -= take;
+      }
+      if (left > 0) taken.length = 0;
+    } else {
+      const node = free.find((n) => n.free >= d.quantity);
+      if (node) taken.push({ lineIndex: d.lineIndex, nodeId: node.nodeId, quantity: d.quantity });
+    }
+    if (taken.length === 0 && d.quantity > 0) {
+      const could = d.allowSplit ? free.reduce((s, n) => s + n.free, 0) : Math.max(0, ...free.map((n) => n.free));
+      shortfalls.push({ lineIndex: d.lineIndex, itemId: d.line.item.itemId, location: locationOf(d.line), requested: d.quantity, available: could });
+      continue;
+    }
+    for (const a of taken) balance.set(at(d, a.nodeId), (balance.get(at(d, a.nodeId)) ?? 0) - a.quantity);
+    allocations.push(...taken);
+  }
+  if (shortfalls.length > 0) throw new InsufficientAvailabilityError(shortfalls);
+  for (const [id, value] of balance) available.set(id, value);
+  return allocations;
+}
+
+/**
+ * Frees `quantity` units of a line's allocations, last node first (the group's lowest priority), and
+ * returns the per-node decrements.
+ */
+export function takeFromAllocations(allocations: readonly Allocation[], quantity: number, order: 'first' | 'last'): Allocation[] {
+  const ordered = order === 'first' ? [...allocations] : [...allocations].reverse();
+  const taken: Allocation[] = [];
+  let left = quantity;
+  for (const a of ordered) {
+    if (left === 0) break;
+    const take = Math.min(a.quantity, left);
+    if (take > 0) taken.push({ ...a, quantity: take });
+    left -= take;
+  }
+  return taken;
+}

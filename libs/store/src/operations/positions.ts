@@ -1,0 +1,203 @@
+import type { Knex } from 'knex';
+import { MAX_TIME_MS, positionKeyId, type PositionKey } from '@inventory/domain';
+
+/**
+ * Stock positions: per item, node and segment, the running totals of counted supply, counted demand and
+ * held reservations. Writers of supply, demand and holds change them by deltas in the transaction that
+ * changes the rows they summarise; a reservation's availability check and hold is one conditional UPDATE
+ * on them. Every UPDATE of several positions goes in position_id order, so that no two transactions
+ * wait on each other's positions in a cycle.
+ */
+export interface StockPosition {
+  readonly positionId: number;
+  readonly supply: number;
+  readonly demand: number;
+  readonly reserved: number;
+  /** Once this passes, supply that has arrived is not yet in `supply`: the row must be recounted. */
+  readonly nextEtaMs: number;
+}
+
+const KEY_COLUMNS = ['item_id', 'unit_of_measure', 'product_class', 'node_id', 'segment_type', 'segment'];
+const CHUNK = 200;
+
+export function positionColumns(key: PositionKey) {
+  return {
+    item_id: key.item.itemId,
+    unit_of_measure: key.item.unitOfMeasure,
+    product_class: key.item.productClass,
+    node_id: key.nodeId,
+    segment_type: key.segment.segmentType,
+    segment: key.segment.segment,
+  };
+}
+
+export function positionOfRow(row: Record<string, unknown>): PositionKey {
+  return {
+    item: { itemId: String(row.item_id), unitOfMeasure: String(row.unit_of_measure), productClass: String(row.product_class) },
+    nodeId: String(row.node_id),
+    segment: { segmentType: String(row.segment_type), segment: String(row.segment) },
+  };
+}
+
+/** Reads positions without locking them, by position key id. Positions never written are absent. */
+export async function readPositions({ db, keys }: { db: Knex; keys: readonly PositionKey[] }): Promise<Map<string, StockPosition>> {
+  const unique = [...new Map(keys.map((k) => [positionKeyId(k), k])).values()];
+  const found = new Map<string, StockPosition>();
+  for (let i = 0; i < unique.length; i += CHUNK) {
+    const tuples = unique.slice(i, i + CHUNK).map((k) => Object.values(positionColumns(k)));
+    const rows: Array<Record<string, unknown>> = await db('stock_positions').whereIn(KEY_COLUMNS, tuples);
+    for (const row of rows) {
+      found.set(positionKeyId(positionOfRow(row)), {
+        positionId: Number(row.position_id),
+        supply: Number(row.supply),
+        demand: Number(row.demand),
+        reserved: Number(row.reserved),
+        nextEtaMs: Number(row.next_eta_ms),
+      });
+    }
+  }
+  return found;
+}
+
+/**
+ * The position ids of `keys`, creating missing positions at zero. A first insert that races another's
+ * fails on the unique key and the caller's transaction is retried.
+ */
+export async function ensurePositions({ trx, keys }: { trx: Knex.Transaction; keys: readonly PositionKey[] }): Promise<Map<string, number>> {
+  const existing = await readPositions({ db: trx, keys });
+  const missing = [...new Map(keys.filter((k) => !existing.has(positionKeyId(k))).map((k) => [positionKeyId(k), k])).values()];
+  if (missing.length > 0) {
+    await trx.batchInsert('stock_positions', missing.map((k) => ({ ...positionColumns(k), next_eta_ms: MAX_TIME_MS })), CHUNK).transacting(trx);
+    for (const [id, p] of await readPositions({ db: trx, keys: missing })) existing.set(id, p);
+  }
+  return new Map([...existing].map(([id, p]) => [id, p.positionId]));
+}
+
+/** A change to one position's totals. */
+export interface PositionShift {
+  readonly positionId: number;
+  readonly supply?: number;
+  readonly demand?: number;
+  readonly reserved?: number;
+  /** An ETA of counted supply that is not yet due: the row is recounted once it passes. */
+  readonly nextEtaMs?: number;
+}
+
+/** Applies deltas, one UPDATE per position in position_id order. Takes each position's row lock. */
+export async function shiftPositions({ trx, shifts }: { trx: Knex.Transaction; shifts: readonly PositionShift[] }): Promise<void> {
+  const merged = new Map<number, Required<PositionShift>>();
+  for (const s of shifts) {
+    const m = merged.get(s.positionId) ?? { positionId: s.positionId, supply: 0, demand: 0, reserved: 0, nextEtaMs: MAX_TIME_MS };
+    merged.set(s.positionId, {
+      positionId: s.positionId,
+      supply: m.supply + (s.supply ?? 0),
+      demand: m.demand + (s.demand ?? 0),
+      reserved: m.reserved + (s.reserved ?? 0),
+      nextEtaMs: Math.min(m.nextEtaMs, s.nextEtaMs ?? MAX_TIME_MS),
+    });
+  }
+  for (const s of [...merged.values()].sort((a, b) => a.positionId - b.positionId)) {
+    if (s.supply === 0 && s.demand === 0 && s.reserved === 0 && s.nextEtaMs === MAX_TIME_MS) continue;
+    await trx('stock_positions')
+      .where({ position_id: s.positionId })
+      .update({
+        supply: trx.raw('supply + ?', [s.supply]),
+        demand: trx.raw('demand + ?', [s.demand]),
+        reserved: trx.raw('reserved + ?', [s.reserved]),
+        next_eta_ms: trx.raw('CASE WHEN next_eta_ms < ? THEN next_eta_ms ELSE ? END', [s.nextEtaMs, s.nextEtaMs]),
+      });
+  }
+}
+
+/** Units to hold at a position, and the safety stock withheld there. */
+export interface HoldRequest {
+  readonly positionId: number;
+  readonly quantity: number;
+  readonly safetyStock: number;
+}
+
+/**
+ * The hot path: for each position, in position_id order, one conditional UPDATE that checks availability
+ * and takes the units. Meant to be the last statements of the transaction, so a hot row is locked only
+ * from its UPDATE to the commit. Returns the positions whose check failed (the caller rolls back): they
+ * were short, or their counts were due for a recount (supply arrived, or holds expired).
+ */
+export async function holdOnPositions({ trx, holds, nowMs }: { trx: Knex.Transaction; holds: readonly HoldRequest[]; nowMs: number }): Promise<number[]> {
+  const failed: number[] = [];
+  for (const h of [...holds].sort((a, b) => a.positionId - b.positionId)) {
+    const changed = await trx('stock_positions')
+      .where('position_id', h.positionId)
+      .andWhere('next_eta_ms', '>', nowMs)
+      .andWhereRaw('supply - demand - reserved - ? >= ?', [h.safetyStock, h.quantity])
+      .update({ reserved: trx.raw('reserved + ?', [h.quantity]) });
+    if (changed !== 1) failed.push(h.positionId);
+  }
+  return failed;
+}
+
+/** Which of the positions have holds past expiry still counted, or supply that has arrived since. */
+export async function positionsDueForRecount({ db, positionIds, nowMs }: { db: Knex; positionIds: readonly number[]; nowMs: number }): Promise<number[]> {
+  if (positionIds.length === 0) return [];
+  const stale = await db('stock_positions').whereIn('position_id', positionIds).andWhere('next_eta_ms', '<=', nowMs).pluck('position_id');
+  const expired = await db('reservation_holds')
+    .distinct('position_id')
+    .whereIn('position_id', positionIds)
+    .andWhere({ state: 'HELD' })
+    .andWhere('expire_ms', '<=', nowMs)
+    .pluck('position_id');
+  return [...new Set([...stale, ...expired].map(Number))];
+}
+
+/**
+ * Recounts positions from the rows they summarise, after marking their holds past expiry EXPIRED.
+ * Locks each position first (in position_id order), so that no writer's delta lands between the count and
+ * the write: writers that change a summarised row take the position's lock before they commit.
+ */
+export async function recountPositions({ trx, positionIds, nowMs }: { trx: Knex.Transaction; positionIds: readonly number[]; nowMs: number }): Promise<void> {
+  for (const positionId of [...new Set(positionIds)].sort((a, b) => a - b)) {
+    const row = await trx('stock_positions').where({ position_id: positionId }).forUpdate().first();
+    if (!row) continue;
+    const key = positionColumns(positionOfRow(row));
+    await trx('reservation_holds').where({ position_id: positionId, state: 'HELD' }).andWhere('expire_ms', '<=', nowMs).update({ state: 'EXPIRED' });
+    const supply = await trx('supply')
+      .where(key)
+      .first(
+        trx.raw("COALESCE(SUM(CASE WHEN supply_type = 'ONHAND' OR (supply_type <> 'PLAN' AND eta_ms <= ?) THEN quantity ELSE 0 END), 0) AS due", [nowMs]),
+        trx.raw("MIN(CASE WHEN supply_type NOT IN ('ONHAND', 'PLAN') AND eta_ms > ? THEN eta_ms END) AS next_eta", [nowMs]),
+      );
+    const demand = await trx('demand').where(key).whereNot({ demand_type: 'PLAN' }).sum({ total: 'quantity' }).first();
+    const reserved = await trx('reservation_holds').where({ position_id: positionId, state: 'HELD' }).sum({ total: 'quantity' }).first();
+    await trx('stock_positions')
+      .where({ position_id: positionId })
+      .update({
+        supply: Number(supply?.due ?? 0),
+        demand: Number(demand?.total ?? 0),
+        reserved: Number(reserved?.total ?? 0),
+        next_eta_ms: supply?.next_eta == null ? MAX_TIME_MS : Number(supply.next_eta),
+      });
+  }
+}
+
+/**
+ * Per node, for an item in a segment: counted demand, and units held by reservations not past expiry
+ * (held units past expiry stop counting at once, before anyone releases them).
+ */
+export async function commitmentsAt(
+  { db, item, nodeIds, segment, nowMs }: { db: Knex; item: PositionKey['item']; nodeIds: readonly string[]; segment: PositionKey['segment']; nowMs: number },
+): Promise<Map<string, { demand: number; reserved: number }>> {
+  const where = { item_id: item.itemId, unit_of_measure: item.unitOfMeasure, product_class: item.productClass, segment_type: segment.segmentType, segment: segment.segment };
+  const demand = await db('demand').where(where).whereIn('node_id', nodeIds).whereNot({ demand_type: 'PLAN' }).groupBy('node_id').select('node_id').sum({ total: 'quantity' });
+  const reserved = await db('reservation_holds as h')
+    .join('stock_positions as p', 'p.position_id', 'h.position_id')
+    .where(Object.fromEntries(Object.entries(where).map(([k, v]) => [`p.${k}`, v])))
+    .whereIn('p.node_id', nodeIds)
+    .andWhere('h.state', 'HELD')
+    .andWhere('h.expire_ms', '>', nowMs)
+    .groupBy('p.node_id')
+    .select('p.node_id as node_id')
+    .sum({ total: 'h.quantity' });
+  const result = new Map(nodeIds.map((n) => [n, { demand: 0, reserved: 0 }]));
+  for (const r of demand as Array<Record<string, unknown>>) result.get(String(r.node_id))!.demand = Number(r.total);
+  for (const r of reserved as Array<Record<string, unknown>>) result.get(String(r.node_id))!.reserved = Number(r.total);
+  return result;
+}

@@ -1,0 +1,153 @@
+import type { Knex } from 'knex';
+import type { Reservation, ReservationState, ReservedLine } from '@inventory/domain';
+
+/** A reservation row as stored (without its holds). */
+export interface ReservationRecord {
+  readonly reservationId: string;
+  readonly state: ReservationState;
+  readonly expireMs: number;
+  readonly lines: readonly ReservedLine[];
+  readonly createMs: number;
+  readonly updateMs: number;
+}
+
+/** Units of one reservation line held at one position. */
+export interface HoldRecord {
+  readonly holdId: number;
+  readonly reservationId: string;
+  readonly lineIndex: number;
+  readonly positionId: number;
+  readonly nodeId: string;
+  readonly quantity: number;
+  readonly state: 'HELD' | 'RELEASED' | 'CONSUMED' | 'EXPIRED';
+}
+
+function toRecord(row: Record<string, unknown>): ReservationRecord {
+  return {
+    reservationId: String(row.reservation_id),
+    state: row.state as ReservationState,
+    expireMs: Number(row.expire_ms),
+    lines: JSON.parse(String(row.lines)) as ReservedLine[],
+    createMs: Number(row.created_ms),
+    updateMs: Number(row.updated_ms),
+  };
+}
+
+function toHold(row: Record<string, unknown>): HoldRecord {
+  return {
+    holdId: Number(row.hold_id),
+    reservationId: String(row.reservation_id),
+    lineIndex: Number(row.line_index),
+    positionId: Number(row.position_id),
+    nodeId: String(row.node_id),
+    quantity: Number(row.quantity),
+    state: row.state as HoldRecord['state'],
+  };
+}
+
+/** Stores new reservations and their holds (plain inserts: new rows lock nothing others wait for). */
+export async function insertReservations(
+  {
+    trx,
+    reservations,
+    holds,
+  }: {
+    trx: Knex.Transaction;
+    reservations: ReadonlyArray<{ reservation: Reservation; requestHash: string }>;
+    holds: ReadonlyArray<Omit<HoldRecord, 'holdId' | 'state'> & { itemId: string; expireMs: number }>;
+  },
+): Promise<void> {
+  await trx.batchInsert(
+    'reservations',
+    reservations.map(({ reservation: r, requestHash }) => ({
+      reservation_id: r.reservationId,
+      request_hash: requestHash,
+      first_answer: JSON.stringify(r),
+      state: r.state,
+      expire_ms: r.expireMs,
+      lines: JSON.stringify(r.lines),
+      created_ms: r.createMs,
+      updated_ms: r.updateMs,
+    })),
+    200,
+  ).transacting(trx);
+  await trx.batchInsert(
+    'reservation_holds',
+    holds.map((h) => ({
+      reservation_id: h.reservationId,
+      line_index: h.lineIndex,
+      position_id: h.positionId,
+      node_id: h.nodeId,
+      item_id: h.itemId,
+      quantity: h.quantity,
+      state: 'HELD',
+      expire_ms: h.expireMs,
+    })),
+    200,
+  ).transacting(trx);
+}
+
+/**
+ * Locks a reservation and its HELD holds (reservation first, then holds), so that every change to one
+ * reservation runs after the other. Returns undefined if there is no such reservation.
+ */
+export async function lockReservation(
+  { trx, reservationId }: { trx: Knex.Transaction; reservationId: string },
+): Promise<{ reservation: ReservationRecord; holds: HoldRecord[] } | undefined> {
+  const row = await trx('reservations').where({ reservation_id: reservationId }).forUpdate().first();
+  if (!row) return undefined;
+  const holds = await trx('reservation_holds').where({ reservation_id: reservationId, state: 'HELD' }).orderBy('hold_id').forUpdate();
+  return { reservation: toRecord(row), holds: holds.map(toHold) };
+}
+
+/** How earlier Reserve calls with these ids were asked and answered, by reservation id. */
+export async function firstAnswers(
+  { db, reservationIds }: { db: Knex; reservationIds: readonly string[] },
+): Promise<Map<string, { requestHash: string; answer: Reservation }>> {
+  const rows = await db('reservations').whereIn('reservation_id', reservationIds).select('reservation_id', 'request_hash', 'first_answer');
+  return new Map(rows.map((r) => [String(r.reservation_id), { requestHash: String(r.request_hash), answer: JSON.parse(r.first_answer) as Reservation }]));
+}
+
+export async function findReservation({ db, reservationId }: { db: Knex; reservationId: string }): Promise<ReservationRecord | undefined> {
+  const row = await db('reservations').where({ reservation_id: reservationId }).first();
+  return row ? toRecord(row) : undefined;
+}
+
+/** Reservations after `afterId` in id order (keyset pagination). `EXPIRED` includes active ones past expiry. */
+export async function listReservations(
+  { db, state, afterId, limit, nowMs }: { db: Knex; state: ReservationState | undefined; afterId: string; limit: number; nowMs: number },
+): Promise<ReservationRecord[]> {
+  const query = db('reservations').where('reservation_id', '>', afterId).orderBy('reservation_id').limit(limit);
+  if (state === 'ACTIVE') query.andWhere({ state }).andWhere('expire_ms', '>', nowMs);
+  else if (state === 'EXPIRED') query.andWhere((q) => q.where({ state }).orWhere((a) => a.where({ state: 'ACTIVE' }).andWhere('expire_ms', '<=', nowMs)));
+  else if (state) query.andWhere({ state });
+  return (await query).map(toRecord);
+}
+
+/** HELD holds of reservations, by reservation id (unlocked: for answers). */
+export async function heldHolds({ db, reservationIds }: { db: Knex; reservationIds: readonly string[] }): Promise<Map<string, HoldRecord[]>> {
+  const byReservation = new Map<string, HoldRecord[]>();
+  if (reservationIds.length === 0) return byReservation;
+  const rows = await db('reservation_holds').whereIn('reservation_id', reservationIds).andWhere({ state: 'HELD' }).orderBy('hold_id');
+  for (const hold of rows.map(toHold)) byReservation.set(hold.reservationId, [...(byReservation.get(hold.reservationId) ?? []), hold]);
+  return byReservation;
+}
+
+/** Writes a locked reservation's new state. */
+export async function updateReservation({ trx, reservation }: { trx: Knex.Transaction; reservation: ReservationRecord }): Promise<void> {
+  await trx('reservations')
+    .where({ reservation_id: reservation.reservationId })
+    .update({ state: reservation.state, expire_ms: reservation.expireMs, lines: JSON.stringify(reservation.lines), updated_ms: reservation.updateMs });
+}
+
+/** Sets locked holds' quantities and states, and their expiry (all holds of a reservation share it). */
+export async function updateHolds(
+  { trx, holds, expireMs }: { trx: Knex.Transaction; holds: ReadonlyArray<Pick<HoldRecord, 'holdId' | 'quantity' | 'state'>>; expireMs: number },
+): Promise<void> {
+  for (const h of holds) await trx('reservation_holds').where({ hold_id: h.holdId }).update({ quantity: h.quantity, state: h.state, expire_ms: expireMs });
+}
+
+/** Ids of active reservations past expiry, oldest expiry first. */
+export async function expiredReservationIds({ db, nowMs, limit }: { db: Knex; nowMs: number; limit: number }): Promise<string[]> {
+  return db('reservations').where({ state: 'ACTIVE' }).andWhere('expire_ms', '<=', nowMs).orderBy('expire_ms').limit(limit).pluck('reservation_id');
+}
