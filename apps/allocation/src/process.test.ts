@@ -1,35 +1,9 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { credentials } from '@grpc/grpc-js';
 import { healthV1, reflectionV1 } from '@inventory/contracts';
-
-// The bundle that `npm start` runs; the test target builds it first.
-const MAIN = join(__dirname, '../../../dist/apps/allocation/main.js');
-
-function start(env: Record<string, string>): { child: ChildProcessWithoutNullStreams; output: () => string; exited: Promise<number | null> } {
-  const child = spawn(process.execPath, [MAIN], { env: { PATH: process.env['PATH'] ?? '', ...env } });
-  let output = '';
-  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, output: () => output, exited };
-}
-
-async function waitFor<T>(probe: () => T | undefined, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-function listeningPort(output: () => string): Promise<number> {
-  return waitFor(() => (/"msg":"listening"/.test(output()) ? Number(/"port":(\d+)/.exec(output())?.[1]) : undefined));
-}
+import { listeningPort, startProcess as start, waitFor } from './testing/process';
 
 describe('the allocation process', () => {
   let dir: string;
@@ -39,7 +13,7 @@ describe('the allocation process', () => {
   it('creates its SQLite file on first start, serves health, and stops cleanly on SIGTERM', async () => {
     const file = join(dir, 'fresh', 'inventory.sqlite');
     const proc = start({ INVENTORY_DATABASE_URL: `sqlite:${file}`, INVENTORY_GRPC_ADDRESS: '127.0.0.1:0' });
-    const port = await listeningPort(proc.output);
+    const port = await listeningPort(proc);
     expect(existsSync(file)).toBe(true);
 
     const health = new healthV1.HealthClient(`127.0.0.1:${port}`, credentials.createInsecure());
@@ -60,7 +34,7 @@ describe('the allocation process', () => {
       INVENTORY_GRPC_ADDRESS: '127.0.0.1:0',
       INVENTORY_SHUTDOWN_GRACE_MS: '500',
     });
-    const port = await listeningPort(proc.output);
+    const port = await listeningPort(proc);
     // An open stream keeps the server from finishing its drain until the grace period ends.
     const reflection = new reflectionV1.ServerReflectionClient(`127.0.0.1:${port}`, credentials.createInsecure());
     const stream = reflection.serverReflectionInfo();

@@ -6,7 +6,7 @@ const MAX_ATTEMPTS = 8;
 /**
  * Runs `work` in one transaction and retries it, from the start, when the database reports a conflict
  * that a retry resolves: a deadlock, a lock wait timeout, a unique-key race between two first inserts,
- * or SQLite's busy lock. `work` must therefore do nothing outside the transaction.
+ * or SQLite's busy lock (another process writing the same file). `work` must therefore do nothing outside the transaction.
  */
 export async function inTransaction<T>(db: Database, work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
@@ -27,7 +27,8 @@ const RETRYABLE_MYSQL_ERRNOS = new Set([
 
 function isRetryable(err: unknown): boolean {
   const e = err as { errno?: number; code?: string };
-  return RETRYABLE_MYSQL_ERRNOS.has(e.errno ?? -1) || e.code === 'SQLITE_BUSY';
+  // SQLITE_BUSY_SNAPSHOT: another process committed after this transaction's snapshot, so it cannot write.
+  return RETRYABLE_MYSQL_ERRNOS.has(e.errno ?? -1) || (e.code ?? '').startsWith('SQLITE_BUSY');
 }
 
 function sleep(ms: number): Promise<void> {

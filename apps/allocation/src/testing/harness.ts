@@ -52,6 +52,29 @@ export interface TestService {
 }
 
 /** `env` overrides configuration; the expiry sweeper is off unless asked for (tests sweep explicitly). */
+/** Real clients for a server at `address`, each on its own channel. */
+export function connectClients(address: string): { clients: Clients; close(): void } {
+  const raw = [
+    new pb.NodeServiceClient(address, credentials.createInsecure()),
+    new pb.SafetyStockServiceClient(address, credentials.createInsecure()),
+    new pb.SupplyServiceClient(address, credentials.createInsecure()),
+    new pb.AvailabilityServiceClient(address, credentials.createInsecure()),
+    new pb.DemandServiceClient(address, credentials.createInsecure()),
+    new pb.ReservationServiceClient(address, credentials.createInsecure()),
+  ] as const;
+  return {
+    clients: {
+      nodes: promisify(raw[0]),
+      safetyStock: promisify(raw[1]),
+      supply: promisify(raw[2]),
+      availability: promisify(raw[3]),
+      demand: promisify(raw[4]),
+      reservations: promisify(raw[5]),
+    },
+    close: () => raw.forEach((c) => c.close()),
+  };
+}
+
 export async function startTestService(dialect: Dialect, env: Record<string, string> = {}): Promise<TestService> {
   const database = await createTestDatabase(dialect);
   const config = loadConfig({
@@ -64,27 +87,7 @@ export async function startTestService(dialect: Dialect, env: Record<string, str
   });
   const service = await startAllocationService(config, createLogger('allocation-test', 'silent'));
   const address = `127.0.0.1:${service.port}`;
-  const connect = () => {
-    const raw = [
-      new pb.NodeServiceClient(address, credentials.createInsecure()),
-      new pb.SafetyStockServiceClient(address, credentials.createInsecure()),
-      new pb.SupplyServiceClient(address, credentials.createInsecure()),
-      new pb.AvailabilityServiceClient(address, credentials.createInsecure()),
-      new pb.DemandServiceClient(address, credentials.createInsecure()),
-      new pb.ReservationServiceClient(address, credentials.createInsecure()),
-    ] as const;
-    return {
-      clients: {
-        nodes: promisify(raw[0]),
-        safetyStock: promisify(raw[1]),
-        supply: promisify(raw[2]),
-        availability: promisify(raw[3]),
-        demand: promisify(raw[4]),
-        reservations: promisify(raw[5]),
-      },
-      close: () => raw.forEach((c) => c.close()),
-    };
-  };
+  const connect = () => connectClients(address);
   const main = connect();
   return {
     address,
