@@ -36,7 +36,7 @@ export async function startAllocationService(config: AllocationConfig, logger: L
     const nodes = new NodeCatalog(db, clock);
     const demand = demandLedger(db, nodes, clock);
     const changes = new ReservationChanges(db, clock, demand);
-    const desk = new ReservationDesk(db, clock, { defaultTtlMs: config.reservationTtlMs, maxBatchesInFlight: 4, maxBatchSize: 256 });
+    const desk = new ReservationDesk(db, clock, { defaultTtlMs: config.reservationTtlMs, maxBatchesInFlight: 1, maxBatchLines: 1000 });
     const sweeper = new ExpirySweeper(db, clock, changes, config.expirySweepIntervalMs, logger);
     const server = new GrpcServer(
       [

@@ -1,6 +1,6 @@
 /**
  * Group commit for reservations: while some batches are in flight, new requests queue; each batch that
- * starts takes everything queued (up to `maxBatch`), so under load many requests share one transaction
+ * starts takes everything queued (up to a weight), so under load many requests share one transaction
  * and one commit, and at low load a request starts at once. Requests with the same key (reservation id)
  * never share a batch: the later one waits for the next, where it sees the first one's answer.
  */
@@ -11,7 +11,9 @@ export class Coalescer<T, R> {
   constructor(
     private readonly run: (items: T[]) => Promise<Array<R | Error>>,
     private readonly maxInFlight: number,
-    private readonly maxBatch: number,
+    /** Most weight (for reservations: lines) one batch may carry; a heavier single item runs alone. */
+    private readonly maxBatchWeight: number,
+    private readonly weightOf: (item: T) => number,
   ) {}
 
   submit(key: string, item: T): Promise<R> {
@@ -25,13 +27,17 @@ export class Coalescer<T, R> {
     while (this.inFlight < this.maxInFlight && this.queue.length > 0) {
       const keys = new Set<string>();
       const batch: typeof this.queue = [];
-      for (let i = 0; i < this.queue.length && batch.length < this.maxBatch; ) {
+      let weight = 0;
+      for (let i = 0; i < this.queue.length; ) {
         const entry = this.queue[i] as (typeof this.queue)[number];
+        const entryWeight = this.weightOf(entry.item);
+        if (batch.length > 0 && weight + entryWeight > this.maxBatchWeight) break;
         if (keys.has(entry.key)) {
           i++;
           continue;
         }
         keys.add(entry.key);
+        weight += entryWeight;
         batch.push(entry);
         this.queue.splice(i, 1);
       }

@@ -14,8 +14,8 @@ import {
   ReservationNotFoundError,
   requireId,
   takeFromAllocations,
-  isUnsegmented,
-  resolveSafetyStock,
+  promisable,
+  withheldSafetyStock,
   InsufficientAvailabilityError,
   type Allocation,
   type ConsumeInput,
@@ -28,11 +28,10 @@ import {
 } from '@inventory/domain';
 import {
   appendOutbox,
-  ensurePositions,
   expiredReservationIds,
   findReservation,
-  findSafetyStockOfItems,
   getDistributionGroup,
+  growHold,
   holdOnPositions,
   inTransaction,
   listReservations,
@@ -233,44 +232,26 @@ export class ReservationChanges {
     }
     const keys = demands.flatMap((d) => d.candidateNodes.map((nodeId) => ({ item: d.line.item, nodeId, segment: d.line.segment })));
     const positions = await readPositions({ db: trx, keys });
-    const rules = await findSafetyStockOfItems({ db: trx, items: keys.map((k) => k.item) });
-    const safetyAt = (k: (typeof keys)[number]) =>
-      isUnsegmented(k.segment) ? resolveSafetyStock(rules.filter((r) => r.item.itemId === k.item.itemId && r.item.unitOfMeasure === k.item.unitOfMeasure && r.item.productClass === k.item.productClass), k.nodeId).quantity : 0;
     const balance = new Map(keys.map((k) => {
       const p = positions.get(positionKeyId(k));
-      return [positionKeyId(k), p && p.nextEtaMs > nowMs ? p.supply - p.demand - p.reserved - safetyAt(k) : 0];
+      return [positionKeyId(k), p && p.nextEtaMs > nowMs ? promisable(k, p) : 0];
     }));
     const added = planAllocations(demands, balance);
-    const ids = await ensurePositions({ trx, keys });
-    const holdKey = (a: Allocation) => {
+    const holds = added.map((a) => {
       const line = reservation.lines[a.lineIndex]!.line;
-      return { item: line.item, nodeId: a.nodeId, segment: line.segment };
-    };
-    for (const a of added) {
-      const existing = await trx('reservation_holds').where({ reservation_id: reservation.reservationId, line_index: a.lineIndex, node_id: a.nodeId }).first();
-      if (existing) await trx('reservation_holds').where({ hold_id: existing.hold_id }).update({ quantity: Number(existing.quantity) + a.quantity, state: 'HELD' });
-      else
-        await trx('reservation_holds').insert({
-          reservation_id: reservation.reservationId,
-          line_index: a.lineIndex,
-          position_id: ids.get(positionKeyId(holdKey(a))),
-          node_id: a.nodeId,
-          item_id: holdKey(a).item.itemId,
-          quantity: a.quantity,
-          state: 'HELD',
-          expire_ms: reservation.expireMs,
-        });
-    }
+      const key = { item: line.item, nodeId: a.nodeId, segment: line.segment };
+      const position = positions.get(positionKeyId(key))!;
+      return { key, position, hold: { reservationId: reservation.reservationId, lineIndex: a.lineIndex, positionId: position.positionId, nodeId: a.nodeId, itemId: line.item.itemId, quantity: a.quantity, expireMs: reservation.expireMs } };
+    });
+    for (const { hold } of holds) await growHold({ trx, hold });
     const failed = await holdOnPositions({
       trx,
       nowMs,
-      holds: added.map((a) => ({ positionId: ids.get(positionKeyId(holdKey(a)))!, quantity: a.quantity, safetyStock: safetyAt(holdKey(a)) })),
+      holds: holds.map(({ key, position, hold }) => ({ positionId: position.positionId, quantity: hold.quantity, safetyStock: withheldSafetyStock(key, position) })),
     });
     if (failed.length > 0) {
-      // Another transaction took the units between the read and the update: report what is there now.
-      throw new InsufficientAvailabilityError(
-        added.map((a) => ({ lineIndex: a.lineIndex, itemId: holdKey(a).item.itemId, location: a.nodeId, requested: a.quantity, available: 0 })),
-      );
+      // Another transaction took the units between the read and the update.
+      throw new InsufficientAvailabilityError(holds.map(({ hold }) => ({ lineIndex: hold.lineIndex, itemId: hold.itemId, location: hold.nodeId, requested: hold.quantity, available: 0 })));
     }
     return added;
   }

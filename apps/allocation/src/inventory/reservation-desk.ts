@@ -4,33 +4,35 @@ import {
   DistributionGroupNotFoundError,
   effectiveState,
   InsufficientAvailabilityError,
-  isUnsegmented,
   NodeNotFoundError,
   parseReserve,
-  positionKeyId,
   planAllocations,
+  positionKeyId,
+  promisable,
   RequestIdReusedError,
-  resolveSafetyStock,
+  withheldSafetyStock,
   type Allocation,
-  type LineDemand,
   type PositionKey,
   type Reservation,
   type ReserveCommand,
   type ReserveInput,
 } from '@inventory/domain';
 import {
-  appendOutbox,
   findMissingNodes,
-  findSafetyStockOfItems,
-  firstAnswers,
+  firstAnswersOf,
+  firstAnswersQuery,
   getDistributionGroup,
-  holdOnPositions,
+  holdStatement,
   inTransaction,
-  insertReservations,
+  outboxInsert,
+  pipeline,
+  positionsByKey,
   positionsDueForRecount,
-  readPositions,
+  positionsQuery,
   recountPositions,
+  reservationInserts,
   type Database,
+  type HoldRequest,
 } from '@inventory/store';
 import type { Clock } from './clock';
 import { Coalescer } from './coalescer';
@@ -45,7 +47,8 @@ export interface ReservationSettings {
   readonly defaultTtlMs: number;
   /** Batches of Reserve calls that may run at once in this process. */
   readonly maxBatchesInFlight: number;
-  readonly maxBatchSize: number;
+  /** Most reservation lines in one batch. */
+  readonly maxBatchLines: number;
 }
 
 /** The conditional UPDATE of a position failed: something changed since the batch read it. */
@@ -76,7 +79,7 @@ export class ReservationDesk {
     private readonly clock: Clock,
     private readonly settings: ReservationSettings,
   ) {
-    this.batches = new Coalescer((calls) => this.reserveBatch(calls), settings.maxBatchesInFlight, settings.maxBatchSize);
+    this.batches = new Coalescer((calls) => this.reserveBatch(calls), settings.maxBatchesInFlight, settings.maxBatchLines, (call) => call.cmd.lines.length);
   }
 
   async reserve(input: ReserveInput): Promise<Reservation> {
@@ -99,110 +102,101 @@ export class ReservationDesk {
     }
   }
 
+  /**
+   * One batch in three round trips on MySQL: one read (earlier answers, positions and their safety stock),
+   * one write (reservations, holds, events, then the conditional UPDATEs, last, in position order), and
+   * the commit.
+   */
   private async decideAndHold(trx: Knex.Transaction, calls: readonly ReserveCall[]): Promise<Array<Reservation | Error>> {
     const nowMs = this.clock();
     const results: Array<Reservation | Error | undefined> = calls.map(() => undefined);
+    const candidates = await this.candidateNodes(trx, calls.map((c) => c.cmd));
+    const keys: PositionKey[] = calls.flatMap((c) =>
+      c.cmd.lines.flatMap((line) => candidates.nodesOf(line).map((nodeId) => ({ item: line.item, nodeId, segment: line.segment }))),
+    );
+    const [answerRows, positionRows] = (await pipeline(trx, [
+      { select: firstAnswersQuery(trx, calls.map((c) => c.cmd.reservationId)) },
+      { select: positionsQuery(trx, keys) },
+    ])) as Array<Array<Record<string, unknown>>>;
+    const positions = positionsByKey(positionRows ?? []);
+    const stale = [...positions.values()].filter((p) => p.nextEtaMs <= nowMs).map((p) => p.positionId);
+    if (stale.length > 0) throw new RecountNeeded(stale);
 
     // Retries of calls already answered, and ids reused for other content.
-    const earlier = await firstAnswers({ db: trx, reservationIds: calls.map((c) => c.cmd.reservationId) });
+    const earlier = firstAnswersOf(answerRows ?? []);
     calls.forEach((call, i) => {
       const first = earlier.get(call.cmd.reservationId);
       if (first) results[i] = first.requestHash === call.requestHash ? first.answer : new RequestIdReusedError(call.cmd.reservationId, 'Reserve');
     });
-
-    // Where each line may be held.
-    const open = calls.map((call, i) => ({ call, i })).filter(({ i }) => results[i] === undefined);
-    const candidates = await this.candidateNodes(trx, open.map((o) => o.call.cmd));
-    const demands = new Map<number, LineDemand[]>();
-    for (const { call, i } of open) {
-      const failure = candidates.failureOf(call.cmd);
-      if (failure) results[i] = failure;
-      else demands.set(i, call.cmd.lines.map((line, lineIndex) => ({ lineIndex, line, quantity: line.quantity, candidateNodes: candidates.nodesOf(line), allowSplit: line.allowSplit })));
-    }
-
-    // What each position can still promise, as committed now.
-    const keys: PositionKey[] = [...demands.values()].flat().flatMap((d) => d.candidateNodes.map((nodeId) => ({ item: d.line.item, nodeId, segment: d.line.segment })));
-    const positions = await readPositions({ db: trx, keys });
-    const safety = await findSafetyStockOfItems({ db: trx, items: [...new Map(keys.map((k) => [positionKeyId({ ...k, nodeId: '' }), k.item])).values()] });
-    const safetyAt = (k: PositionKey) => (isUnsegmented(k.segment) ? resolveSafetyStock(safety.filter((r) => sameItem(r.item, k.item)), k.nodeId).quantity : 0);
-    const stale = [...positions.values()].filter((p) => p.nextEtaMs <= nowMs).map((p) => p.positionId);
-    if (stale.length > 0) throw new RecountNeeded(stale);
-    const balance = new Map(keys.map((k) => {
-      const p = positions.get(positionKeyId(k));
-      return [positionKeyId(k), p ? p.supply - p.demand - p.reserved - safetyAt(k) : 0];
-    }));
+    // A node can only be unknown where no position exists (positions are only made for known nodes).
+    await candidates.checkNodes(keys.filter((k) => !positions.has(positionKeyId(k))).map((k) => k.nodeId));
 
     // Decide each call in arrival order; each takes its units out of the balance.
-    const granted: Array<{ i: number; reservation: Reservation; allocations: Allocation[] }> = [];
+    const balance = new Map(keys.map((k) => [positionKeyId(k), promisable(k, positions.get(positionKeyId(k)))]));
+    const granted: Array<{ call: ReserveCall; reservation: Reservation; allocations: Allocation[] }> = [];
     const shortPositions = new Set<number>();
-    for (const [i, lineDemands] of demands) {
-      const cmd = calls[i]!.cmd;
+    calls.forEach((call, i) => {
+      if (results[i]) return;
+      const failure = candidates.failureOf(call.cmd);
+      if (failure) return void (results[i] = failure);
+      const demands = call.cmd.lines.map((line, lineIndex) => ({ lineIndex, line, quantity: line.quantity, candidateNodes: candidates.nodesOf(line), allowSplit: line.allowSplit }));
       try {
-        const allocations = planAllocations(lineDemands, balance);
-        const reservation = reservationOf(cmd, allocations, nowMs);
-        granted.push({ i, reservation, allocations });
-        results[i] = reservation;
+        const allocations = planAllocations(demands, balance);
+        results[i] = reservationOf(call.cmd, allocations, nowMs);
+        granted.push({ call, reservation: results[i] as Reservation, allocations });
       } catch (err) {
         if (!(err instanceof InsufficientAvailabilityError)) throw err;
         results[i] = err;
-        for (const d of lineDemands) for (const nodeId of d.candidateNodes) {
-          const p = positions.get(positionKeyId({ item: d.line.item, nodeId, segment: d.line.segment }));
-          if (p) shortPositions.add(p.positionId);
+        for (const k of keys) {
+          const p = positions.get(positionKeyId(k));
+          if (p && demands.some((d) => sameItem(d.line.item, k.item))) shortPositions.add(p.positionId);
         }
       }
-    }
+    });
     // Before refusing anyone, make sure no expired hold still counts where they fell short.
     const due = await positionsDueForRecount({ db: trx, positionIds: [...shortPositions], nowMs });
     if (due.length > 0) throw new RecountNeeded(due);
     if (granted.length === 0) return results as Array<Reservation | Error>;
 
-    const holds = granted.flatMap(({ i, reservation, allocations }) =>
+    const holds = granted.flatMap(({ reservation, allocations, call }) =>
       allocations.map((a) => {
-        const line = calls[i]!.cmd.lines[a.lineIndex]!;
+        const line = call.cmd.lines[a.lineIndex]!;
         const key = { item: line.item, nodeId: a.nodeId, segment: line.segment };
-        return {
-          reservationId: reservation.reservationId,
-          lineIndex: a.lineIndex,
-          positionId: positions.get(positionKeyId(key))!.positionId,
-          nodeId: a.nodeId,
-          itemId: line.item.itemId,
-          quantity: a.quantity,
-          expireMs: reservation.expireMs,
-          safetyStock: safetyAt(key),
-        };
+        const position = positions.get(positionKeyId(key))!;
+        return { reservationId: reservation.reservationId, lineIndex: a.lineIndex, positionId: position.positionId, nodeId: a.nodeId, itemId: line.item.itemId, quantity: a.quantity, expireMs: reservation.expireMs, safetyStock: withheldSafetyStock(key, position) };
       }),
     );
-    await insertReservations({ trx, reservations: granted.map((g) => ({ reservation: g.reservation, requestHash: calls[g.i]!.requestHash })), holds });
-    await appendOutbox({
-      trx,
-      nowMs,
-      events: granted.map((g) => ({ eventType: 'reservation.created', actionId: g.reservation.reservationId, payload: g.reservation })),
-    });
-    // Last: the check-and-hold, one conditional UPDATE per position for the batch's total there.
-    const totals = new Map<number, { positionId: number; quantity: number; safetyStock: number }>();
-    for (const h of holds) {
-      const t = totals.get(h.positionId) ?? { positionId: h.positionId, quantity: 0, safetyStock: h.safetyStock };
-      totals.set(h.positionId, { ...t, quantity: t.quantity + h.quantity });
-    }
-    const failed = await holdOnPositions({ trx, holds: [...totals.values()], nowMs });
-    if (failed.length > 0) throw new PositionMoved();
+    const totals = new Map<number, HoldRequest>();
+    for (const h of holds) totals.set(h.positionId, { positionId: h.positionId, quantity: (totals.get(h.positionId)?.quantity ?? 0) + h.quantity, safetyStock: h.safetyStock });
+    const updates = [...totals.values()].sort((a, b) => a.positionId - b.positionId);
+    const written = await pipeline(trx, [
+      ...reservationInserts(trx, granted.map((g) => ({ reservation: g.reservation, requestHash: g.call.requestHash })), holds).map((insert) => ({ insert })),
+      { insert: outboxInsert(trx, granted.map((g) => ({ eventType: 'reservation.created', actionId: g.reservation.reservationId, payload: g.reservation })), nowMs) },
+      // Last: the check-and-hold, one conditional UPDATE per position for the batch's total there.
+      ...updates.map((h) => ({ update: holdStatement(trx, h, nowMs) })),
+    ]);
+    if (written.slice(-updates.length).some((changed) => changed !== 1)) throw new PositionMoved();
     return results as Array<Reservation | Error>;
   }
 
-  /** The nodes each line may use, in priority order; and the first unknown node or group of a call. */
+  /**
+   * The nodes each line may use, in priority order (reading the groups the batch names), and a check of
+   * nodes that have no position yet: after it, `failureOf` names a call's first unknown node or group.
+   */
   private async candidateNodes(trx: Knex.Transaction, cmds: readonly ReserveCommand[]) {
-    const lines = cmds.flatMap((c) => c.lines);
-    const nodeIds = [...new Set(lines.flatMap((l) => ('nodeId' in l.location ? [l.location.nodeId] : [])))];
-    const groupIds = [...new Set(lines.flatMap((l) => ('distributionGroupId' in l.location ? [l.location.distributionGroupId] : [])))];
-    const missingNodes = new Set(await findMissingNodes({ db: trx, nodeIds }));
+    const groupIds = [...new Set(cmds.flatMap((c) => c.lines.flatMap((l) => ('distributionGroupId' in l.location ? [l.location.distributionGroupId] : []))))];
     const groups = new Map<string, readonly string[]>();
     for (const id of groupIds) {
       const group = await getDistributionGroup({ db: trx, id });
       if (group) groups.set(id, group.nodeIds);
     }
+    const missingNodes = new Set<string>();
     return {
       nodesOf: (line: ReserveCommand['lines'][number]) =>
         'nodeId' in line.location ? [line.location.nodeId] : (groups.get(line.location.distributionGroupId) ?? []),
+      checkNodes: async (nodeIds: readonly string[]) => {
+        if (nodeIds.length > 0) for (const id of await findMissingNodes({ db: trx, nodeIds: [...new Set(nodeIds)] })) missingNodes.add(id);
+      },
       failureOf: (cmd: ReserveCommand): Error | undefined => {
         const missing = cmd.lines.flatMap((l) => ('nodeId' in l.location && missingNodes.has(l.location.nodeId) ? [l.location.nodeId] : []));
         if (missing.length > 0) return new NodeNotFoundError([...new Set(missing)]);

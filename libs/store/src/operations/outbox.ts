@@ -12,9 +12,15 @@ export interface OutboxEvent {
  * announce, or not at all.
  */
 export async function appendOutbox({ trx, events, nowMs }: { trx: Knex.Transaction; events: readonly OutboxEvent[]; nowMs: number }): Promise<void> {
-  const rows = events.map((e) => ({ event_type: e.eventType, action_id: e.actionId, payload: JSON.stringify(e.payload), created_ms: nowMs }));
-  await trx.batchInsert('outbox', rows, 200).transacting(trx);
+  for (let i = 0; i < events.length; i += CHUNK) await outboxInsert(trx, events.slice(i, i + CHUNK), nowMs);
 }
+
+/** The INSERT of {@link appendOutbox}, for a pipeline. */
+export function outboxInsert(trx: Knex.Transaction, events: readonly OutboxEvent[], nowMs: number): Knex.QueryBuilder {
+  return trx('outbox').insert(events.map((e) => ({ event_type: e.eventType, action_id: e.actionId, payload: JSON.stringify(e.payload), created_ms: nowMs })));
+}
+
+const CHUNK = 200;
 
 /** Events of an action in sequence order. */
 export async function outboxOfAction({ db, actionId }: { db: Knex; actionId: string }) {

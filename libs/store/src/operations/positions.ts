@@ -15,6 +15,9 @@ export interface StockPosition {
   readonly reserved: number;
   /** Once this passes, supply that has arrived is not yet in `supply`: the row must be recounted. */
   readonly nextEtaMs: number;
+  /** The item's safety stock rule at this node, and its item-level rule, where they exist. */
+  readonly nodeSafetyStock: number | null;
+  readonly itemSafetyStock: number | null;
 }
 
 const KEY_COLUMNS = ['item_id', 'unit_of_measure', 'product_class', 'node_id', 'segment_type', 'segment'];
@@ -39,22 +42,45 @@ export function positionOfRow(row: Record<string, unknown>): PositionKey {
   };
 }
 
-/** Reads positions without locking them, by position key id. Positions never written are absent. */
-export async function readPositions({ db, keys }: { db: Knex; keys: readonly PositionKey[] }): Promise<Map<string, StockPosition>> {
+/**
+ * The query that reads positions without locking them, with the item's safety stock rules there (so a
+ * reservation needs one read). Turn its rows into positions with {@link positionsByKey}.
+ */
+export function positionsQuery(db: Knex, keys: readonly PositionKey[]): Knex.QueryBuilder {
   const unique = [...new Map(keys.map((k) => [positionKeyId(k), k])).values()];
-  const found = new Map<string, StockPosition>();
-  for (let i = 0; i < unique.length; i += CHUNK) {
-    const tuples = unique.slice(i, i + CHUNK).map((k) => Object.values(positionColumns(k)));
-    const rows: Array<Record<string, unknown>> = await db('stock_positions').whereIn(KEY_COLUMNS, tuples);
-    for (const row of rows) {
-      found.set(positionKeyId(positionOfRow(row)), {
+  const rule = (nodeColumn: string | null) =>
+    db('safety_stock as s')
+      .select('s.quantity')
+      .whereRaw('s.item_id = p.item_id and s.unit_of_measure = p.unit_of_measure and s.product_class = p.product_class')
+      .andWhereRaw(nodeColumn ? 's.node_id = p.node_id' : "s.node_id = ''");
+  return db('stock_positions as p')
+    .select('p.*', rule('p.node_id').as('node_safety_stock'), rule(null).as('item_safety_stock'))
+    .whereIn(KEY_COLUMNS.map((c) => `p.${c}`), unique.length > 0 ? unique.map((k) => Object.values(positionColumns(k))) : [KEY_COLUMNS.map(() => null)]);
+}
+
+export function positionsByKey(rows: ReadonlyArray<Record<string, unknown>>): Map<string, StockPosition> {
+  const orNull = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+  return new Map(
+    rows.map((row) => [
+      positionKeyId(positionOfRow(row)),
+      {
         positionId: Number(row.position_id),
         supply: Number(row.supply),
         demand: Number(row.demand),
         reserved: Number(row.reserved),
         nextEtaMs: Number(row.next_eta_ms),
-      });
-    }
+        nodeSafetyStock: orNull(row.node_safety_stock),
+        itemSafetyStock: orNull(row.item_safety_stock),
+      },
+    ]),
+  );
+}
+
+/** Reads positions without locking them, by position key id. Positions never written are absent. */
+export async function readPositions({ db, keys }: { db: Knex; keys: readonly PositionKey[] }): Promise<Map<string, StockPosition>> {
+  const found = new Map<string, StockPosition>();
+  for (let i = 0; i < keys.length; i += CHUNK) {
+    for (const [id, p] of positionsByKey(await positionsQuery(db, keys.slice(i, i + CHUNK)))) found.set(id, p);
   }
   return found;
 }
@@ -117,20 +143,24 @@ export interface HoldRequest {
 }
 
 /**
- * The hot path: for each position, in position_id order, one conditional UPDATE that checks availability
- * and takes the units. Meant to be the last statements of the transaction, so a hot row is locked only
- * from its UPDATE to the commit. Returns the positions whose check failed (the caller rolls back): they
- * were short, or their counts were due for a recount (supply arrived, or holds expired).
+ * The hot path: one conditional UPDATE that checks what the position can promise and takes the units.
+ * Meant to be the last statement of the transaction (several positions: in position_id order), so a hot
+ * row is locked only from its UPDATE to the commit. It changes no row when the position is short or due
+ * for a recount (supply has arrived since it was counted).
  */
+export function holdStatement(trx: Knex.Transaction, h: HoldRequest, nowMs: number): Knex.QueryBuilder {
+  return trx('stock_positions')
+    .where('position_id', h.positionId)
+    .andWhere('next_eta_ms', '>', nowMs)
+    .andWhereRaw('supply - demand - reserved - ? >= ?', [h.safetyStock, h.quantity])
+    .update({ reserved: trx.raw('reserved + ?', [h.quantity]) });
+}
+
+/** Runs {@link holdStatement} for each position in position_id order; returns the positions that were short. */
 export async function holdOnPositions({ trx, holds, nowMs }: { trx: Knex.Transaction; holds: readonly HoldRequest[]; nowMs: number }): Promise<number[]> {
   const failed: number[] = [];
   for (const h of [...holds].sort((a, b) => a.positionId - b.positionId)) {
-    const changed = await trx('stock_positions')
-      .where('position_id', h.positionId)
-      .andWhere('next_eta_ms', '>', nowMs)
-      .andWhereRaw('supply - demand - reserved - ? >= ?', [h.safetyStock, h.quantity])
-      .update({ reserved: trx.raw('reserved + ?', [h.quantity]) });
-    if (changed !== 1) failed.push(h.positionId);
+    if ((await holdStatement(trx, h, nowMs)) !== 1) failed.push(h.positionId);
   }
   return failed;
 }

@@ -45,46 +45,56 @@ function toHold(row: Record<string, unknown>): HoldRecord {
   };
 }
 
-/** Stores new reservations and their holds (plain inserts: new rows lock nothing others wait for). */
-export async function insertReservations(
-  {
-    trx,
-    reservations,
-    holds,
-  }: {
-    trx: Knex.Transaction;
-    reservations: ReadonlyArray<{ reservation: Reservation; requestHash: string }>;
-    holds: ReadonlyArray<Omit<HoldRecord, 'holdId' | 'state'> & { itemId: string; expireMs: number }>;
-  },
-): Promise<void> {
-  await trx.batchInsert(
-    'reservations',
-    reservations.map(({ reservation: r, requestHash }) => ({
-      reservation_id: r.reservationId,
-      request_hash: requestHash,
-      first_answer: JSON.stringify(r),
-      state: r.state,
-      expire_ms: r.expireMs,
-      lines: JSON.stringify(r.lines),
-      created_ms: r.createMs,
-      updated_ms: r.updateMs,
-    })),
-    200,
-  ).transacting(trx);
-  await trx.batchInsert(
-    'reservation_holds',
-    holds.map((h) => ({
-      reservation_id: h.reservationId,
-      line_index: h.lineIndex,
-      position_id: h.positionId,
-      node_id: h.nodeId,
-      item_id: h.itemId,
-      quantity: h.quantity,
-      state: 'HELD',
-      expire_ms: h.expireMs,
-    })),
-    200,
-  ).transacting(trx);
+/** A new hold: units of one line of a new reservation at one position. */
+export type NewHold = Omit<HoldRecord, 'holdId' | 'state'> & { readonly itemId: string; readonly expireMs: number };
+
+/**
+ * The INSERTs that store new reservations (with how they were asked, so a retry can be recognised, and
+ * their first answer) and their holds. Plain inserts: new rows lock nothing another transaction waits for.
+ */
+export function reservationInserts(
+  trx: Knex.Transaction,
+  reservations: ReadonlyArray<{ reservation: Reservation; requestHash: string }>,
+  holds: readonly NewHold[],
+): Knex.QueryBuilder[] {
+  return [
+    trx('reservations').insert(
+      reservations.map(({ reservation: r, requestHash }) => ({
+        reservation_id: r.reservationId,
+        request_hash: requestHash,
+        first_answer: JSON.stringify(r),
+        state: r.state,
+        expire_ms: r.expireMs,
+        lines: JSON.stringify(r.lines),
+        created_ms: r.createMs,
+        updated_ms: r.updateMs,
+      })),
+    ),
+    trx('reservation_holds').insert(
+      holds.map((h) => ({
+        reservation_id: h.reservationId,
+        line_index: h.lineIndex,
+        position_id: h.positionId,
+        node_id: h.nodeId,
+        item_id: h.itemId,
+        quantity: h.quantity,
+        state: 'HELD',
+        expire_ms: h.expireMs,
+      })),
+    ),
+  ];
+}
+
+/** Adds units to a line's hold at a node, creating the hold if the line holds nothing there yet. */
+export async function growHold({ trx, hold }: { trx: Knex.Transaction; hold: NewHold }): Promise<void> {
+  const key = { reservation_id: hold.reservationId, line_index: hold.lineIndex, node_id: hold.nodeId };
+  const existing = await trx('reservation_holds').where(key).forUpdate().first();
+  if (existing) {
+    await trx('reservation_holds').where({ hold_id: existing.hold_id }).update({ quantity: Number(existing.quantity) + hold.quantity, state: 'HELD', expire_ms: hold.expireMs });
+    return;
+  }
+  const [insert] = reservationInserts(trx, [], [hold]).slice(1);
+  await insert;
 }
 
 /**
@@ -100,12 +110,13 @@ export async function lockReservation(
   return { reservation: toRecord(row), holds: holds.map(toHold) };
 }
 
-/** How earlier Reserve calls with these ids were asked and answered, by reservation id. */
-export async function firstAnswers(
-  { db, reservationIds }: { db: Knex; reservationIds: readonly string[] },
-): Promise<Map<string, { requestHash: string; answer: Reservation }>> {
-  const rows = await db('reservations').whereIn('reservation_id', reservationIds).select('reservation_id', 'request_hash', 'first_answer');
-  return new Map(rows.map((r) => [String(r.reservation_id), { requestHash: String(r.request_hash), answer: JSON.parse(r.first_answer) as Reservation }]));
+/** The query for how earlier Reserve calls with these ids were asked and answered; see {@link firstAnswersOf}. */
+export function firstAnswersQuery(db: Knex, reservationIds: readonly string[]): Knex.QueryBuilder {
+  return db('reservations').whereIn('reservation_id', reservationIds).select('reservation_id', 'request_hash', 'first_answer');
+}
+
+export function firstAnswersOf(rows: ReadonlyArray<Record<string, unknown>>): Map<string, { requestHash: string; answer: Reservation }> {
+  return new Map(rows.map((r) => [String(r.reservation_id), { requestHash: String(r.request_hash), answer: JSON.parse(String(r.first_answer)) as Reservation }]));
 }
 
 export async function findReservation({ db, reservationId }: { db: Knex; reservationId: string }): Promise<ReservationRecord | undefined> {

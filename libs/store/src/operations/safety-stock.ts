@@ -29,14 +29,3 @@ export async function findSafetyStock({ db, item, nodeIds }: { db: Knex; item: I
   return rows.map((r) => ({ item, nodeId: r.node_id as string, quantity: Number(r.quantity) }));
 }
 
-/** Every rule (item-level and per node) of the items, in one query. */
-export async function findSafetyStockOfItems({ db, items }: { db: Knex; items: readonly ItemKey[] }): Promise<SafetyStockRule[]> {
-  if (items.length === 0) return [];
-  const tuples = items.map((i) => [i.itemId, i.unitOfMeasure, i.productClass]);
-  const rows = await db('safety_stock').whereIn(['item_id', 'unit_of_measure', 'product_class'], tuples);
-  return rows.map((r) => ({
-    item: { itemId: r.item_id as string, unitOfMeasure: r.unit_of_measure as string, productClass: r.product_class as string },
-    nodeId: r.node_id as string,
-    quantity: Number(r.quantity),
-  }));
-}
