@@ -91,8 +91,12 @@ function openMysql(url: string, poolSize: number): Knex {
       max: poolSize,
       // READ COMMITTED: row locks without gap locks, so concurrent first writes to new positions do not
       // deadlock on each other's gaps; every read that decides a write locks its row explicitly.
+      // Strict mode: a bad value is an error, never a silent truncation (the hold check relies on it).
       afterCreate: (conn: { query(sql: string, cb: (err: Error | null) => void): void }, done: (err: Error | null, conn: unknown) => void) => {
-        conn.query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED', (err) => done(err, conn));
+        conn.query(
+          "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED; SET SESSION sql_mode = IF(@@SESSION.sql_mode = '', 'STRICT_ALL_TABLES', CONCAT(@@SESSION.sql_mode, ',STRICT_ALL_TABLES'))",
+          (err) => done(err, conn),
+        );
       },
     },
   });

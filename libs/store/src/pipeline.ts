@@ -1,4 +1,6 @@
 import type { Knex } from 'knex';
+import type { Database } from './database';
+import { retryingConflicts } from './transaction';
 
 /** One statement of a pipeline, and what its result is wanted for. */
 export type Statement =
@@ -9,29 +11,81 @@ export type Statement =
 /** Rows for a select, the affected-row count for an update, nothing for an insert. */
 export type StatementResult = Array<Record<string, unknown>> | number | undefined;
 
+/** A transaction that sends its statements in as few round trips as the database allows. */
+export interface PipelinedTransaction {
+  /** Builds statements (they run only when passed to `run` or `commitWith`). */
+  readonly db: Knex;
+  /** Runs statements; the first call also begins the transaction. */
+  run(statements: readonly Statement[]): Promise<StatementResult[]>;
+  /** Runs the last statements and commits: if any of them fails, nothing is committed. */
+  commitWith(statements: readonly Statement[]): Promise<StatementResult[]>;
+}
+
 /**
- * Runs statements in order inside the caller's transaction. On MySQL they go to the server in one round
- * trip (the pool's connections allow multiple statements); a failing statement fails the call and the
- * statements after it do not run. On SQLite, which is in-process, they simply run one after another.
- * Values travel as bound parameters in both cases, never spliced into the SQL.
+ * Runs `work` in one transaction whose statements travel in batches: on MySQL, each `run` is one round
+ * trip (the first one carries START TRANSACTION), and `commitWith` sends its statements and the COMMIT
+ * together, so a row locked by its last statements is released as soon as the server has run them,
+ * without waiting for a reply to reach the client first. A statement that must be able to stop the commit
+ * therefore has to fail (raise an error), not merely change no row. On SQLite, which is in-process,
+ * statements run one after another in an ordinary transaction. Values are always bound parameters.
+ *
+ * Work that returns without `commitWith` is rolled back. Conflicts a retry resolves (deadlocks, lock
+ * timeouts, duplicate first inserts) rerun `work` from the start.
  */
-export async function pipeline(trx: Knex.Transaction, statements: readonly Statement[]): Promise<StatementResult[]> {
-  const builders = statements.map((s) => ('select' in s ? s.select : 'update' in s ? s.update : s.insert));
-  if (trx.client.config.client !== 'mysql2') {
-    const results: StatementResult[] = [];
-    for (const [i, s] of statements.entries()) {
-      const result: unknown = await builders[i];
-      results.push('select' in s ? (result as Array<Record<string, unknown>>) : 'update' in s ? Number(result) : undefined);
-    }
-    return results;
+export function pipelinedTransaction<T>(db: Database, work: (tx: PipelinedTransaction) => Promise<T>): Promise<T> {
+  if (db.dialect !== 'mysql') {
+    return retryingConflicts(() =>
+      db.knex.transaction((trx) => {
+        const run = (statements: readonly Statement[]) => runOneByOne(trx, statements);
+        return work({ db: trx, run, commitWith: run });
+      }),
+    );
   }
-  if (statements.length === 0) return [];
-  const compiled = builders.map((b) => b.toSQL().toNative());
-  const [raw] = (await trx.raw(compiled.map((c) => c.sql).join(';\n'), compiled.flatMap((c) => c.bindings as Knex.Value[]))) as [unknown];
-  const results = (statements.length === 1 ? [raw] : raw) as unknown[];
-  return statements.map((s, i) => {
-    const result = results[i];
-    if ('select' in s) return result as Array<Record<string, unknown>>;
-    return 'update' in s ? Number((result as { affectedRows: number }).affectedRows) : undefined;
+  return retryingConflicts(async () => {
+    const connection: unknown = await db.knex.client.acquireConnection();
+    let begun = false;
+    let committed = false;
+    const send = async (statements: readonly Statement[], prefix: string[], suffix: string[]) => {
+      const compiled = statements.map((s) => builderOf(s).toSQL().toNative());
+      const sql = [...prefix, ...compiled.map((c) => c.sql), ...suffix].join(';\n');
+      const [raw] = (await db.knex.raw(sql, compiled.flatMap((c) => c.bindings as Knex.Value[])).connection(connection)) as [unknown];
+      const results = (prefix.length + compiled.length + suffix.length === 1 ? [raw] : (raw as unknown[])).slice(prefix.length);
+      return statements.map((s, i) => resultOf(s, results[i]));
+    };
+    const begin = () => (begun ? [] : ((begun = true), ['START TRANSACTION']));
+    try {
+      const result = await work({
+        db: db.knex,
+        run: (statements) => send(statements, begin(), []),
+        commitWith: async (statements) => {
+          const results = await send(statements, begin(), ['COMMIT']);
+          committed = true;
+          return results;
+        },
+      });
+      if (begun && !committed) await db.knex.raw('ROLLBACK').connection(connection);
+      return result;
+    } catch (err) {
+      if (begun && !committed) await db.knex.raw('ROLLBACK').connection(connection).catch(() => undefined);
+      throw err;
+    } finally {
+      await db.knex.client.releaseConnection(connection);
+    }
   });
+}
+
+function builderOf(s: Statement): Knex.QueryBuilder {
+  return 'select' in s ? s.select : 'update' in s ? s.update : s.insert;
+}
+
+function resultOf(s: Statement, result: unknown): StatementResult {
+  if ('select' in s) return result as Array<Record<string, unknown>>;
+  if ('insert' in s) return undefined;
+  return typeof result === 'number' ? result : Number((result as { affectedRows: number }).affectedRows);
+}
+
+async function runOneByOne(_trx: Knex.Transaction, statements: readonly Statement[]): Promise<StatementResult[]> {
+  const results: StatementResult[] = [];
+  for (const s of statements) results.push(resultOf(s, await builderOf(s)));
+  return results;
 }

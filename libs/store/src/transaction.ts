@@ -9,12 +9,17 @@ const MAX_ATTEMPTS = 8;
  * or SQLite's busy lock (another process writing the same file). `work` must therefore do nothing outside the transaction.
  */
 export async function inTransaction<T>(db: Database, work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
+  return retryingConflicts(() => db.knex.transaction(work));
+}
+
+/** Runs `attempt` again, after a short random pause, while it fails with a conflict a retry resolves. */
+export async function retryingConflicts<T>(attempt: () => Promise<T>): Promise<T> {
+  for (let n = 1; ; n++) {
     try {
-      return await db.knex.transaction(work);
+      return await attempt();
     } catch (err) {
-      if (attempt >= MAX_ATTEMPTS || !isRetryable(err)) throw err;
-      await sleep(Math.random() * 5 * 2 ** attempt);
+      if (n >= MAX_ATTEMPTS || !isRetryable(err)) throw err;
+      await sleep(Math.random() * 5 * 2 ** n);
     }
   }
 }

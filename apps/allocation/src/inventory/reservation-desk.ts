@@ -24,8 +24,9 @@ import {
   getDistributionGroup,
   holdStatement,
   inTransaction,
+  isRefusedHold,
   outboxInsert,
-  pipeline,
+  pipelinedTransaction,
   positionsByKey,
   positionsDueForRecount,
   positionsQuery,
@@ -33,6 +34,7 @@ import {
   reservationInserts,
   type Database,
   type HoldRequest,
+  type PipelinedTransaction,
 } from '@inventory/store';
 import type { Clock } from './clock';
 import { Coalescer } from './coalescer';
@@ -50,9 +52,6 @@ export interface ReservationSettings {
   /** Most reservation lines in one batch. */
   readonly maxBatchLines: number;
 }
-
-/** The conditional UPDATE of a position failed: something changed since the batch read it. */
-class PositionMoved extends Error {}
 
 /** A position the batch needs recounted before it can decide. */
 class RecountNeeded extends Error {
@@ -91,11 +90,12 @@ export class ReservationDesk {
   private async reserveBatch(calls: readonly ReserveCall[]): Promise<Array<Reservation | Error>> {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await inTransaction(this.db, (trx) => this.decideAndHold(trx, calls));
+        return await pipelinedTransaction(this.db, (tx) => this.decideAndHold(tx, calls));
       } catch (err) {
+        if (isRefusedHold(err) && attempt < MAX_ATTEMPTS) continue; // another transaction took stock after the read
         if (err instanceof RecountNeeded && attempt < MAX_ATTEMPTS) {
           await inTransaction(this.db, (trx) => recountPositions({ trx, positionIds: err.positionIds, nowMs: this.clock() }));
-        } else if (!(err instanceof PositionMoved) || attempt >= MAX_ATTEMPTS) {
+        } else {
           throw err;
         }
       }
@@ -103,18 +103,19 @@ export class ReservationDesk {
   }
 
   /**
-   * One batch in three round trips on MySQL: one read (earlier answers, positions and their safety stock),
-   * one write (reservations, holds, events, then the conditional UPDATEs, last, in position order), and
-   * the commit.
+   * One batch in two round trips on MySQL: one read (earlier answers, positions and their safety stock),
+   * and one write that ends with the check-and-hold UPDATEs (in position order) and the COMMIT. If a
+   * position refuses, the write fails, nothing commits, and the batch is decided again from a fresh read.
    */
-  private async decideAndHold(trx: Knex.Transaction, calls: readonly ReserveCall[]): Promise<Array<Reservation | Error>> {
+  private async decideAndHold(tx: PipelinedTransaction, calls: readonly ReserveCall[]): Promise<Array<Reservation | Error>> {
+    const trx = tx.db;
     const nowMs = this.clock();
     const results: Array<Reservation | Error | undefined> = calls.map(() => undefined);
     const candidates = await this.candidateNodes(trx, calls.map((c) => c.cmd));
     const keys: PositionKey[] = calls.flatMap((c) =>
       c.cmd.lines.flatMap((line) => candidates.nodesOf(line).map((nodeId) => ({ item: line.item, nodeId, segment: line.segment }))),
     );
-    const [answerRows, positionRows] = (await pipeline(trx, [
+    const [answerRows, positionRows] = (await tx.run([
       { select: firstAnswersQuery(trx, calls.map((c) => c.cmd.reservationId)) },
       { select: positionsQuery(trx, keys) },
     ])) as Array<Array<Record<string, unknown>>>;
@@ -169,13 +170,12 @@ export class ReservationDesk {
     const totals = new Map<number, HoldRequest>();
     for (const h of holds) totals.set(h.positionId, { positionId: h.positionId, quantity: (totals.get(h.positionId)?.quantity ?? 0) + h.quantity, safetyStock: h.safetyStock });
     const updates = [...totals.values()].sort((a, b) => a.positionId - b.positionId);
-    const written = await pipeline(trx, [
+    await tx.commitWith([
       ...reservationInserts(trx, granted.map((g) => ({ reservation: g.reservation, requestHash: g.call.requestHash })), holds).map((insert) => ({ insert })),
       { insert: outboxInsert(trx, granted.map((g) => ({ eventType: 'reservation.created', actionId: g.reservation.reservationId, payload: g.reservation })), nowMs) },
-      // Last: the check-and-hold, one conditional UPDATE per position for the batch's total there.
+      // Last: the check-and-hold, one UPDATE per position for the batch's total there.
       ...updates.map((h) => ({ update: holdStatement(trx, h, nowMs) })),
     ]);
-    if (written.slice(-updates.length).some((changed) => changed !== 1)) throw new PositionMoved();
     return results as Array<Reservation | Error>;
   }
 
@@ -183,7 +183,7 @@ export class ReservationDesk {
    * The nodes each line may use, in priority order (reading the groups the batch names), and a check of
    * nodes that have no position yet: after it, `failureOf` names a call's first unknown node or group.
    */
-  private async candidateNodes(trx: Knex.Transaction, cmds: readonly ReserveCommand[]) {
+  private async candidateNodes(trx: Knex, cmds: readonly ReserveCommand[]) {
     const groupIds = [...new Set(cmds.flatMap((c) => c.lines.flatMap((l) => ('distributionGroupId' in l.location ? [l.location.distributionGroupId] : []))))];
     const groups = new Map<string, readonly string[]>();
     for (const id of groupIds) {

@@ -16,7 +16,7 @@ export async function appendOutbox({ trx, events, nowMs }: { trx: Knex.Transacti
 }
 
 /** The INSERT of {@link appendOutbox}, for a pipeline. */
-export function outboxInsert(trx: Knex.Transaction, events: readonly OutboxEvent[], nowMs: number): Knex.QueryBuilder {
+export function outboxInsert(trx: Knex, events: readonly OutboxEvent[], nowMs: number): Knex.QueryBuilder {
   return trx('outbox').insert(events.map((e) => ({ event_type: e.eventType, action_id: e.actionId, payload: JSON.stringify(e.payload), created_ms: nowMs })));
 }
 

@@ -143,24 +143,46 @@ export interface HoldRequest {
 }
 
 /**
- * The hot path: one conditional UPDATE that checks what the position can promise and takes the units.
- * Meant to be the last statement of the transaction (several positions: in position_id order), so a hot
- * row is locked only from its UPDATE to the commit. It changes no row when the position is short or due
- * for a recount (supply has arrived since it was counted).
+ * The hot path: one UPDATE that checks what the position can promise and takes the units. It is meant
+ * to be the last statement before the commit (several positions: in position_id order), so that a hot
+ * row stays locked only from this UPDATE to the commit. When the position is short, or due for a
+ * recount (supply has arrived since it was counted), it sets `reserved` to NULL, which the NOT NULL
+ * column refuses with an error: the statement fails instead of quietly changing nothing, so a COMMIT
+ * sent right behind it never runs (see pipelinedTransaction). {@link isRefusedHold} recognises the error.
+ * (MySQL sessions run in strict mode, where NULL into a NOT NULL column is an error, as on SQLite.)
  */
-export function holdStatement(trx: Knex.Transaction, h: HoldRequest, nowMs: number): Knex.QueryBuilder {
-  return trx('stock_positions')
+export function holdStatement(db: Knex, h: HoldRequest, nowMs: number): Knex.QueryBuilder {
+  return db('stock_positions')
     .where('position_id', h.positionId)
-    .andWhere('next_eta_ms', '>', nowMs)
-    .andWhereRaw('supply - demand - reserved - ? >= ?', [h.safetyStock, h.quantity])
-    .update({ reserved: trx.raw('reserved + ?', [h.quantity]) });
+    .update({
+      reserved: db.raw('CASE WHEN next_eta_ms > ? AND supply - demand - reserved - ? >= ? THEN reserved + ? ELSE NULL END', [
+        nowMs,
+        h.safetyStock,
+        h.quantity,
+        h.quantity,
+      ]),
+    });
 }
 
-/** Runs {@link holdStatement} for each position in position_id order; returns the positions that were short. */
+/** Whether an error is a {@link holdStatement} refusing a hold. */
+export function isRefusedHold(err: unknown): boolean {
+  const e = err as { errno?: number; code?: string; message?: string };
+  return (e.errno === 1048 && /reserved/.test(e.message ?? '')) || (e.code === 'SQLITE_CONSTRAINT_NOTNULL' && /stock_positions\.reserved/.test(e.message ?? ''));
+}
+
+/**
+ * Runs {@link holdStatement} for each position in position_id order inside an ordinary transaction;
+ * returns the positions that refused (a refused statement changes nothing; the transaction goes on).
+ */
 export async function holdOnPositions({ trx, holds, nowMs }: { trx: Knex.Transaction; holds: readonly HoldRequest[]; nowMs: number }): Promise<number[]> {
   const failed: number[] = [];
   for (const h of [...holds].sort((a, b) => a.positionId - b.positionId)) {
-    if ((await holdStatement(trx, h, nowMs)) !== 1) failed.push(h.positionId);
+    try {
+      await holdStatement(trx, h, nowMs);
+    } catch (err) {
+      if (!isRefusedHold(err)) throw err;
+      failed.push(h.positionId);
+    }
   }
   return failed;
 }

@@ -53,7 +53,7 @@ export type NewHold = Omit<HoldRecord, 'holdId' | 'state'> & { readonly itemId: 
  * their first answer) and their holds. Plain inserts: new rows lock nothing another transaction waits for.
  */
 export function reservationInserts(
-  trx: Knex.Transaction,
+  trx: Knex,
   reservations: ReadonlyArray<{ reservation: Reservation; requestHash: string }>,
   holds: readonly NewHold[],
 ): Knex.QueryBuilder[] {
