@@ -36,6 +36,8 @@ export async function startAllocationService(config: AllocationConfig, logger: L
     const nodes = new NodeCatalog(db, clock);
     const demand = demandLedger(db, nodes, clock);
     const changes = new ReservationChanges(db, clock, demand);
+    // One batch in flight: the next one gathers every call that arrives meanwhile. With two or three in
+    // flight the benchmark measured the same throughput and a worse p99 (BENCHMARKS.md).
     const desk = new ReservationDesk(db, clock, { defaultTtlMs: config.reservationTtlMs, maxBatchesInFlight: 1, maxBatchLines: 1000 });
     const sweeper = new ExpirySweeper(db, clock, changes, config.expirySweepIntervalMs, logger);
     const server = new GrpcServer(

@@ -65,10 +65,11 @@ const MAX_ATTEMPTS = 20;
 /**
  * Takes reservations. Concurrent Reserve calls are coalesced: one batch reads the positions it needs
  * once, decides every call in arrival order against a running balance (each call all or nothing), writes
- * the reservations, and ends with one conditional UPDATE per position for the batch's total there. If
- * any of those finds less than the batch read (another process took stock meanwhile), the batch rolls
- * back and is decided again from a fresh read. So a call fails with INSUFFICIENT_AVAILABILITY only on
- * what was committed when its batch read, and never is more held than there is.
+ * the reservations, and ends with one check-and-hold UPDATE per position for the batch's total there,
+ * right before the commit. If a position has less than the batch read (another process took stock
+ * meanwhile), its UPDATE refuses, nothing commits, and the batch is decided again from a fresh read. So a
+ * call fails with INSUFFICIENT_AVAILABILITY only on what was committed when its batch read, and never is
+ * more held than there is.
  */
 export class ReservationDesk {
   private readonly batches: Coalescer<ReserveCall, Reservation>;
