@@ -6,7 +6,7 @@ export * from './safety-stock';
 export * from './supply';
 export * from './supply-transactions';
 export * from './validation';
-export * from './supply-commands';
+export * from './quantity-commands';
 export * from './availability-queries';
 export * from './network-commands';
 export * from './demand';

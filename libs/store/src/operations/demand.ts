@@ -1,5 +1,5 @@
 import { demandKeyId, type DemandKey, type DemandType } from '@inventory/domain';
-import { positionOfRow } from './positions';
+import { positionColumns, positionOfRow } from './positions';
 import type { QuantityTable } from './quantities';
 
 /** Demand positions: one row per item, node, segment, demand type and order reference. */
@@ -10,12 +10,7 @@ export const DEMAND: QuantityTable<DemandKey> = {
   keyColumnNames: ['item_id', 'unit_of_measure', 'product_class', 'node_id', 'segment_type', 'segment', 'demand_type', 'order_reference'],
   orderColumns: ['demand_type', 'order_reference'],
   keyColumns: (key) => ({
-    item_id: key.item.itemId,
-    unit_of_measure: key.item.unitOfMeasure,
-    product_class: key.item.productClass,
-    node_id: key.nodeId,
-    segment_type: key.segment.segmentType,
-    segment: key.segment.segment,
+    ...positionColumns(key),
     demand_type: key.demandType,
     order_reference: key.orderReference,
   }),

@@ -1,5 +1,5 @@
 import { supplyKeyId, type SupplyKey, type SupplyType } from '@inventory/domain';
-import { positionOfRow } from './positions';
+import { positionColumns, positionOfRow } from './positions';
 import type { QuantityTable } from './quantities';
 
 /** Supply positions: one row per item, node, segment, supply type and ETA (0 for ONHAND). */
@@ -10,12 +10,7 @@ export const SUPPLY: QuantityTable<SupplyKey> = {
   keyColumnNames: ['item_id', 'unit_of_measure', 'product_class', 'node_id', 'segment_type', 'segment', 'supply_type', 'eta_ms'],
   orderColumns: ['supply_type', 'eta_ms'],
   keyColumns: (key) => ({
-    item_id: key.item.itemId,
-    unit_of_measure: key.item.unitOfMeasure,
-    product_class: key.item.productClass,
-    node_id: key.nodeId,
-    segment_type: key.segment.segmentType,
-    segment: key.segment.segment,
+    ...positionColumns(key),
     supply_type: key.supplyType,
     eta_ms: key.etaMs ?? 0,
   }),
