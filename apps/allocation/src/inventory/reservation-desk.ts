@@ -175,7 +175,7 @@ export class ReservationDesk {
       ...reservationInserts(trx, granted.map((g) => ({ reservation: g.reservation, requestHash: g.call.requestHash })), holds).map((insert) => ({ insert })),
       { insert: outboxInsert(trx, granted.map((g) => ({ eventType: 'reservation.created', actionId: g.reservation.reservationId, payload: g.reservation })), nowMs) },
       // Last: the check-and-hold, one UPDATE per position for the batch's total there.
-      ...updates.map((h) => ({ update: holdStatement(trx, h, nowMs) })),
+      { update: holdStatement(trx, updates, nowMs) },
     ]);
     return results as Array<Reservation | Error>;
   }

@@ -143,24 +143,22 @@ export interface HoldRequest {
 }
 
 /**
- * The hot path: one UPDATE that checks what the position can promise and takes the units. It is meant
- * to be the last statement before the commit (several positions: in position_id order), so that a hot
- * row stays locked only from this UPDATE to the commit. When the position is short, or due for a
- * recount (supply has arrived since it was counted), it sets `reserved` to NULL, which the NOT NULL
- * column refuses with an error: the statement fails instead of quietly changing nothing, so a COMMIT
- * sent right behind it never runs (see pipelinedTransaction). {@link isRefusedHold} recognises the error.
- * (MySQL sessions run in strict mode, where NULL into a NOT NULL column is an error, as on SQLite.)
+ * The hot path: one UPDATE that checks what each position can promise and takes the units. It is meant
+ * to be the last statement before the commit, so that a hot row stays locked only from this UPDATE to
+ * the commit. Its rows are found through the primary key's IN list, which the database walks in key
+ * order, so two such UPDATEs lock shared rows in the same order and cannot deadlock. When a position is
+ * short, or due for a recount (supply has arrived since it was counted), the UPDATE sets its `reserved`
+ * to NULL, which the NOT NULL column refuses with an error: the statement fails instead of quietly
+ * changing less, so a COMMIT sent right behind it never runs (see pipelinedTransaction).
+ * {@link isRefusedHold} recognises the error. (MySQL sessions run in strict mode, where NULL into a NOT
+ * NULL column is an error, as on SQLite.)
  */
-export function holdStatement(db: Knex, h: HoldRequest, nowMs: number): Knex.QueryBuilder {
+export function holdStatement(db: Knex, holds: readonly HoldRequest[], nowMs: number): Knex.QueryBuilder {
+  const check = 'CASE WHEN next_eta_ms > ? AND supply - demand - reserved - ? >= ? THEN reserved + ? ELSE NULL END';
   return db('stock_positions')
-    .where('position_id', h.positionId)
+    .whereIn('position_id', holds.map((h) => h.positionId))
     .update({
-      reserved: db.raw('CASE WHEN next_eta_ms > ? AND supply - demand - reserved - ? >= ? THEN reserved + ? ELSE NULL END', [
-        nowMs,
-        h.safetyStock,
-        h.quantity,
-        h.quantity,
-      ]),
+      reserved: db.raw(`CASE position_id ${holds.map(() => `WHEN ? THEN ${check}`).join(' ')} END`, holds.flatMap((h) => [h.positionId, nowMs, h.safetyStock, h.quantity, h.quantity])),
     });
 }
 
@@ -171,14 +169,15 @@ export function isRefusedHold(err: unknown): boolean {
 }
 
 /**
- * Runs {@link holdStatement} for each position in position_id order inside an ordinary transaction;
- * returns the positions that refused (a refused statement changes nothing; the transaction goes on).
+ * Runs {@link holdStatement} for each position, one at a time in position_id order, inside an ordinary
+ * transaction; returns the positions that refused (a refused statement changes nothing; the transaction
+ * goes on).
  */
 export async function holdOnPositions({ trx, holds, nowMs }: { trx: Knex.Transaction; holds: readonly HoldRequest[]; nowMs: number }): Promise<number[]> {
   const failed: number[] = [];
   for (const h of [...holds].sort((a, b) => a.positionId - b.positionId)) {
     try {
-      await holdStatement(trx, h, nowMs);
+      await holdStatement(trx, [h], nowMs);
     } catch (err) {
       if (!isRefusedHold(err)) throw err;
       failed.push(h.positionId);
