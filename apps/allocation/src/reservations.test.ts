@@ -145,6 +145,21 @@ describeEachDatabase('reservations', (dialect) => {
     expect(reservations.map((r) => r.reservationId)).toContain('exp-1');
   });
 
+  it('takes ids and order references of the longest allowed length', async () => {
+    await onhand(t.clients, [{ itemId: 'LONG', nodeId: 'DC1', quantity: 3 }]);
+    const long = (c: string) => c.repeat(128);
+    await reserve(long('r'), [atNode('LONG', 'DC1', 2)]);
+    await t.clients.reservations.extendReservation({ requestId: long('e'), reservationId: long('r'), expireTime: new Date(Date.now() + 7_200_000) });
+    const consumed = await t.clients.reservations.consumeReservation({
+      requestId: long('c'), reservationId: long('r'), orderReference: long('o'), lines: [], demandType: pb.DemandType.DEMAND_TYPE_SCHEDULED,
+    });
+    expect(consumed.reservation?.state).toBe(pb.ReservationState.RESERVATION_STATE_CONSUMED);
+    const { demands } = await t.clients.demand.getDemand({ item: item('LONG'), nodeId: 'DC1', segment: undefined });
+    expect(demands.map((d) => [d.key?.demandType, d.key?.orderReference, d.quantity])).toEqual([[pb.DemandType.DEMAND_TYPE_SCHEDULED, long('o'), 2]]);
+    const tooLong = await grpcError(reserve(long('r') + 'x', [atNode('LONG', 'DC1', 1)]));
+    expect(errorDetails(tooLong).errorInfo?.metadata).toEqual({ field: 'reservation_id' });
+  });
+
   it('refuses careless input with the offending fields and changes nothing', async () => {
     const before = await rowCounts(t.database);
     const bad = await grpcError(

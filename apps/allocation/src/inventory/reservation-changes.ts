@@ -101,7 +101,7 @@ export class ReservationChanges {
 
   async consume(input: ConsumeInput): Promise<Reservation> {
     const { demandType } = parseConsume(input);
-    return this.change('ConsumeReservation', input, async (trx, nowMs, { reservation, holds }) => {
+    return this.change('ConsumeReservation', input, async (trx, nowMs, { reservation, holds }, actionId) => {
       const wanted = lineQuantities(reservation, input.lines, (line) => held(line));
       const lines = reservation.lines.map((line, i) => {
         const take = wanted.get(i) ?? 0;
@@ -115,7 +115,7 @@ export class ReservationChanges {
         const key: DemandKey = { item: line.item, nodeId: a.nodeId, segment: line.segment, demandType, orderReference: input.orderReference };
         return adjustLine(key, a.quantity, nowMs, 'RESERVATION_CONSUMED');
       });
-      await this.demand.applyInTransaction(trx, nowMs, { actionId: randomUUID(), requestId: input.requestId }, demandLines);
+      await this.demand.applyInTransaction(trx, nowMs, { actionId, requestId: input.requestId }, demandLines);
       const after = lines.map(({ line, taken: t }) => ({
         ...line,
         line: { ...line.line, quantity: line.line.quantity - sum(t) },
@@ -164,7 +164,7 @@ export class ReservationChanges {
         await this.free(trx, locked.holds, 'EXPIRED', locked.reservation.expireMs);
         const reservation = { ...locked.reservation, state: 'EXPIRED' as const, lines: withoutAllocations(locked.reservation.lines), updateMs: nowMs };
         await updateReservation({ trx, reservation });
-        await appendOutbox({ trx, nowMs, events: [{ eventType: 'reservation.expired', actionId: reservationId, payload: reservation }] });
+        await appendOutbox({ trx, nowMs, events: [{ eventType: 'reservation.expired', actionId: randomUUID(), payload: reservation }] });
         return true;
       });
       if (done) expired++;
@@ -176,7 +176,7 @@ export class ReservationChanges {
   private change(
     method: string,
     input: ReservationChangeInput,
-    work: (trx: Knex.Transaction, nowMs: number, locked: Locked) => Promise<ReservationRecord>,
+    work: (trx: Knex.Transaction, nowMs: number, locked: Locked, actionId: string) => Promise<ReservationRecord>,
   ): Promise<Reservation> {
     return mutate({ db: this.db, clock: this.clock, method, requestId: input.requestId, request: input }, async (trx, nowMs) => {
       const locked = await lockReservation({ trx, reservationId: input.reservationId });
@@ -185,9 +185,10 @@ export class ReservationChanges {
       // Holds a position expired on its own count as an expiry of the whole reservation.
       const expiredUnderneath = state === 'ACTIVE' && locked.holds.length < locked.reservation.lines.flatMap((l) => l.allocations).length;
       if (state !== 'ACTIVE' || expiredUnderneath) throw new ReservationNotActiveError(input.reservationId, expiredUnderneath ? 'EXPIRED' : state);
-      const after = await work(trx, nowMs, locked);
+      const actionId = randomUUID();
+      const after = await work(trx, nowMs, locked, actionId);
       await updateReservation({ trx, reservation: after });
-      await appendOutbox({ trx, nowMs, events: [{ eventType: `reservation.${eventName(method)}`, actionId: input.requestId, payload: after }] });
+      await appendOutbox({ trx, nowMs, events: [{ eventType: `reservation.${eventName(method)}`, actionId, payload: after }] });
       return asOf(after, nowMs);
     });
   }

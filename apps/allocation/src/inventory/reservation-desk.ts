@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import {
   DistributionGroupNotFoundError,
@@ -173,7 +173,7 @@ export class ReservationDesk {
     const updates = [...totals.values()].sort((a, b) => a.positionId - b.positionId);
     await tx.commitWith([
       ...reservationInserts(trx, granted.map((g) => ({ reservation: g.reservation, requestHash: g.call.requestHash })), holds).map((insert) => ({ insert })),
-      { insert: outboxInsert(trx, granted.map((g) => ({ eventType: 'reservation.created', actionId: g.reservation.reservationId, payload: g.reservation })), nowMs) },
+      { insert: outboxInsert(trx, granted.map((g) => ({ eventType: 'reservation.created', actionId: randomUUID(), payload: g.reservation })), nowMs) },
       // Last: the check-and-hold, one UPDATE per position for the batch's total there.
       { update: holdStatement(trx, updates, nowMs) },
     ]);
