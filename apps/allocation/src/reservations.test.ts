@@ -160,6 +160,16 @@ describeEachDatabase('reservations', (dialect) => {
     expect(errorDetails(tooLong).errorInfo?.metadata).toEqual({ field: 'reservation_id' });
   });
 
+  it('holds 1000 lines in one reservation, and refuses 1001', async () => {
+    const items = Array.from({ length: 1001 }, (_, i) => `WIDE-${i}`);
+    await onhand(t.clients, items.slice(0, 1000).map((itemId) => ({ itemId, nodeId: 'DC2', quantity: 1 })));
+    const wide = await reserve('wide', items.slice(0, 1000).map((itemId) => atNode(itemId, 'DC2', 1)));
+    expect(wide.reservation?.lines).toHaveLength(1000);
+    expect((await t.clients.reservations.getReservation({ reservationId: 'wide' })).reservation).toEqual(wide.reservation);
+    const tooWide = await grpcError(reserve('too-wide', items.map((itemId) => atNode(itemId, 'DC2', 1))));
+    expect([tooWide.code, errorDetails(tooWide).errorInfo?.reason]).toEqual([status.INVALID_ARGUMENT, 'BATCH_TOO_LARGE']);
+  });
+
   it('refuses careless input with the offending fields and changes nothing', async () => {
     const before = await rowCounts(t.database);
     const bad = await grpcError(

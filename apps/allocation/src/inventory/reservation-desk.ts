@@ -22,14 +22,14 @@ import {
   firstAnswersOf,
   firstAnswersQuery,
   getDistributionGroup,
-  holdStatement,
+  holdStatements,
   inTransaction,
   isRefusedHold,
-  outboxInsert,
+  outboxInserts,
   pipelinedTransaction,
   positionsByKey,
   positionsDueForRecount,
-  positionsQuery,
+  positionsQueries,
   recountPositions,
   reservationInserts,
   type Database,
@@ -116,11 +116,11 @@ export class ReservationDesk {
     const keys: PositionKey[] = calls.flatMap((c) =>
       c.cmd.lines.flatMap((line) => candidates.nodesOf(line).map((nodeId) => ({ item: line.item, nodeId, segment: line.segment }))),
     );
-    const [answerRows, positionRows] = (await tx.run([
+    const [answerRows, ...positionRows] = (await tx.run([
       { select: firstAnswersQuery(trx, calls.map((c) => c.cmd.reservationId)) },
-      { select: positionsQuery(trx, keys) },
+      ...positionsQueries(trx, keys).map((select) => ({ select })),
     ])) as Array<Array<Record<string, unknown>>>;
-    const positions = positionsByKey(positionRows ?? []);
+    const positions = positionsByKey(positionRows.flat());
     const stale = [...positions.values()].filter((p) => p.nextEtaMs <= nowMs).map((p) => p.positionId);
     if (stale.length > 0) throw new RecountNeeded(stale);
 
@@ -170,12 +170,11 @@ export class ReservationDesk {
     );
     const totals = new Map<number, HoldRequest>();
     for (const h of holds) totals.set(h.positionId, { positionId: h.positionId, quantity: (totals.get(h.positionId)?.quantity ?? 0) + h.quantity, safetyStock: h.safetyStock });
-    const updates = [...totals.values()].sort((a, b) => a.positionId - b.positionId);
     await tx.commitWith([
       ...reservationInserts(trx, granted.map((g) => ({ reservation: g.reservation, requestHash: g.call.requestHash })), holds).map((insert) => ({ insert })),
-      { insert: outboxInsert(trx, granted.map((g) => ({ eventType: 'reservation.created', actionId: randomUUID(), payload: g.reservation })), nowMs) },
+      ...outboxInserts(trx, granted.map((g) => ({ eventType: 'reservation.created', actionId: randomUUID(), payload: g.reservation })), nowMs).map((insert) => ({ insert })),
       // Last: the check-and-hold, one UPDATE per position for the batch's total there.
-      { update: holdStatement(trx, updates, nowMs) },
+      ...holdStatements(trx, [...totals.values()], nowMs).map((update) => ({ update })),
     ]);
     return results as Array<Reservation | Error>;
   }

@@ -12,6 +12,7 @@ import * as createStockPositions from './20261129001000_create_stock_positions';
 import * as createReservations from './20261129001100_create_reservations';
 import * as createReservationHolds from './20261129001200_create_reservation_holds';
 import * as createLeases from './20261129001300_create_leases';
+import * as widenOutboxPayload from './20261129001400_widen_outbox_payload';
 
 type Migration = Knex.Migration;
 
@@ -30,6 +31,7 @@ const migrations: Record<string, Migration> = {
   '20261129001100_create_reservations': createReservations,
   '20261129001200_create_reservation_holds': createReservationHolds,
   '20261129001300_create_leases': createLeases,
+  '20261129001400_widen_outbox_payload': widenOutboxPayload,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { chunks } from './chunks';
 
 /** An event announcing a committed change. */
 export interface OutboxEvent {
@@ -12,15 +13,14 @@ export interface OutboxEvent {
  * announce, or not at all.
  */
 export async function appendOutbox({ trx, events, nowMs }: { trx: Knex.Transaction; events: readonly OutboxEvent[]; nowMs: number }): Promise<void> {
-  for (let i = 0; i < events.length; i += CHUNK) await outboxInsert(trx, events.slice(i, i + CHUNK), nowMs);
+  for (const insert of outboxInserts(trx, events, nowMs)) await insert;
 }
 
-/** The INSERT of {@link appendOutbox}, for a pipeline. */
-export function outboxInsert(trx: Knex, events: readonly OutboxEvent[], nowMs: number): Knex.QueryBuilder {
-  return trx('outbox').insert(events.map((e) => ({ event_type: e.eventType, action_id: e.actionId, payload: JSON.stringify(e.payload), created_ms: nowMs })));
+/** The INSERTs of {@link appendOutbox}, for a pipeline. */
+export function outboxInserts(trx: Knex, events: readonly OutboxEvent[], nowMs: number): Knex.QueryBuilder[] {
+  const rows = events.map((e) => ({ event_type: e.eventType, action_id: e.actionId, payload: JSON.stringify(e.payload), created_ms: nowMs }));
+  return chunks(rows).map((chunk) => trx('outbox').insert(chunk));
 }
-
-const CHUNK = 200;
 
 /** Events of an action in sequence order. */
 export async function outboxOfAction({ db, actionId }: { db: Knex; actionId: string }) {

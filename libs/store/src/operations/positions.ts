@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { MAX_TIME_MS, positionKeyId, type PositionKey } from '@inventory/domain';
+import { chunks } from './chunks';
 
 /**
  * Stock positions: per item, node and segment, the running totals of counted supply, counted demand and
@@ -43,11 +44,16 @@ export function positionOfRow(row: Record<string, unknown>): PositionKey {
 }
 
 /**
- * The query that reads positions without locking them, with the item's safety stock rules there (so a
- * reservation needs one read). Turn its rows into positions with {@link positionsByKey}.
+ * The queries (one per chunk of keys) that read positions without locking them, with the item's safety
+ * stock rules there, so a reservation needs one read. Turn their rows into positions with
+ * {@link positionsByKey}.
  */
-export function positionsQuery(db: Knex, keys: readonly PositionKey[]): Knex.QueryBuilder {
+export function positionsQueries(db: Knex, keys: readonly PositionKey[]): Knex.QueryBuilder[] {
   const unique = [...new Map(keys.map((k) => [positionKeyId(k), k])).values()];
+  return (unique.length > 0 ? chunks(unique) : [[]]).map((chunk) => positionsQuery(db, chunk));
+}
+
+function positionsQuery(db: Knex, unique: readonly PositionKey[]): Knex.QueryBuilder {
   const rule = (nodeColumn: string | null) =>
     db('safety_stock as s')
       .select('s.quantity')
@@ -79,9 +85,7 @@ export function positionsByKey(rows: ReadonlyArray<Record<string, unknown>>): Ma
 /** Reads positions without locking them, by position key id. Positions never written are absent. */
 export async function readPositions({ db, keys }: { db: Knex; keys: readonly PositionKey[] }): Promise<Map<string, StockPosition>> {
   const found = new Map<string, StockPosition>();
-  for (let i = 0; i < keys.length; i += CHUNK) {
-    for (const [id, p] of positionsByKey(await positionsQuery(db, keys.slice(i, i + CHUNK)))) found.set(id, p);
-  }
+  for (const query of positionsQueries(db, keys)) for (const [id, p] of positionsByKey(await query)) found.set(id, p);
   return found;
 }
 
@@ -143,7 +147,8 @@ export interface HoldRequest {
 }
 
 /**
- * The hot path: one UPDATE that checks what each position can promise and takes the units. It is meant
+ * The hot path: one UPDATE (per chunk of positions, chunks in key order) that checks what each position
+ * can promise and takes the units. It is meant
  * to be the last statement before the commit, so that a hot row stays locked only from this UPDATE to
  * the commit. Its rows are found through the primary key's IN list, which the database walks in key
  * order, so two such UPDATEs lock shared rows in the same order and cannot deadlock. When a position is
@@ -153,7 +158,11 @@ export interface HoldRequest {
  * {@link isRefusedHold} recognises the error. (MySQL sessions run in strict mode, where NULL into a NOT
  * NULL column is an error, as on SQLite.)
  */
-export function holdStatement(db: Knex, holds: readonly HoldRequest[], nowMs: number): Knex.QueryBuilder {
+export function holdStatements(db: Knex, holds: readonly HoldRequest[], nowMs: number): Knex.QueryBuilder[] {
+  return chunks([...holds].sort((a, b) => a.positionId - b.positionId)).map((chunk) => holdStatement(db, chunk, nowMs));
+}
+
+function holdStatement(db: Knex, holds: readonly HoldRequest[], nowMs: number): Knex.QueryBuilder {
   const check = 'CASE WHEN next_eta_ms > ? AND supply - demand - reserved - ? >= ? THEN reserved + ? ELSE NULL END';
   return db('stock_positions')
     .whereIn('position_id', holds.map((h) => h.positionId))
@@ -162,14 +171,14 @@ export function holdStatement(db: Knex, holds: readonly HoldRequest[], nowMs: nu
     });
 }
 
-/** Whether an error is a {@link holdStatement} refusing a hold. */
+/** Whether an error is a {@link holdStatements} statement refusing a hold. */
 export function isRefusedHold(err: unknown): boolean {
   const e = err as { errno?: number; code?: string; message?: string };
   return (e.errno === 1048 && /reserved/.test(e.message ?? '')) || (e.code === 'SQLITE_CONSTRAINT_NOTNULL' && /stock_positions\.reserved/.test(e.message ?? ''));
 }
 
 /**
- * Runs {@link holdStatement} for each position, one at a time in position_id order, inside an ordinary
+ * Runs the hold check for each position, one at a time in position_id order, inside an ordinary
  * transaction; returns the positions that refused (a refused statement changes nothing; the transaction
  * goes on).
  */

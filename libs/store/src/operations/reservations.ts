@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Reservation, ReservationState, ReservedLine } from '@inventory/domain';
+import { chunks } from './chunks';
 
 /** A reservation row as stored (without its holds). */
 export interface ReservationRecord {
@@ -57,32 +58,27 @@ export function reservationInserts(
   reservations: ReadonlyArray<{ reservation: Reservation; requestHash: string }>,
   holds: readonly NewHold[],
 ): Knex.QueryBuilder[] {
-  return [
-    trx('reservations').insert(
-      reservations.map(({ reservation: r, requestHash }) => ({
-        reservation_id: r.reservationId,
-        request_hash: requestHash,
-        first_answer: JSON.stringify(r),
-        state: r.state,
-        expire_ms: r.expireMs,
-        lines: JSON.stringify(r.lines),
-        created_ms: r.createMs,
-        updated_ms: r.updateMs,
-      })),
-    ),
-    trx('reservation_holds').insert(
-      holds.map((h) => ({
-        reservation_id: h.reservationId,
-        line_index: h.lineIndex,
-        position_id: h.positionId,
-        node_id: h.nodeId,
-        item_id: h.itemId,
-        quantity: h.quantity,
-        state: 'HELD',
-        expire_ms: h.expireMs,
-      })),
-    ),
-  ];
+  const reservationRows = reservations.map(({ reservation: r, requestHash }) => ({
+    reservation_id: r.reservationId,
+    request_hash: requestHash,
+    first_answer: JSON.stringify(r),
+    state: r.state,
+    expire_ms: r.expireMs,
+    lines: JSON.stringify(r.lines),
+    created_ms: r.createMs,
+    updated_ms: r.updateMs,
+  }));
+  const holdRows = holds.map((h) => ({
+    reservation_id: h.reservationId,
+    line_index: h.lineIndex,
+    position_id: h.positionId,
+    node_id: h.nodeId,
+    item_id: h.itemId,
+    quantity: h.quantity,
+    state: 'HELD',
+    expire_ms: h.expireMs,
+  }));
+  return [...chunks(reservationRows).map((rows) => trx('reservations').insert(rows)), ...chunks(holdRows).map((rows) => trx('reservation_holds').insert(rows))];
 }
 
 /** Adds units to a line's hold at a node, creating the hold if the line holds nothing there yet. */
@@ -93,7 +89,7 @@ export async function growHold({ trx, hold }: { trx: Knex.Transaction; hold: New
     await trx('reservation_holds').where({ hold_id: existing.hold_id }).update({ quantity: Number(existing.quantity) + hold.quantity, state: 'HELD', expire_ms: hold.expireMs });
     return;
   }
-  const [insert] = reservationInserts(trx, [], [hold]).slice(1);
+  const [insert] = reservationInserts(trx, [], [hold]);
   await insert;
 }
 
