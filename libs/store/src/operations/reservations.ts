@@ -131,15 +131,6 @@ export async function listReservations(
   return (await query).map(toRecord);
 }
 
-/** HELD holds of reservations, by reservation id (unlocked: for answers). */
-export async function heldHolds({ db, reservationIds }: { db: Knex; reservationIds: readonly string[] }): Promise<Map<string, HoldRecord[]>> {
-  const byReservation = new Map<string, HoldRecord[]>();
-  if (reservationIds.length === 0) return byReservation;
-  const rows = await db('reservation_holds').whereIn('reservation_id', reservationIds).andWhere({ state: 'HELD' }).orderBy('hold_id');
-  for (const hold of rows.map(toHold)) byReservation.set(hold.reservationId, [...(byReservation.get(hold.reservationId) ?? []), hold]);
-  return byReservation;
-}
-
 /** Writes a locked reservation's new state. */
 export async function updateReservation({ trx, reservation }: { trx: Knex.Transaction; reservation: ReservationRecord }): Promise<void> {
   await trx('reservations')
