@@ -1,10 +1,9 @@
 import { type ServiceError } from '@grpc/grpc-js';
 import * as pb from '@inventory/contracts';
 import { errorDetails } from '@inventory/grpc-server';
-import { describeEachDatabase } from '@inventory/store/testing';
+import { describeEachDatabase, positionsDisagreeingWithRows } from '@inventory/store/testing';
 import { connectClients, startTestService, type Clients, type TestService } from './testing/harness';
 import { listeningPort, startProcess, type ServerProcess } from './testing/process';
-import { positionsDisagreeingWithRows } from './testing/positions';
 import { atNode, available, createNodes, onhand } from './testing/stock';
 
 const inOneHour = () => new Date(Date.now() + 3_600_000);

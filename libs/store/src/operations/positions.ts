@@ -209,7 +209,9 @@ export async function positionsDueForRecount({ db, positionIds, nowMs }: { db: K
 }
 
 /**
- * Recounts positions from the rows they summarise, after marking their holds past expiry EXPIRED.
+ * Recounts positions from the rows they summarise, after marking their holds past expiry EXPIRED. The
+ * sums apply the domain's counting rules in SQL: supply counts unless PLAN, from its ETA on (ONHAND at
+ * once); demand counts unless PLAN.
  * Locks each position first (in position_id order), so that no writer's delta lands between the count and
  * the write: writers that change a summarised row take the position's lock before they commit.
  */
