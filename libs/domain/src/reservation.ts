@@ -144,3 +144,13 @@ export function withheldSafetyStock(key: PositionKey, totals: PositionTotals): n
 export function promisable(key: PositionKey, totals: PositionTotals | undefined): number {
   return totals ? totals.supply - totals.demand - totals.reserved - withheldSafetyStock(key, totals) : 0;
 }
+
+/** The positions lines may draw on: each line's item and segment at each of its candidate nodes. */
+export function candidatePositions(demands: readonly LineDemand[]): PositionKey[] {
+  return demands.flatMap((d) => d.candidateNodes.map((nodeId) => ({ item: d.line.item, nodeId, segment: d.line.segment })));
+}
+
+/** The balance {@link planAllocations} starts from: what each position can promise, by position id. */
+export function promisableBalance(keys: readonly PositionKey[], totalsOf: (key: PositionKey) => PositionTotals | undefined): Map<string, number> {
+  return new Map(keys.map((k) => [positionKeyId(k), promisable(k, totalsOf(k))]));
+}

@@ -36,7 +36,7 @@ export function pipelinedTransaction<T>(db: Database, work: (tx: PipelinedTransa
   if (db.dialect !== 'mysql') {
     return retryingConflicts(() =>
       db.knex.transaction((trx) => {
-        const run = (statements: readonly Statement[]) => runOneByOne(trx, statements);
+        const run = (statements: readonly Statement[]) => runOneByOne(statements);
         return work({ db: trx, run, commitWith: run });
       }),
     );
@@ -84,7 +84,7 @@ function resultOf(s: Statement, result: unknown): StatementResult {
   return typeof result === 'number' ? result : Number((result as { affectedRows: number }).affectedRows);
 }
 
-async function runOneByOne(_trx: Knex.Transaction, statements: readonly Statement[]): Promise<StatementResult[]> {
+async function runOneByOne(statements: readonly Statement[]): Promise<StatementResult[]> {
   const results: StatementResult[] = [];
   for (const s of statements) results.push(resultOf(s, await builderOf(s)));
   return results;

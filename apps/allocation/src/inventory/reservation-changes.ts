@@ -14,12 +14,14 @@ import {
   ReservationNotFoundError,
   requireId,
   takeFromAllocations,
-  promisable,
+  candidatePositions,
+  promisableBalance,
   withheldSafetyStock,
   InsufficientAvailabilityError,
   type Allocation,
   type ConsumeInput,
   type DemandKey,
+  type LineDemand,
   type LineQuantityInput,
   type Reservation,
   type ReservationChangeInput,
@@ -222,7 +224,7 @@ export class ReservationChanges {
     more: ReadonlyArray<{ lineIndex: number; quantity: number; line: ReservedLine }>,
   ): Promise<Allocation[]> {
     if (more.length === 0) return [];
-    const demands = [];
+    const demands: LineDemand[] = [];
     for (const m of more) {
       const { line } = m.line;
       let candidateNodes: readonly string[];
@@ -231,13 +233,13 @@ export class ReservationChanges {
       else candidateNodes = (await getDistributionGroup({ db: trx, id: line.location.distributionGroupId }))?.nodeIds ?? [];
       demands.push({ lineIndex: m.lineIndex, line, quantity: m.quantity, candidateNodes, allowSplit: line.allowSplit });
     }
-    const keys = demands.flatMap((d) => d.candidateNodes.map((nodeId) => ({ item: d.line.item, nodeId, segment: d.line.segment })));
+    const keys = candidatePositions(demands);
     const positions = await readPositions({ db: trx, keys });
-    const balance = new Map(keys.map((k) => {
+    // A position due for a recount would refuse the hold anyway: plan as if it had nothing.
+    const added = planAllocations(demands, promisableBalance(keys, (k) => {
       const p = positions.get(positionKeyId(k));
-      return [positionKeyId(k), p && p.nextEtaMs > nowMs ? promisable(k, p) : 0];
+      return p && p.nextEtaMs > nowMs ? p : undefined;
     }));
-    const added = planAllocations(demands, balance);
     const holds = added.map((a) => {
       const line = reservation.lines[a.lineIndex]!.line;
       const key = { item: line.item, nodeId: a.nodeId, segment: line.segment };

@@ -3,15 +3,17 @@ import type { Knex } from 'knex';
 import {
   DistributionGroupNotFoundError,
   effectiveState,
+  candidatePositions,
   InsufficientAvailabilityError,
   NodeNotFoundError,
   parseReserve,
   planAllocations,
   positionKeyId,
-  promisable,
+  promisableBalance,
   RequestIdReusedError,
   withheldSafetyStock,
   type Allocation,
+  type LineDemand,
   type PositionKey,
   type Reservation,
   type ReserveCommand,
@@ -113,14 +115,16 @@ export class ReservationDesk {
     const nowMs = this.clock();
     const results: Array<Reservation | Error | undefined> = calls.map(() => undefined);
     const candidates = await this.candidateNodes(trx, calls.map((c) => c.cmd));
-    const keys: PositionKey[] = calls.flatMap((c) =>
-      c.cmd.lines.flatMap((line) => candidates.nodesOf(line).map((nodeId) => ({ item: line.item, nodeId, segment: line.segment }))),
+    const demands = calls.map((call) =>
+      call.cmd.lines.map((line, lineIndex): LineDemand => ({ lineIndex, line, quantity: line.quantity, candidateNodes: candidates.nodesOf(line), allowSplit: line.allowSplit })),
     );
+    const keys = candidatePositions(demands.flat());
     const [answerRows, ...positionRows] = (await tx.run([
       { select: firstAnswersQuery(trx, calls.map((c) => c.cmd.reservationId)) },
       ...positionsQueries(trx, keys).map((select) => ({ select })),
     ])) as Array<Array<Record<string, unknown>>>;
     const positions = positionsByKey(positionRows.flat());
+    const positionAt = (k: PositionKey) => positions.get(positionKeyId(k));
     const stale = [...positions.values()].filter((p) => p.nextEtaMs <= nowMs).map((p) => p.positionId);
     if (stale.length > 0) throw new RecountNeeded(stale);
 
@@ -131,27 +135,26 @@ export class ReservationDesk {
       if (first) results[i] = first.requestHash === call.requestHash ? first.answer : new RequestIdReusedError(call.cmd.reservationId, 'Reserve');
     });
     // A node can only be unknown where no position exists (positions are only made for known nodes).
-    await candidates.checkNodes(keys.filter((k) => !positions.has(positionKeyId(k))).map((k) => k.nodeId));
+    await candidates.checkNodes(keys.filter((k) => !positionAt(k)).map((k) => k.nodeId));
 
     // Decide each call in arrival order; each takes its units out of the balance.
-    const balance = new Map(keys.map((k) => [positionKeyId(k), promisable(k, positions.get(positionKeyId(k)))]));
+    const balance = promisableBalance(keys, positionAt);
     const granted: Array<{ call: ReserveCall; reservation: Reservation; allocations: Allocation[] }> = [];
     const shortPositions = new Set<number>();
     calls.forEach((call, i) => {
       if (results[i]) return;
       const failure = candidates.failureOf(call.cmd);
       if (failure) return void (results[i] = failure);
-      const demands = call.cmd.lines.map((line, lineIndex) => ({ lineIndex, line, quantity: line.quantity, candidateNodes: candidates.nodesOf(line), allowSplit: line.allowSplit }));
       try {
-        const allocations = planAllocations(demands, balance);
+        const allocations = planAllocations(demands[i]!, balance);
         results[i] = reservationOf(call.cmd, allocations, nowMs);
         granted.push({ call, reservation: results[i] as Reservation, allocations });
       } catch (err) {
         if (!(err instanceof InsufficientAvailabilityError)) throw err;
         results[i] = err;
-        for (const k of keys) {
-          const p = positions.get(positionKeyId(k));
-          if (p && demands.some((d) => sameItem(d.line.item, k.item))) shortPositions.add(p.positionId);
+        for (const k of candidatePositions(demands[i]!)) {
+          const p = positionAt(k);
+          if (p) shortPositions.add(p.positionId);
         }
       }
     });
@@ -164,7 +167,7 @@ export class ReservationDesk {
       allocations.map((a) => {
         const line = call.cmd.lines[a.lineIndex]!;
         const key = { item: line.item, nodeId: a.nodeId, segment: line.segment };
-        const position = positions.get(positionKeyId(key))!;
+        const position = positionAt(key)!;
         return { reservationId: reservation.reservationId, lineIndex: a.lineIndex, positionId: position.positionId, nodeId: a.nodeId, itemId: line.item.itemId, quantity: a.quantity, expireMs: reservation.expireMs, safetyStock: withheldSafetyStock(key, position) };
       }),
     );
@@ -206,10 +209,6 @@ export class ReservationDesk {
       },
     };
   }
-}
-
-function sameItem(a: PositionKey['item'], b: PositionKey['item']): boolean {
-  return a.itemId === b.itemId && a.unitOfMeasure === b.unitOfMeasure && a.productClass === b.productClass;
 }
 
 function reservationOf(cmd: ReserveCommand, allocations: readonly Allocation[], nowMs: number): Reservation {
