@@ -34,7 +34,8 @@ import {
   findReservation,
   getDistributionGroup,
   growHold,
-  holdOnPositions,
+  holdStatements,
+  isRefusedHold,
   inTransaction,
   listReservations,
   lockReservation,
@@ -247,12 +248,11 @@ export class ReservationChanges {
       return { key, position, hold: { reservationId: reservation.reservationId, lineIndex: a.lineIndex, positionId: position.positionId, nodeId: a.nodeId, itemId: line.item.itemId, quantity: a.quantity, expireMs: reservation.expireMs } };
     });
     for (const { hold } of holds) await growHold({ trx, hold });
-    const failed = await holdOnPositions({
-      trx,
-      nowMs,
-      holds: holds.map(({ key, position, hold }) => ({ positionId: position.positionId, quantity: hold.quantity, safetyStock: withheldSafetyStock(key, position) })),
-    });
-    if (failed.length > 0) {
+    const checks = holds.map(({ key, position, hold }) => ({ positionId: position.positionId, quantity: hold.quantity, safetyStock: withheldSafetyStock(key, position) }));
+    try {
+      for (const statement of holdStatements(trx, checks, nowMs)) await statement;
+    } catch (err) {
+      if (!isRefusedHold(err)) throw err;
       // Another transaction took the units between the read and the update.
       throw new InsufficientAvailabilityError(holds.map(({ hold }) => ({ lineIndex: hold.lineIndex, itemId: hold.itemId, location: hold.nodeId, requested: hold.quantity, available: 0 })));
     }

@@ -35,7 +35,6 @@ import {
   recountPositions,
   reservationInserts,
   type Database,
-  type HoldRequest,
   type PipelinedTransaction,
 } from '@inventory/store';
 import type { Clock } from './clock';
@@ -171,13 +170,11 @@ export class ReservationDesk {
         return { reservationId: reservation.reservationId, lineIndex: a.lineIndex, positionId: position.positionId, nodeId: a.nodeId, itemId: line.item.itemId, quantity: a.quantity, expireMs: reservation.expireMs, safetyStock: withheldSafetyStock(key, position) };
       }),
     );
-    const totals = new Map<number, HoldRequest>();
-    for (const h of holds) totals.set(h.positionId, { positionId: h.positionId, quantity: (totals.get(h.positionId)?.quantity ?? 0) + h.quantity, safetyStock: h.safetyStock });
     await tx.commitWith([
       ...reservationInserts(trx, granted.map((g) => ({ reservation: g.reservation, requestHash: g.call.requestHash })), holds).map((insert) => ({ insert })),
       ...outboxInserts(trx, granted.map((g) => ({ eventType: 'reservation.created', actionId: randomUUID(), payload: g.reservation })), nowMs).map((insert) => ({ insert })),
-      // Last: the check-and-hold, one UPDATE per position for the batch's total there.
-      ...holdStatements(trx, [...totals.values()], nowMs).map((update) => ({ update })),
+      // Last: the check-and-hold of the batch's total at each position.
+      ...holdStatements(trx, holds, nowMs).map((update) => ({ update })),
     ]);
     return results as Array<Reservation | Error>;
   }

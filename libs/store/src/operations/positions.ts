@@ -159,7 +159,10 @@ export interface HoldRequest {
  * NULL column is an error, as on SQLite.)
  */
 export function holdStatements(db: Knex, holds: readonly HoldRequest[], nowMs: number): Knex.QueryBuilder[] {
-  return chunks([...holds].sort((a, b) => a.positionId - b.positionId)).map((chunk) => holdStatement(db, chunk, nowMs));
+  // Several holds on one position are checked against their sum.
+  const totals = new Map<number, HoldRequest>();
+  for (const h of holds) totals.set(h.positionId, { ...h, quantity: (totals.get(h.positionId)?.quantity ?? 0) + h.quantity });
+  return chunks([...totals.values()].sort((a, b) => a.positionId - b.positionId)).map((chunk) => holdStatement(db, chunk, nowMs));
 }
 
 function holdStatement(db: Knex, holds: readonly HoldRequest[], nowMs: number): Knex.QueryBuilder {
@@ -175,24 +178,6 @@ function holdStatement(db: Knex, holds: readonly HoldRequest[], nowMs: number): 
 export function isRefusedHold(err: unknown): boolean {
   const e = err as { errno?: number; code?: string; message?: string };
   return (e.errno === 1048 && /reserved/.test(e.message ?? '')) || (e.code === 'SQLITE_CONSTRAINT_NOTNULL' && /stock_positions\.reserved/.test(e.message ?? ''));
-}
-
-/**
- * Runs the hold check for each position, one at a time in position_id order, inside an ordinary
- * transaction; returns the positions that refused (a refused statement changes nothing; the transaction
- * goes on).
- */
-export async function holdOnPositions({ trx, holds, nowMs }: { trx: Knex.Transaction; holds: readonly HoldRequest[]; nowMs: number }): Promise<number[]> {
-  const failed: number[] = [];
-  for (const h of [...holds].sort((a, b) => a.positionId - b.positionId)) {
-    try {
-      await holdStatement(trx, [h], nowMs);
-    } catch (err) {
-      if (!isRefusedHold(err)) throw err;
-      failed.push(h.positionId);
-    }
-  }
-  return failed;
 }
 
 /** Which of the positions have holds past expiry still counted, or supply that has arrived since. */
