@@ -1,11 +1,13 @@
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 
-/** What one benchmark run measures. */
-export type Target = 'b1' | 'b2' | 'b3' | 'service';
+/** What one benchmark run measures. `previous` is the service built from an earlier commit (--previous-build). */
+export type Target = 'b1' | 'b2' | 'b3' | 'previous' | 'service';
 
 /** hot: every call reserves the same item at the same node; spread: a random one of 10,000 item-nodes. */
 export type Scenario = 'hot' | 'spread';
 
+/** The targets `--targets` may name; `previous` joins them when `--previous-build` is given. */
 export const TARGETS: readonly Target[] = ['b1', 'b2', 'b3', 'service'];
 export const SCENARIOS: readonly Scenario[] = ['hot', 'spread'];
 
@@ -24,6 +26,8 @@ export interface BenchOptions {
   readonly mysqlUrl: string;
   /** The service's own connection pool (INVENTORY_DATABASE_POOL_SIZE). */
   readonly servicePoolSize: number;
+  /** The allocation service bundle of an earlier commit, measured beside the current one; none when unset. */
+  readonly previousBuild?: string;
 }
 
 export const USAGE = `Usage: npm run bench -- [options]
@@ -36,6 +40,8 @@ export const USAGE = `Usage: npm run bench -- [options]
   --json <file>            also write the results as JSON
   --mysql-url <url>        MariaDB server (default mysql://root@127.0.0.1:3306)
   --service-pool-size <n>  the service's database pool size (default 10)
+  --previous-build <file>  also measure this earlier build of the service (its dist/apps/allocation/main.js),
+                           scenario by scenario right before the current one
   --help                   this text`;
 
 export class UsageError extends Error {}
@@ -50,15 +56,19 @@ export function parseFlags(argv: readonly string[]): BenchOptions | 'help' {
   }
   const { values } = parsed;
   if (values.help) return 'help';
+  const previousBuild = values['previous-build'];
+  if (previousBuild !== undefined && !existsSync(previousBuild)) throw new UsageError(`--previous-build names no file: "${previousBuild}"`);
+  const targets = list('--targets', values.targets, TARGETS);
   return {
     callers: whole('--callers', values.callers, 1, 10_000),
     seconds: positive('--seconds', values.seconds),
     warmupSeconds: positive('--warmup', values.warmup, true),
     scenarios: list('--scenarios', values.scenarios, SCENARIOS),
-    targets: list('--targets', values.targets, TARGETS),
+    targets: previousBuild && targets.includes('service') ? [...targets.filter((t) => t !== 'service'), 'previous', 'service'] : targets,
     jsonPath: values.json,
     mysqlUrl: mysqlServerUrl(values['mysql-url']),
     servicePoolSize: whole('--service-pool-size', values['service-pool-size'], 1, 1000),
+    previousBuild,
   };
 }
 
@@ -76,6 +86,7 @@ function parse(argv: readonly string[]) {
       json: { type: 'string' },
       'mysql-url': { type: 'string', default: 'mysql://root@127.0.0.1:3306' },
       'service-pool-size': { type: 'string', default: '10' },
+      'previous-build': { type: 'string' },
       help: { type: 'boolean', default: false },
     },
   });

@@ -60,7 +60,11 @@ async function main(argv: readonly string[]): Promise<number> {
     }
   }
 
-  if (options.targets.includes('service')) checks.push(...(await measureService(options, plan, record)));
+  // The earlier build runs right before the current one in each scenario, so that both see the same machine.
+  for (const scenario of options.scenarios) {
+    if (options.targets.includes('previous') && options.previousBuild) checks.push(...(await measureService('previous', options.previousBuild, scenario, options, plan, record)));
+    if (options.targets.includes('service')) checks.push(...(await measureService('service', undefined, scenario, options, plan, record)));
+  }
 
   const report: Report = {
     machine,
@@ -93,36 +97,39 @@ async function main(argv: readonly string[]): Promise<number> {
 }
 
 /**
- * Runs the service target for each scenario on one service process. A service that cannot start or be
- * seeded is a failed check, not a crash, so the baselines measured so far are still reported.
+ * Runs a service target (the current build, or an earlier one) for one scenario on a fresh service process
+ * and database. A service that cannot start or be seeded is a failed check, not a crash, so the
+ * measurements so far are still reported.
  */
-async function measureService(options: BenchOptions, plan: LoadPlan, record: (target: Target, scenario: Scenario, load: LoadResult) => void): Promise<Check[]> {
-  log(`service: starting the allocation service (database pool ${options.servicePoolSize})`);
+async function measureService(
+  target: 'service' | 'previous',
+  entry: string | undefined,
+  scenario: Scenario,
+  options: BenchOptions,
+  plan: LoadPlan,
+  record: (target: Target, scenario: Scenario, load: LoadResult) => void,
+): Promise<Check[]> {
+  log(`${target} ${scenario}: starting the allocation service${entry ? ` from ${entry}` : ''} (database pool ${options.servicePoolSize})`);
   let service: ServiceUnderTest;
   try {
-    service = await ServiceUnderTest.start({ mysqlUrl: options.mysqlUrl, poolSize: options.servicePoolSize });
+    service = await ServiceUnderTest.start({ mysqlUrl: options.mysqlUrl, poolSize: options.servicePoolSize, entry });
   } catch (err) {
-    return [check('service: start', false, (err as Error).message)];
+    return [check(`${target} ${scenario}: start`, false, (err as Error).message)];
   }
-  const checks: Check[] = [];
   try {
-    for (const scenario of options.scenarios) {
-      log(`service ${scenario}: seeding through the API`);
-      try {
-        await service.seed(scenario);
-      } catch (err) {
-        checks.push(check(`service ${scenario}: seed`, false, (err as Error).message));
-        continue;
-      }
-      log(`service ${scenario}: Reserve over gRPC`);
-      const result = await service.measure(scenario, plan);
-      record('service', scenario, result.load);
-      checks.push(...result.checks);
+    log(`${target} ${scenario}: seeding through the API`);
+    try {
+      await service.seed(scenario);
+    } catch (err) {
+      return [check(`${target} ${scenario}: seed`, false, (err as Error).message)];
     }
+    log(`${target} ${scenario}: Reserve over gRPC`);
+    const result = await service.measure(scenario, plan);
+    record(target, scenario, result.load);
+    return result.checks.map((c) => ({ ...c, name: c.name.replace(/^service/, target) }));
   } finally {
     await service.stop();
   }
-  return checks;
 }
 
 function log(line: string): void {

@@ -45,6 +45,7 @@ const LABELS: Record<Target, string> = {
   b1: 'B1 raw UPDATE (one statement, autocommit)',
   b2: 'B2 bare gRPC echo',
   b3: 'B3 BEGIN; SELECT FOR UPDATE; UPDATE; INSERT; COMMIT',
+  previous: 'Service, earlier build (--previous-build)',
   service: 'Service Reserve over gRPC',
 };
 
@@ -87,6 +88,19 @@ export function evaluateGoals(report: Report): Goal[] {
       detail: `p99 ${fmtMs(service.load.p99Ms)} ms vs limit ${fmtMs(limit)} ms (B2 p99 ${fmtMs(echo.load.p99Ms)} ms)`,
     });
   };
+  // A change on the reservation path must not make it slower than the build before it (within run-to-run noise).
+  const noWorse = (scenario: Scenario) => {
+    const service = measurementFor(measurements, 'service', scenario);
+    const previous = measurementFor(measurements, 'previous', scenario);
+    if (!service || !previous) return;
+    const r = previous.load.perSecond > 0 ? service.load.perSecond / previous.load.perSecond : NaN;
+    goals.push({
+      name: `${scenario}: service >= 0.95 x the earlier build`,
+      status: r >= 0.95 ? 'PASS' : 'MISS',
+      detail: `${fmtRate(service.load.perSecond)}/s vs ${fmtRate(previous.load.perSecond)}/s (${fmtRatio(r)}); p99 ${fmtMs(service.load.p99Ms)} vs ${fmtMs(previous.load.p99Ms)} ms`,
+    });
+  };
+  for (const scenario of settings.scenarios) noWorse(scenario);
   if (settings.scenarios.includes('hot')) {
     throughput('hot', 'b2', 0.6);
     throughput('hot', 'b3', 2.5);
@@ -121,6 +135,9 @@ export function markdown(report: Report): string {
     `hot: every call reserves 1 unit of one item at one node; spread: a random one of 10,000 item-nodes (100 items x 100 nodes; B1 and B3: a random one of 10,000 rows).`,
     settings.targets.includes('b1') || settings.targets.includes('b3')
       ? `B1 and B3 use a mysql2 pool of ${settings.baselinePoolSize} connections (one per caller); B3 runs at MariaDB's default isolation level and takes a pooled connection per transaction.`
+      : undefined,
+    settings.targets.includes('previous')
+      ? 'The earlier build runs on a fresh database right before the current one in each scenario, with the same settings and client.'
       : undefined,
     settings.targets.includes('service')
       ? `The service runs as a child process on its own database with its own pool of ${settings.servicePoolSize} connections (INVENTORY_DATABASE_POOL_SIZE); it is seeded and called through its gRPC API.`

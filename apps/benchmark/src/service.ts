@@ -39,6 +39,8 @@ export interface ServiceSettings {
   readonly mysqlUrl: string;
   /** INVENTORY_DATABASE_POOL_SIZE for the service. */
   readonly poolSize: number;
+  /** The service bundle to run; by default the one `allocation:build` wrote beside this benchmark. */
+  readonly entry?: string;
 }
 
 /** The running service with clients on one shared channel. */
@@ -60,12 +62,13 @@ export class ServiceUnderTest {
   }
 
   /**
-   * Creates the service's database afresh, starts `dist/apps/allocation/main.js` on a free port (it
+   * Creates the service's database afresh, starts the service bundle (`dist/apps/allocation/main.js`
+   * unless the settings name another) on a free port (it
    * migrates its schema on start) and waits until the gRPC health check says SERVING.
    */
   static async start(settings: ServiceSettings): Promise<ServiceUnderTest> {
     // This bundle lives in dist/apps/benchmark; the service's, built by allocation:build, next to it.
-    const entry = join(__dirname, '..', 'allocation', 'main.js');
+    const entry = settings.entry ?? join(__dirname, '..', 'allocation', 'main.js');
     if (!existsSync(entry)) throw new Error(`${entry} is missing: build the service first (npx nx run allocation:build)`);
     const admin = await connect(settings.mysqlUrl);
     try {
