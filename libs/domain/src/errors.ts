@@ -217,6 +217,23 @@ export class ReservationNotFoundError extends DomainError {
   }
 }
 
+/** Thrown when expiring a reservation whose expiry time has not come yet. */
+export class ReservationNotExpiredError extends DomainError {
+  readonly category = 'FAILED_PRECONDITION';
+  readonly reason = 'RESERVATION_NOT_EXPIRED';
+
+  constructor(
+    readonly reservationId: string,
+    readonly expireMs: number,
+  ) {
+    super(`reservation ${reservationId} does not expire before ${new Date(expireMs).toISOString()}`);
+  }
+
+  override get metadata(): Record<string, string> {
+    return { reservation_id: this.reservationId, expire_time: new Date(this.expireMs).toISOString() };
+  }
+}
+
 /** Thrown when changing a reservation that was released, consumed or has expired. */
 export class ReservationNotActiveError extends DomainError {
   readonly category = 'FAILED_PRECONDITION';

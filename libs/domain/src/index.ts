@@ -12,3 +12,4 @@ export * from './network-commands';
 export * from './demand';
 export * from './reservation';
 export * from './reservation-commands';
+export * from './reservation-lifecycle';

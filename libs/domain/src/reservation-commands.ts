@@ -74,7 +74,12 @@ function checkChange(v: Violations, input: ReservationChangeInput): void {
   v.requestId('reservation_id', input.reservationId);
 }
 
-export function parseExtend(input: ReservationChangeInput & { expireMs: number | undefined }, nowMs: number): { expireMs: number } {
+/** A new expiry for a reservation. */
+export interface ExtendCommand {
+  readonly expireMs: number;
+}
+
+export function parseExtend(input: ReservationChangeInput & { expireMs: number | undefined }, nowMs: number): ExtendCommand {
   const v = new Violations();
   checkChange(v, input);
   if (input.expireMs === undefined) v.add('expire_time', 'is required');
@@ -109,11 +114,17 @@ function lineQuantities(v: Violations, field: string, lines: readonly LineQuanti
   });
 }
 
-export function parseChangeQuantities(input: ReservationChangeInput & { lines: readonly LineQuantityInput[] }): void {
+/** New quantities for some lines of a reservation (line indexes are checked against it by the change). */
+export interface ChangeQuantitiesCommand {
+  readonly lines: readonly LineQuantityInput[];
+}
+
+export function parseChangeQuantities(input: ReservationChangeInput & { lines: readonly LineQuantityInput[] }): ChangeQuantitiesCommand {
   const v = new Violations();
   checkChange(v, input);
   lineQuantities(v, 'lines', input.lines, 0);
   v.throwIfAny();
+  return { lines: input.lines };
 }
 
 export interface ConsumeInput extends ReservationChangeInput {
@@ -123,12 +134,19 @@ export interface ConsumeInput extends ReservationChangeInput {
   readonly demandType: DemandType | undefined | 'UNKNOWN';
 }
 
-export function parseConsume(input: ConsumeInput): { demandType: DemandType } {
+/** Held units to turn into demand for an order: the lines named, or every line whole when none is. */
+export interface ConsumeCommand {
+  readonly lines: readonly LineQuantityInput[];
+  readonly demandType: DemandType;
+  readonly orderReference: string;
+}
+
+export function parseConsume(input: ConsumeInput): ConsumeCommand {
   const v = new Violations();
   checkChange(v, input);
   v.text('order_reference', input.orderReference, 128, true);
   if (input.lines.length > 0) lineQuantities(v, 'lines', input.lines, 1);
   if (input.demandType === 'UNKNOWN' || input.demandType === 'PLAN') v.add('demand_type', 'must be a counted demand type (not PLAN)');
   v.throwIfAny();
-  return { demandType: (input.demandType as DemandType | undefined) ?? 'ALLOCATED' };
+  return { lines: input.lines, demandType: (input.demandType as DemandType | undefined) ?? 'ALLOCATED', orderReference: input.orderReference };
 }

@@ -2,7 +2,6 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import {
   DistributionGroupNotFoundError,
-  effectiveState,
   candidatePositions,
   InsufficientAvailabilityError,
   NodeNotFoundError,
@@ -11,6 +10,7 @@ import {
   positionKeyId,
   promisableBalance,
   RequestIdReusedError,
+  reserve,
   withheldSafetyStock,
   type Allocation,
   type LineDemand,
@@ -146,7 +146,7 @@ export class ReservationDesk {
       if (failure) return void (results[i] = failure);
       try {
         const allocations = planAllocations(demands[i]!, balance);
-        results[i] = reservationOf(call.cmd, allocations, nowMs);
+        results[i] = reserve(call.cmd, allocations, nowMs).reservation;
         granted.push({ call, reservation: results[i] as Reservation, allocations });
       } catch (err) {
         if (!(err instanceof InsufficientAvailabilityError)) throw err;
@@ -206,15 +206,4 @@ export class ReservationDesk {
       },
     };
   }
-}
-
-function reservationOf(cmd: ReserveCommand, allocations: readonly Allocation[], nowMs: number): Reservation {
-  return {
-    reservationId: cmd.reservationId,
-    state: effectiveState('ACTIVE', cmd.expireMs, nowMs),
-    lines: cmd.lines.map((line, lineIndex) => ({ line, allocations: allocations.filter((a) => a.lineIndex === lineIndex), consumedQuantity: 0 })),
-    expireMs: cmd.expireMs,
-    createMs: nowMs,
-    updateMs: nowMs,
-  };
 }
