@@ -1,5 +1,6 @@
 import * as pb from '@inventory/contracts';
-import { GrpcServer, type Logger, type ServiceRegistration } from '@inventory/grpc-server';
+import { GrpcServer, type ServiceRegistration } from '@inventory/grpc-server';
+import { systemClock, type Logger } from '@inventory/runtime';
 import { migrateToLatest, openDatabase, redact, type Database } from '@inventory/store';
 import type { ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { AllocationConfig } from './config';
@@ -10,7 +11,7 @@ import { demandServiceHandlers } from './grpc/demand-service';
 import { reservationServiceHandlers } from './grpc/reservation-service';
 import { supplyServiceHandlers } from './grpc/supply-service';
 import { AvailabilityReader } from './inventory/availability-reader';
-import { systemClock, type Clock } from './inventory/clock';
+import type { Clock } from '@inventory/domain';
 import { NodeCatalog } from './inventory/node-catalog';
 import { SafetyStockRules } from './inventory/safety-stock-rules';
 import { ExpirySweeper } from './inventory/expiry-sweeper';

@@ -1,4 +1,4 @@
-import { LOG_LEVELS, type LogLevel } from '@inventory/grpc-server';
+import { LOG_LEVELS, type LogLevel } from '@inventory/runtime';
 import { parseDatabaseUrl, type DatabaseTarget } from '@inventory/store';
 
 /** Everything the allocation service reads from its environment, checked once at start-up. */

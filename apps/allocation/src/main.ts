@@ -1,4 +1,4 @@
-import { createLogger } from '@inventory/grpc-server';
+import { createLogger } from '@inventory/runtime';
 import { startAllocationService } from './allocation-service';
 import { ConfigError, loadConfig } from './config';
 

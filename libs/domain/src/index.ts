@@ -1,4 +1,5 @@
 export * from './availability';
+export * from './clock';
 export * from './errors';
 export * from './keys';
 export * from './network';

@@ -1,7 +1,7 @@
 import { status, type ServiceError } from '@grpc/grpc-js';
 import { InvalidArgumentError, NodeNotFoundError } from '@inventory/domain';
 import { errorDetails, toServiceError } from './errors';
-import { createLogger } from './logger';
+import { createLogger } from '@inventory/runtime';
 
 const logger = createLogger('test', 'silent');
 const map = (err: unknown) => toServiceError(err, logger, 'Test') as ServiceError;

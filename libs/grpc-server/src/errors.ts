@@ -1,7 +1,7 @@
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { BadRequest, ErrorInfo, Status } from '@inventory/contracts';
 import { DomainError, InvalidArgumentError, type ErrorCategory } from '@inventory/domain';
-import type { Logger } from './logger';
+import type { Logger } from '@inventory/runtime';
 
 /** The ErrorInfo.domain of every error this service reports. */
 export const ERROR_DOMAIN = 'inventory.v1';

@@ -1,6 +1,6 @@
 import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
-import type { Logger } from './logger';
+import type { Logger } from '@inventory/runtime';
 import { withTolerantDecoding } from './malformed';
 import { addReflection, DescriptorIndex } from './reflection';
 

@@ -1,6 +1,5 @@
 export * from './errors';
 export * from './grpc-server';
-export * from './logger';
 export * from './malformed';
 export * from './reflection';
 export * from './unary';

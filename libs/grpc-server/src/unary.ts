@@ -1,6 +1,6 @@
 import type { handleUnaryCall, ServiceError } from '@grpc/grpc-js';
 import { toServiceError } from './errors';
-import type { Logger } from './logger';
+import type { Logger } from '@inventory/runtime';
 import { UndecodableRequest } from './malformed';
 
 /**

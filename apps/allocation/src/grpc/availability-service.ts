@@ -1,6 +1,7 @@
 import type * as pb from '@inventory/contracts';
 import type { AvailabilityQueryInput, NodeAvailability } from '@inventory/domain';
-import { unary, type Logger } from '@inventory/grpc-server';
+import { unary } from '@inventory/grpc-server';
+import type { Logger } from '@inventory/runtime';
 import type { AvailabilityReader } from '../inventory/availability-reader';
 import { fromMs, fromSupplyKey, toItemKey, toMs, toSegment } from './translate';
 

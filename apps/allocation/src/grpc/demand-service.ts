@@ -1,6 +1,7 @@
 import type * as pb from '@inventory/contracts';
 import { parseDemandAdjust, parseDemandSync, type DemandKey } from '@inventory/domain';
-import { unary, type Logger } from '@inventory/grpc-server';
+import { unary } from '@inventory/grpc-server';
+import type { Logger } from '@inventory/runtime';
 import type { QuantityLedger } from '../inventory/quantity-ledger';
 import { fromDemand, fromDemandLineResult, toDemandKeyInput, toItemKey, toMs, toSegment } from './translate';
 

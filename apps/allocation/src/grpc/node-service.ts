@@ -1,6 +1,7 @@
 import * as pb from '@inventory/contracts';
 import type { DistributionGroup, Node } from '@inventory/domain';
-import { unary, type Logger } from '@inventory/grpc-server';
+import { unary } from '@inventory/grpc-server';
+import type { Logger } from '@inventory/runtime';
 import type { NodeCatalog } from '../inventory/node-catalog';
 import { fromMs, fromNodeType, toNodeType } from './translate';
 

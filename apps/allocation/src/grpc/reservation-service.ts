@@ -1,5 +1,6 @@
 import type * as pb from '@inventory/contracts';
-import { unary, type Logger } from '@inventory/grpc-server';
+import { unary } from '@inventory/grpc-server';
+import type { Logger } from '@inventory/runtime';
 import type { ReservationChanges } from '../inventory/reservation-changes';
 import type { ReservationDesk } from '../inventory/reservation-desk';
 import { fromReservation, toConsumedDemandType, toReservationLineInput, toReservationState } from './reservation-translate';

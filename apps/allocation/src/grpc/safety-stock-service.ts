@@ -1,6 +1,7 @@
 import type * as pb from '@inventory/contracts';
 import { levelOf } from '@inventory/domain';
-import { unary, type Logger } from '@inventory/grpc-server';
+import { unary } from '@inventory/grpc-server';
+import type { Logger } from '@inventory/runtime';
 import type { SafetyStockRules } from '../inventory/safety-stock-rules';
 import { fromItemKey, fromSafetyStockLevel, toItemKey } from './translate';
 

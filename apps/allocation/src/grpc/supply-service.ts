@@ -1,6 +1,7 @@
 import type * as pb from '@inventory/contracts';
 import { parseSupplyAdjust, parseSupplySync, type SupplyKey } from '@inventory/domain';
-import { unary, type Logger } from '@inventory/grpc-server';
+import { unary } from '@inventory/grpc-server';
+import type { Logger } from '@inventory/runtime';
 import type { QuantityLedger } from '../inventory/quantity-ledger';
 import { fromLineResult, fromSupply, toItemKey, toMs, toSegment, toSupplyKeyInput } from './translate';
 

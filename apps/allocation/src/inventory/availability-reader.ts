@@ -13,7 +13,7 @@ import {
   type NodeAvailabilityInputs,
 } from '@inventory/domain';
 import { commitmentsAt, findQuantities, findSafetyStock, SUPPLY, type Database } from '@inventory/store';
-import type { Clock } from './clock';
+import type { Clock } from '@inventory/domain';
 import type { NodeCatalog } from './node-catalog';
 
 /** Answers availability questions. Read-only. */

@@ -23,8 +23,8 @@ import {
   listNodes,
   type Database,
 } from '@inventory/store';
-import type { Clock } from './clock';
-import { mutate } from './mutation';
+import type { Clock } from '@inventory/domain';
+import { mutate } from '@inventory/store';
 import { decodePageToken, page } from './page-token';
 
 /** Ship nodes and distribution groups. */

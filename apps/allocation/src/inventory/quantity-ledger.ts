@@ -37,8 +37,8 @@ import {
   type PositionShift,
   type QuantityTable,
 } from '@inventory/store';
-import type { Clock } from './clock';
-import { mutate } from './mutation';
+import type { Clock } from '@inventory/domain';
+import { mutate } from '@inventory/store';
 import type { NodeCatalog } from './node-catalog';
 import { decodePageToken, page } from './page-token';
 

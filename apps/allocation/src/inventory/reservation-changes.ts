@@ -52,8 +52,8 @@ import {
   type HoldRecord,
   type StockPosition,
 } from '@inventory/store';
-import type { Clock } from './clock';
-import { mutate } from './mutation';
+import type { Clock } from '@inventory/domain';
+import { mutate } from '@inventory/store';
 import { decodePageToken, page } from './page-token';
 import { adjustLine, type QuantityLedger } from './quantity-ledger';
 

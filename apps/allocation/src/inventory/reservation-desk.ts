@@ -37,7 +37,7 @@ import {
   type Database,
   type PipelinedTransaction,
 } from '@inventory/store';
-import type { Clock } from './clock';
+import type { Clock } from '@inventory/domain';
 import { Coalescer } from './coalescer';
 
 /** One Reserve call: the checked command and the request as sent (retries must match it). */

@@ -11,8 +11,8 @@ import {
   type SetSafetyStockInput,
 } from '@inventory/domain';
 import { appendOutbox, deleteSafetyStock, findSafetyStock, upsertSafetyStock, type Database } from '@inventory/store';
-import type { Clock } from './clock';
-import { mutate } from './mutation';
+import type { Clock } from '@inventory/domain';
+import { mutate } from '@inventory/store';
 import type { NodeCatalog } from './node-catalog';
 
 /** Safety stock per item and node, falling back to the item, then to none. */

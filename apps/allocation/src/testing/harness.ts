@@ -1,7 +1,7 @@
 /** Starts the real allocation service on a free port over a fresh database, with real grpc-js clients. */
 import { credentials, Metadata, type CallOptions, type Client, type ClientUnaryCall, type ServiceError } from '@grpc/grpc-js';
 import * as pb from '@inventory/contracts';
-import { createLogger } from '@inventory/grpc-server';
+import { createLogger } from '@inventory/runtime';
 import type { Dialect } from '@inventory/store';
 import { createTestDatabase, type TestDatabase } from '@inventory/store/testing';
 import { startAllocationService, type RunningService } from '../allocation-service';

@@ -1,10 +1,13 @@
 import type { Knex } from 'knex';
-import { inTransaction, oncePerRequestId, type Database } from '@inventory/store';
-import type { Clock } from './clock';
+import type { Clock } from '@inventory/domain';
+import type { Database } from './database';
+import { oncePerRequestId } from './operations/idempotency';
+import { inTransaction } from './transaction';
 
 /**
  * Runs a mutation the one way every mutation runs: in one transaction (retried on conflicts), once per
- * request id, with the answer stored beside the change it describes.
+ * request id, with the answer stored beside the change it describes. `nowMs` is read once per attempt, so a
+ * retried attempt dates its change by when it ran.
  */
 export function mutate<T>(
   { db, clock, method, requestId, request }: { db: Database; clock: Clock; method: string; requestId: string; request: unknown },

@@ -1,4 +1,2 @@
 /** Milliseconds since the epoch; injected so that tests can pin time. */
 export type Clock = () => number;
-
-export const systemClock: Clock = () => Date.now();
