@@ -40,7 +40,7 @@ export class PeriodicJob<T> {
 
   /**
    * Runs one round now, after the running one if any. Returns what the round returned, or undefined when
-   * another replica holds the lease; a round's error is thrown to the caller.
+   * another replica holds the lease (or this job has stopped); a round's error is thrown to the caller.
    */
   runOnce(): Promise<T | undefined> {
     const round = this.latest.then(() => this.leasedRound());
