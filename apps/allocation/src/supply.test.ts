@@ -42,8 +42,8 @@ describeEachDatabase('supply', (dialect) => {
     expect(await onhand('WE')).toBe(99);
     expect(late.results[0]).toMatchObject({ outcome: pb.SupplyLineOutcome.SUPPLY_LINE_OUTCOME_IGNORED_SUPERSEDED, quantityBefore: 99, quantityAfter: 99 });
     const ledger = await ledgerOfRequest(SUPPLY, { db: t.database.db.knex, requestId: 'we-3' });
-    expect(ledger).toMatchObject([{ transaction_type: 'ADJUST', quantity: -2, outcome: 'IGNORED_SUPERSEDED', quantity_before: 99, quantity_after: 99 }]);
-    const events = await outboxOfAction({ db: t.database.db.knex, actionId: ledger[0].action_id });
+    expect(ledger).toMatchObject([{ transactionType: 'ADJUST', quantity: -2, outcome: 'IGNORED_SUPERSEDED', quantityBefore: 99, quantityAfter: 99 }]);
+    const events = await outboxOfAction({ db: t.database.db.knex, actionId: ledger[0].actionId });
     expect(events).toMatchObject([{ eventType: 'supply.ignored', payload: { outcome: 'IGNORED_SUPERSEDED', quantity: -2, quantityAfter: 99 } }]);
   });
 

@@ -1,19 +1,11 @@
-import { demandKeyId, type DemandKey, type DemandType } from '@inventory/domain';
-import { positionColumns, positionOfRow } from './positions';
+import { demandKeyId, type DemandKey } from '@inventory/domain';
+import { DEMAND_ROWS, type DemandRow } from '../tables/demand';
 import type { QuantityTable } from './quantities';
 
 /** Demand positions: one row per item, node, segment, demand type and order reference. */
-export const DEMAND: QuantityTable<DemandKey> = {
-  table: 'demand',
-  idColumn: 'demand_id',
+export const DEMAND: QuantityTable<DemandKey, DemandRow> = {
+  ...DEMAND_ROWS,
   ledgerTable: 'demand_ledger',
-  keyColumnNames: ['item_id', 'unit_of_measure', 'product_class', 'node_id', 'segment_type', 'segment', 'demand_type', 'order_reference'],
   orderColumns: ['demand_type', 'order_reference'],
-  keyColumns: (key) => ({
-    ...positionColumns(key),
-    demand_type: key.demandType,
-    order_reference: key.orderReference,
-  }),
   keyId: demandKeyId,
-  keyOf: (row) => ({ ...positionOfRow(row), demandType: row.demand_type as DemandType, orderReference: String(row.order_reference) }),
 };

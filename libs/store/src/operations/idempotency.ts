@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import { RequestIdReusedError } from '@inventory/domain';
+import { firstAnswerOf, idempotencyKeyRow, type IdempotencyKeyRow } from '../tables/idempotency-keys';
 
 /**
  * Runs a mutation once per request id. A retry with the same method and request returns the stored first
@@ -13,18 +14,13 @@ export async function oncePerRequestId<T>(
   mutate: () => Promise<T>,
 ): Promise<T> {
   const requestHash = createHash('sha256').update(method).update('\0').update(JSON.stringify(request)).digest('hex');
-  const earlier = await trx('idempotency_keys').where({ request_id: requestId }).first();
-  if (earlier) {
-    if (earlier.request_hash !== requestHash) throw new RequestIdReusedError(requestId, earlier.method);
-    return JSON.parse(earlier.response) as T;
+  const row: IdempotencyKeyRow | undefined = await trx('idempotency_keys').where({ request_id: requestId }).first();
+  if (row) {
+    const earlier = firstAnswerOf<T>(row);
+    if (earlier.requestHash !== requestHash) throw new RequestIdReusedError(requestId, earlier.method);
+    return earlier.response;
   }
   const response = await mutate();
-  await trx('idempotency_keys').insert({
-    request_id: requestId,
-    method,
-    request_hash: requestHash,
-    response: JSON.stringify(response),
-    created_ms: nowMs,
-  });
+  await trx('idempotency_keys').insert(idempotencyKeyRow({ requestId, method, requestHash, response, createMs: nowMs }));
   return response;
 }

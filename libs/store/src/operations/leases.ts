@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { leaseOf, leaseRow, type LeaseRow } from '../tables/leases';
 
 /**
  * Takes or renews the lease `name` for `holder` until `nowMs + ttlMs`, unless another holder's lease is
@@ -8,13 +9,15 @@ import type { Knex } from 'knex';
 export async function acquireLease(
   { trx, name, holder, nowMs, ttlMs }: { trx: Knex.Transaction; name: string; holder: string; nowMs: number; ttlMs: number },
 ): Promise<boolean> {
-  const lease = await trx('leases').where({ name }).forUpdate().first();
-  if (!lease) {
-    await trx('leases').insert({ name, holder, expire_ms: nowMs + ttlMs });
+  const row: LeaseRow | undefined = await trx('leases').where({ name }).forUpdate().first();
+  const renewed = leaseRow({ name, holder, expireMs: nowMs + ttlMs });
+  if (!row) {
+    await trx('leases').insert(renewed);
     return true;
   }
-  if (lease.holder !== holder && Number(lease.expire_ms) > nowMs) return false;
-  await trx('leases').where({ name }).update({ holder, expire_ms: nowMs + ttlMs });
+  const lease = leaseOf(row);
+  if (lease.holder !== holder && lease.expireMs > nowMs) return false;
+  await trx('leases').where({ name }).update(renewed);
   return true;
 }
 

@@ -1,23 +1,11 @@
-import { supplyKeyId, type SupplyKey, type SupplyType } from '@inventory/domain';
-import { positionColumns, positionOfRow } from './positions';
+import { supplyKeyId, type SupplyKey } from '@inventory/domain';
+import { SUPPLY_ROWS, type SupplyRow } from '../tables/supply';
 import type { QuantityTable } from './quantities';
 
 /** Supply positions: one row per item, node, segment, supply type and ETA (0 for ONHAND). */
-export const SUPPLY: QuantityTable<SupplyKey> = {
-  table: 'supply',
-  idColumn: 'supply_id',
+export const SUPPLY: QuantityTable<SupplyKey, SupplyRow> = {
+  ...SUPPLY_ROWS,
   ledgerTable: 'supply_ledger',
-  keyColumnNames: ['item_id', 'unit_of_measure', 'product_class', 'node_id', 'segment_type', 'segment', 'supply_type', 'eta_ms'],
   orderColumns: ['supply_type', 'eta_ms'],
-  keyColumns: (key) => ({
-    ...positionColumns(key),
-    supply_type: key.supplyType,
-    eta_ms: key.etaMs ?? 0,
-  }),
   keyId: supplyKeyId,
-  keyOf: (row) => ({
-    ...positionOfRow(row),
-    supplyType: row.supply_type as SupplyType,
-    etaMs: row.supply_type === 'ONHAND' ? null : Number(row.eta_ms),
-  }),
 };

@@ -1,0 +1,87 @@
+import type { SupplyOutcome } from '@inventory/domain';
+import { codeOf, integerOf, type IntegerColumn } from './columns';
+
+const TRANSACTION_TYPES = ['SYNC', 'ADJUST'] as const;
+const OUTCOMES: readonly SupplyOutcome[] = ['APPLIED', 'IGNORED_SUPERSEDED'];
+
+/** One ledger row: what a sync or adjust line did to a quantity. */
+export interface LedgerEntry {
+  readonly actionId: string;
+  readonly requestId: string;
+  readonly rowId: number;
+  readonly transactionType: (typeof TRANSACTION_TYPES)[number];
+  readonly quantity: number;
+  readonly sourceMs: number;
+  readonly outcome: SupplyOutcome;
+  readonly quantityBefore: number;
+  readonly quantityAfter: number;
+  readonly reason: string;
+}
+
+/** A ledger row as stored. */
+export interface LedgerRecord extends LedgerEntry {
+  readonly ledgerId: number;
+  readonly recordedMs: number;
+}
+
+/**
+ * A row of `supply_ledger` or `demand_ledger`, as {@link ledgerColumns} selects it: the two differ only in
+ * the name of the column that points at the quantity row (`supply_id`, `demand_id`), read as `row_id`.
+ */
+export interface LedgerRow {
+  readonly ledger_id: IntegerColumn;
+  readonly action_id: string;
+  readonly request_id: string;
+  readonly row_id: IntegerColumn;
+  readonly transaction_type: string;
+  /** The synced quantity, or the adjust's delta. */
+  readonly quantity: IntegerColumn;
+  readonly source_ms: IntegerColumn;
+  readonly outcome: string;
+  readonly quantity_before: IntegerColumn;
+  readonly quantity_after: IntegerColumn;
+  readonly reason: string;
+  readonly recorded_ms: IntegerColumn;
+}
+
+/** The columns of {@link LedgerRow}, for a ledger whose quantity rows are named by `idColumn`. */
+export function ledgerColumns(idColumn: string) {
+  return [
+    'ledger_id', 'action_id', 'request_id', { row_id: idColumn }, 'transaction_type', 'quantity', 'source_ms', 'outcome',
+    'quantity_before', 'quantity_after', 'reason', 'recorded_ms',
+  ] as const;
+}
+
+/** The row that records `entry`, its quantity row named by `idColumn`. */
+export function ledgerRow(idColumn: string, entry: LedgerEntry, nowMs: number): Record<string, string | number> {
+  return {
+    action_id: entry.actionId,
+    request_id: entry.requestId,
+    [idColumn]: entry.rowId,
+    transaction_type: entry.transactionType,
+    quantity: entry.quantity,
+    source_ms: entry.sourceMs,
+    outcome: entry.outcome,
+    quantity_before: entry.quantityBefore,
+    quantity_after: entry.quantityAfter,
+    reason: entry.reason,
+    recorded_ms: nowMs,
+  };
+}
+
+export function ledgerRecordOf(table: string, row: LedgerRow): LedgerRecord {
+  return {
+    ledgerId: integerOf(row.ledger_id, `${table}.ledger_id`),
+    actionId: row.action_id,
+    requestId: row.request_id,
+    rowId: integerOf(row.row_id, `${table}.row_id`),
+    transactionType: codeOf(TRANSACTION_TYPES, row.transaction_type, `${table}.transaction_type`),
+    quantity: integerOf(row.quantity, `${table}.quantity`),
+    sourceMs: integerOf(row.source_ms, `${table}.source_ms`),
+    outcome: codeOf(OUTCOMES, row.outcome, `${table}.outcome`),
+    quantityBefore: integerOf(row.quantity_before, `${table}.quantity_before`),
+    quantityAfter: integerOf(row.quantity_after, `${table}.quantity_after`),
+    reason: row.reason,
+    recordedMs: integerOf(row.recorded_ms, `${table}.recorded_ms`),
+  };
+}

@@ -1,0 +1,24 @@
+import { SUPPLY_TYPES, type SupplyKey } from '@inventory/domain';
+import { codeOf, integerOf, type IntegerColumn } from './columns';
+import { positionKeyColumns, positionKeyOf } from './position-key';
+import type { QuantityRow, QuantityRows } from './quantities';
+
+/** A row of `supply`: one per item, node, segment, supply type and ETA. */
+export interface SupplyRow extends QuantityRow {
+  readonly supply_id: IntegerColumn;
+  readonly supply_type: string;
+  /** 0 for ONHAND, which has no ETA. */
+  readonly eta_ms: IntegerColumn;
+}
+
+export const SUPPLY_ROWS: QuantityRows<SupplyKey, SupplyRow> = {
+  table: 'supply',
+  idColumn: 'supply_id',
+  keyColumnNames: ['item_id', 'unit_of_measure', 'product_class', 'node_id', 'segment_type', 'segment', 'supply_type', 'eta_ms'],
+  keyColumns: (key) => ({ ...positionKeyColumns(key), supply_type: key.supplyType, eta_ms: key.etaMs ?? 0 }),
+  keyOf: (row) => {
+    const supplyType = codeOf(SUPPLY_TYPES, row.supply_type, 'supply.supply_type');
+    return { ...positionKeyOf(row), supplyType, etaMs: supplyType === 'ONHAND' ? null : integerOf(row.eta_ms, 'supply.eta_ms') };
+  },
+  idOf: (row) => integerOf(row.supply_id, 'supply.supply_id'),
+};
