@@ -24,5 +24,5 @@ describeEachDatabase('migrations', (dialect) => {
     expect(await existing()).toEqual([]);
     await migrateToLatest(test.db);
     expect(await existing()).toEqual(TABLES);
-  });
+  }, 120_000);
 });
