@@ -3,8 +3,9 @@ import { binaryKeys } from './conventions';
 
 /**
  * One row per item, node and segment: the running totals a reservation is checked against, so that the
- * check and the hold are one conditional UPDATE. Rows for supply recorded before this table existed are
- * created with next_eta_ms 0, which makes the first reservation there recount them from supply.
+ * check and the hold are one conditional UPDATE. Rows for supply or demand recorded before this table existed
+ * are created with next_eta_ms 0, which makes the first reservation there recount them from those rows. A key
+ * with demand but no supply needs its row too: supply that arrives later only adds its own delta to it.
  */
 export async function up(knex: Knex): Promise<void> {
   await knex.schema.createTable('stock_positions', (t) => {
@@ -27,8 +28,9 @@ export async function up(knex: Knex): Promise<void> {
     t.unique(['item_id', 'unit_of_measure', 'product_class', 'node_id', 'segment_type', 'segment'], { indexName: 'stock_positions_key_uq' });
   });
   const keys = ['item_id', 'unit_of_measure', 'product_class', 'node_id', 'segment_type', 'segment'];
+  const recorded = knex.select(keys).from('supply').union([knex.select(keys).from('demand')]);
   await knex
-    .insert(knex('supply').distinct(keys).select(knex.raw('0 as next_eta_ms')))
+    .insert(knex.select([...keys, knex.raw('0 as next_eta_ms')]).from(recorded.as('recorded')))
     .into(knex.raw('?? (??, ??, ??, ??, ??, ??, ??)', ['stock_positions', ...keys, 'next_eta_ms']));
 }
 
