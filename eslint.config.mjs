@@ -23,7 +23,7 @@ export default tseslint.config(
             // The domain is pure: it imports no other project (and no framework).
             { sourceTag: 'scope:domain', onlyDependOnLibsWithTags: [] },
             { sourceTag: 'scope:contracts', onlyDependOnLibsWithTags: [] },
-            { sourceTag: 'scope:store', onlyDependOnLibsWithTags: ['scope:domain'] },
+            { sourceTag: 'scope:store', onlyDependOnLibsWithTags: ['scope:domain', 'scope:contracts'] },
             { sourceTag: 'scope:grpc-server', onlyDependOnLibsWithTags: ['scope:contracts', 'scope:domain'] },
             { sourceTag: 'scope:bench', onlyDependOnLibsWithTags: ['scope:contracts'] },
             {

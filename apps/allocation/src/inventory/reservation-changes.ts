@@ -47,6 +47,8 @@ import {
   type HoldRecord,
   type ReservationRecord,
 } from '@inventory/store';
+import type { ReservationChange } from '../events/change-events';
+import { reservationChangeEvents } from '../events/reservation-events';
 import type { Clock } from './clock';
 import { mutate } from './mutation';
 import { decodePageToken, page } from './page-token';
@@ -167,7 +169,8 @@ export class ReservationChanges {
         await this.free(trx, locked.holds, 'EXPIRED', locked.reservation.expireMs);
         const reservation = { ...locked.reservation, state: 'EXPIRED' as const, lines: withoutAllocations(locked.reservation.lines), updateMs: nowMs };
         await updateReservation({ trx, reservation });
-        await appendOutbox({ trx, nowMs, events: [{ eventType: 'reservation.expired', actionId: randomUUID(), payload: reservation }] });
+        const context = { actionId: randomUUID(), requestId: '', occurMs: nowMs, systemActor: 'reservation-expiry-sweeper' };
+        await appendOutbox({ trx, events: await reservationChangeEvents(trx, context, { kind: 'expired' }, { before: locked.reservation, after: reservation }) });
         return true;
       });
       if (done) expired++;
@@ -191,7 +194,8 @@ export class ReservationChanges {
       const actionId = randomUUID();
       const after = await work(trx, nowMs, locked, actionId);
       await updateReservation({ trx, reservation: after });
-      await appendOutbox({ trx, nowMs, events: [{ eventType: `reservation.${eventName(method)}`, actionId, payload: after }] });
+      const context = { actionId, requestId: input.requestId, occurMs: nowMs };
+      await appendOutbox({ trx, events: await reservationChangeEvents(trx, context, changeOf(method, locked.reservation), { before: locked.reservation, after }) });
       return asOf(after, nowMs);
     });
   }
@@ -260,8 +264,18 @@ export class ReservationChanges {
   }
 }
 
-function eventName(method: string): string {
-  return { ExtendReservation: 'extended', ReleaseReservation: 'released', ConsumeReservation: 'consumed', ChangeReservationQuantities: 'changed' }[method] ?? method;
+/** What a change method did, for its event. */
+function changeOf(method: string, before: ReservationRecord): ReservationChange {
+  switch (method) {
+    case 'ExtendReservation':
+      return { kind: 'extended', previousExpireMs: before.expireMs };
+    case 'ReleaseReservation':
+      return { kind: 'released' };
+    case 'ConsumeReservation':
+      return { kind: 'consumed' };
+    default:
+      return { kind: 'quantitiesChanged' };
+  }
 }
 
 /** The reservation as a caller sees it now: an active one past expiry is expired and holds nothing. */
