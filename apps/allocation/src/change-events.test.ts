@@ -165,8 +165,11 @@ describeEachDatabase('change events', (dialect) => {
 
   it('refuses to read a row that does not hold a ChangeEvent', async () => {
     const db = t.database.db.knex;
-    await db('outbox').insert({ event_type: 'supply.changed', action_id: 'legacy', payload: Buffer.from('{"quantity":5}'), created_ms: 0 });
-    await expect(readOutbox({ db, afterSequence: 0, limit: 1000 })).rejects.toThrow(/does not hold a ChangeEvent/);
-    await db('outbox').where({ action_id: 'legacy' }).delete();
+    // A row of the earlier JSON format, as bytes and (as SQLite keeps it) as text.
+    for (const payload of [Buffer.from('{"quantity":5}'), '{"quantity":5}']) {
+      await db('outbox').insert({ event_type: 'supply.changed', action_id: 'legacy', payload, created_ms: 0 });
+      await expect(readOutbox({ db, afterSequence: 0, limit: 1000 })).rejects.toThrow(/does not hold a ChangeEvent/);
+      await db('outbox').where({ action_id: 'legacy' }).delete();
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import {
   DistributionGroupNotFoundError,
@@ -36,10 +36,8 @@ import {
   reservationInserts,
   type Database,
   type PipelinedTransaction,
-  type StockPosition,
 } from '@inventory/store';
-import type { ChangeEvent } from '@inventory/contracts';
-import { positionEvent, reservationEvent } from '../events/change-events';
+import { reserveBatchEvents } from '../events/reservation-events';
 import type { Clock } from './clock';
 import { Coalescer } from './coalescer';
 
@@ -175,7 +173,7 @@ export class ReservationDesk {
     );
     await tx.commitWith([
       ...reservationInserts(trx, granted.map((g) => ({ reservation: g.reservation, requestHash: g.call.requestHash })), holds).map((insert) => ({ insert })),
-      ...outboxInserts(trx, batchEvents(granted, positionAt, nowMs)).map((insert) => ({ insert })),
+      ...outboxInserts(trx, reserveBatchEvents(granted, positionAt, nowMs)).map((insert) => ({ insert })),
       // Last: the check-and-hold of the batch's total at each position.
       ...holdStatements(trx, holds, nowMs).map((update) => ({ update })),
     ]);
@@ -209,35 +207,6 @@ export class ReservationDesk {
       },
     };
   }
-}
-
-/**
- * A batch's events: each reservation made, then each position it holds at, with the totals the batch read
- * plus what the batch holds there (the hot path reads no position twice; see PositionAvailabilityChanged).
- * The reservations of a batch of several share the batch's action id as their related action id.
- */
-function batchEvents(granted: ReadonlyArray<{ reservation: Reservation }>, positionAt: (k: PositionKey) => StockPosition | undefined, nowMs: number): ChangeEvent[] {
-  const batchId = randomUUID();
-  const related = granted.length > 1 ? batchId : '';
-  const made = granted.map(({ reservation }) =>
-    reservationEvent({ actionId: randomUUID(), requestId: reservation.reservationId, occurMs: nowMs, relatedActionId: related }, { kind: 'created' }, reservation),
-  );
-  const context = granted.length === 1 ? { actionId: made[0]!.actionId, requestId: made[0]!.requestId, occurMs: nowMs } : { actionId: batchId, requestId: '', occurMs: nowMs, relatedActionId: related };
-  const held = new Map<string, { key: PositionKey; quantity: number }>();
-  for (const { reservation } of granted) {
-    for (const { line, allocations } of reservation.lines) {
-      for (const a of allocations) {
-        const key = { item: line.item, nodeId: a.nodeId, segment: line.segment };
-        const entry = held.get(positionKeyId(key)) ?? { key, quantity: 0 };
-        held.set(positionKeyId(key), { key, quantity: entry.quantity + a.quantity });
-      }
-    }
-  }
-  const moved = [...held.values()].map(({ key, quantity }) => {
-    const read = positionAt(key)!;
-    return positionEvent(context, key, { ...read, reserved: read.reserved + quantity });
-  });
-  return [...made, ...moved];
 }
 
 function reservationOf(cmd: ReserveCommand, allocations: readonly Allocation[], nowMs: number): Reservation {

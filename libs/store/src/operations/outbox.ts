@@ -14,8 +14,11 @@ interface OutboxRow {
   /** The envelope's `type`, so that rows can be filtered without decoding them. */
   readonly event_type: string;
   readonly action_id: string;
-  /** The encoded envelope, without `sequence` and `commit_time` (known only after the commit). */
-  readonly payload: Uint8Array;
+  /**
+   * The encoded envelope, without `sequence` and `commit_time` (known only after the commit). Rows of the
+   * earlier JSON format come back from SQLite as text.
+   */
+  readonly payload: Uint8Array | string;
   /** The envelope's `occur_time`, in milliseconds. */
   readonly created_ms: number;
 }
@@ -37,10 +40,12 @@ function rowOf(event: ChangeEvent): OutboxInsert {
  * positions). Throws when the row does not hold a `ChangeEvent`.
  */
 function eventOf(row: OutboxRow): ChangeEvent {
+  const undecodable = (cause?: unknown) => new Error(`outbox row ${row.sequence} does not hold a ChangeEvent`, { cause });
+  if (typeof row.payload === 'string') throw undecodable();
   try {
     return { ...ChangeEvent.decode(row.payload), sequence: Number(row.sequence) };
   } catch (cause) {
-    throw new Error(`outbox row ${row.sequence} does not hold a ChangeEvent`, { cause });
+    throw undecodable(cause);
   }
 }
 
