@@ -138,8 +138,9 @@ export interface ChangeEvent {
    */
   actionId: string;
   /**
-   * The request_id (for a Reserve call, the reservation_id) of the request that caused the change; empty
-   * for changes the service made on its own.
+   * The request_id (for a Reserve call, the reservation_id) of the request that caused the change. Empty
+   * for changes the service made on its own, and for the position totals of a Reserve batch of several
+   * calls (their action_id is the batch's, named by the reservations' related_action_id).
    */
   requestId: string;
   /**
