@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { ChangeEvent } from '@inventory/contracts';
+import { ChangeEvent } from '@inventory/contracts/events';
 import { chunks } from './chunks';
 
 /**
