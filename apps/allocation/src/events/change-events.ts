@@ -93,9 +93,9 @@ export function demandEvent(context: EventContext, key: DemandKey, entry: Ledger
   return applied ? changeEvent(context, 'demandChanged', payload) : changeEvent(context, 'demandIgnored', payload);
 }
 
-/** What happened to a reservation. */
+/** What happened to a reservation, named as the domain's lifecycle names its transitions. */
 export type ReservationChange =
-  | { readonly kind: 'created' | 'quantitiesChanged' | 'released' | 'consumed' | 'expired' }
+  | { readonly kind: 'created' | 'changed' | 'released' | 'consumed' | 'expired' }
   | { readonly kind: 'extended'; readonly previousExpireMs: number };
 
 export function reservationEvent(context: EventContext, change: ReservationChange, reservation: Reservation): pb.ChangeEvent {
@@ -105,7 +105,7 @@ export function reservationEvent(context: EventContext, change: ReservationChang
       return changeEvent(context, 'reservationCreated', { reservation: r });
     case 'extended':
       return changeEvent(context, 'reservationExtended', { reservation: r, previousExpireTime: fromMs(change.previousExpireMs) });
-    case 'quantitiesChanged':
+    case 'changed':
       return changeEvent(context, 'reservationQuantitiesChanged', { reservation: r });
     case 'released':
       return changeEvent(context, 'reservationReleased', { reservation: r });

@@ -274,7 +274,7 @@ function changeOf(method: string, before: ReservationRecord): ReservationChange 
     case 'ConsumeReservation':
       return { kind: 'consumed' };
     default:
-      return { kind: 'quantitiesChanged' };
+      return { kind: 'changed' };
   }
 }
 
