@@ -51,7 +51,7 @@ export default tseslint.config(
             // The domain is pure: it imports no other project (and no framework).
             { sourceTag: 'scope:domain', onlyDependOnLibsWithTags: [] },
             { sourceTag: 'scope:contracts', onlyDependOnLibsWithTags: [] },
-            { sourceTag: 'scope:store', onlyDependOnLibsWithTags: ['scope:domain'] },
+            { sourceTag: 'scope:store', onlyDependOnLibsWithTags: ['scope:domain', 'scope:contracts'] },
             // Process plumbing without database or gRPC (logging, the system clock): any process may use it.
             { sourceTag: 'scope:runtime', onlyDependOnLibsWithTags: [] },
             // Lease-based scheduled work that any process may run.

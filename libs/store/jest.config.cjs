@@ -1,1 +1,1 @@
-module.exports = { ...require('../../jest.preset.cjs'), displayName: 'store', rootDir: __dirname };
+module.exports = { ...require('../../jest.preset.cjs'), displayName: 'store', rootDir: __dirname, testTimeout: 60000 };

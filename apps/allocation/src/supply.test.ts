@@ -44,7 +44,23 @@ describeEachDatabase('supply', (dialect) => {
     const ledger = await ledgerOfRequest(SUPPLY, { db: t.database.db.knex, requestId: 'we-3' });
     expect(ledger).toMatchObject([{ transactionType: 'ADJUST', quantity: -2, outcome: 'IGNORED_SUPERSEDED', quantityBefore: 99, quantityAfter: 99 }]);
     const events = await outboxOfAction({ db: t.database.db.knex, actionId: ledger[0].actionId });
-    expect(events).toMatchObject([{ eventType: 'supply.ignored', payload: { outcome: 'IGNORED_SUPERSEDED', quantity: -2, quantityAfter: 99 } }]);
+    expect(events).toMatchObject([
+      {
+        type: 'supply_ignored',
+        requestId: 'we-3',
+        auditType: pb.AuditType.AUDIT_TYPE_USER,
+        supplyIgnored: {
+          key: { item: { itemId: 'WE', unitOfMeasure: 'EACH' }, nodeId: 'DC1', supplyType: ONHAND },
+          transactionType: pb.TransactionType.TRANSACTION_TYPE_ADJUST,
+          quantity: -2,
+          sourceTime: at('12:02'),
+          reason: 'SOLD',
+          outcome: pb.SupplyLineOutcome.SUPPLY_LINE_OUTCOME_IGNORED_SUPERSEDED,
+          quantityBefore: 99,
+          quantityAfter: 99,
+        },
+      },
+    ]);
   });
 
   it('returns the first answer to a retried request and changes nothing', async () => {

@@ -3,6 +3,7 @@ export * from './gen/inventory/v1/availability';
 export * from './gen/inventory/v1/availability_service';
 export * from './gen/inventory/v1/demand';
 export * from './gen/inventory/v1/demand_service';
+export * from './gen/inventory/v1/events';
 export * from './gen/inventory/v1/keys';
 export * from './gen/inventory/v1/node';
 export * from './gen/inventory/v1/node_service';

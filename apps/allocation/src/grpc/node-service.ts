@@ -42,11 +42,11 @@ export function nodeServiceHandlers(catalog: NodeCatalog, logger: Logger): pb.No
   };
 }
 
-function fromNode(node: Node): pb.Node {
+export function fromNode(node: Node): pb.Node {
   return { nodeId: node.nodeId, nodeType: fromNodeType(node.nodeType), description: node.description, createTime: fromMs(node.createMs) };
 }
 
-function fromGroup(group: DistributionGroup): pb.DistributionGroup {
+export function fromGroup(group: DistributionGroup): pb.DistributionGroup {
   return {
     distributionGroupId: group.distributionGroupId,
     nodeIds: [...group.nodeIds],

@@ -25,6 +25,7 @@ import {
 } from '@inventory/store';
 import type { Clock } from '@inventory/domain';
 import { mutate } from '@inventory/store';
+import { distributionGroupCreatedEvent, nodeCreatedEvent } from '../events/change-events';
 import { decodePageToken, page } from './page-token';
 
 /** Ship nodes and distribution groups. */
@@ -40,7 +41,7 @@ export class NodeCatalog {
       if (await getNode({ db: trx, nodeId: cmd.nodeId })) throw new AlreadyExistsError('node', cmd.nodeId);
       const node: Node = { nodeId: cmd.nodeId, nodeType: cmd.nodeType, description: cmd.description, createMs: nowMs };
       await insertNode({ trx, node });
-      await appendOutbox({ trx, nowMs, events: [{ eventType: 'node.created', actionId: randomUUID(), payload: node }] });
+      await appendOutbox({ trx, events: [nodeCreatedEvent({ actionId: randomUUID(), requestId: cmd.requestId, occurMs: nowMs }, node)] });
       return node;
     });
   }
@@ -70,7 +71,7 @@ export class NodeCatalog {
       }
       const group: DistributionGroup = { distributionGroupId: cmd.distributionGroupId, nodeIds: cmd.nodeIds, description: cmd.description, createMs: nowMs };
       await insertDistributionGroup({ trx, group });
-      await appendOutbox({ trx, nowMs, events: [{ eventType: 'distribution_group.created', actionId: randomUUID(), payload: group }] });
+      await appendOutbox({ trx, events: [distributionGroupCreatedEvent({ actionId: randomUUID(), requestId: cmd.requestId, occurMs: nowMs }, group)] });
       return group;
     });
   }

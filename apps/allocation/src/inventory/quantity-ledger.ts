@@ -39,6 +39,9 @@ import {
 } from '@inventory/store';
 import type { Clock } from '@inventory/domain';
 import { mutate } from '@inventory/store';
+import type { ChangeEvent } from '@inventory/contracts';
+import { demandEvent, supplyEvent, type EventContext } from '../events/change-events';
+import { positionEventsAfterChange } from '../events/position-events';
 import type { NodeCatalog } from './node-catalog';
 import { decodePageToken, page } from './page-token';
 
@@ -69,6 +72,7 @@ export class QuantityLedger<K extends PositionKey> {
     private readonly spec: QuantityTable<K>,
     private readonly kind: 'supply' | 'demand',
     private readonly effect: PositionEffect<K>,
+    private readonly event: (context: EventContext, key: K, entry: LedgerEntry) => ChangeEvent,
   ) {}
 
   async sync(method: string, cmd: SyncCommand<K>): Promise<Array<LineResult<K>>> {
@@ -159,16 +163,14 @@ export class QuantityLedger<K extends PositionKey> {
     }
     await updateQuantities(this.spec, { trx, rows: [...rows.values()], nowMs });
     await appendLedger(this.spec, { trx, entries: ledger, nowMs });
+    await shiftPositions({ trx, shifts });
+    // After the shifts, so that the positions' totals are read under their locks.
+    const context = { actionId, requestId, occurMs: nowMs };
+    const moved = lines.filter((_, i) => shifts[i]?.supply || shifts[i]?.demand).map((l) => l.key);
     await appendOutbox({
       trx,
-      nowMs,
-      events: ledger.map((entry, i) => ({
-        eventType: `${this.kind}.${entry.outcome === 'APPLIED' ? 'changed' : 'ignored'}`,
-        actionId,
-        payload: { ...entry, key: lines[i]?.key },
-      })),
+      events: [...ledger.map((entry, i) => this.event(context, lines[i]!.key, entry)), ...(await positionEventsAfterChange(trx, context, moved))],
     });
-    await shiftPositions({ trx, shifts });
     return results;
   }
 
@@ -199,5 +201,5 @@ function demandEffect(key: DemandKey, delta: number): Omit<PositionShift, 'posit
   return demandCounts(key.demandType) ? { demand: delta } : {};
 }
 
-export const supplyLedger = (db: Database, nodes: NodeCatalog, clock: Clock) => new QuantityLedger(db, nodes, clock, SUPPLY, 'supply', supplyEffect);
-export const demandLedger = (db: Database, nodes: NodeCatalog, clock: Clock) => new QuantityLedger(db, nodes, clock, DEMAND, 'demand', demandEffect);
+export const supplyLedger = (db: Database, nodes: NodeCatalog, clock: Clock) => new QuantityLedger(db, nodes, clock, SUPPLY, 'supply', supplyEffect, supplyEvent);
+export const demandLedger = (db: Database, nodes: NodeCatalog, clock: Clock) => new QuantityLedger(db, nodes, clock, DEMAND, 'demand', demandEffect, demandEvent);

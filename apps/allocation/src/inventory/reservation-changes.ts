@@ -54,6 +54,8 @@ import {
 } from '@inventory/store';
 import type { Clock } from '@inventory/domain';
 import { mutate } from '@inventory/store';
+import type { EventContext, ReservationChange } from '../events/change-events';
+import { reservationChangeEvents } from '../events/reservation-events';
 import { decodePageToken, page } from './page-token';
 import { adjustLine, type QuantityLedger } from './quantity-ledger';
 
@@ -161,7 +163,7 @@ export class ReservationChanges {
           throw err;
         }
         await this.writeHolds(trx, transition);
-        await this.record(trx, nowMs, transition, randomUUID());
+        await this.record(trx, { actionId: randomUUID(), requestId: '', occurMs: nowMs, systemActor: 'reservation-expiry-sweeper' }, locked, transition);
         return true;
       });
       if (done) expired++;
@@ -180,16 +182,17 @@ export class ReservationChanges {
       if (!locked) throw new ReservationNotFoundError(input.reservationId);
       const actionId = randomUUID();
       const transition = await work(trx, nowMs, locked, actionId);
-      await this.record(trx, nowMs, transition, actionId);
+      await this.record(trx, { actionId, requestId: input.requestId, occurMs: nowMs }, locked, transition);
       return reservationAsOf(transition.reservation, nowMs);
     });
   }
 
   /** Writes the reservation after a transition and announces it. */
-  private async record(trx: Knex.Transaction, nowMs: number, transition: Transition, actionId: string): Promise<void> {
+  private async record(trx: Knex.Transaction, context: EventContext, locked: Locked, transition: Transition): Promise<void> {
     const { reservation } = transition;
     await updateReservation({ trx, reservation });
-    await appendOutbox({ trx, nowMs, events: [{ eventType: `reservation.${transition.event}`, actionId, payload: reservation }] });
+    const change: ReservationChange = transition.event === 'extended' ? { kind: 'extended', previousExpireMs: locked.reservation.expireMs } : { kind: transition.event };
+    await appendOutbox({ trx, events: await reservationChangeEvents(trx, context, change, { before: locked.reservation, after: reservation }) });
   }
 
   /** Writes the holds a transition changes or ends, and takes the units they free off their positions. */

@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import {
   DistributionGroupNotFoundError,
@@ -38,6 +38,7 @@ import {
   type PipelinedTransaction,
 } from '@inventory/store';
 import type { Clock } from '@inventory/domain';
+import { reserveBatchEvents } from '../events/reservation-events';
 import { Coalescer } from './coalescer';
 
 /** One Reserve call: the checked command and the request as sent (retries must match it). */
@@ -172,7 +173,7 @@ export class ReservationDesk {
     );
     await tx.commitWith([
       ...reservationInserts(trx, granted.map((g) => ({ reservation: g.reservation, requestHash: g.call.requestHash })), holds).map((insert) => ({ insert })),
-      ...outboxInserts(trx, granted.map((g) => ({ eventType: 'reservation.created', actionId: randomUUID(), payload: g.reservation })), nowMs).map((insert) => ({ insert })),
+      ...outboxInserts(trx, reserveBatchEvents(granted, positionAt, nowMs)).map((insert) => ({ insert })),
       // Last: the check-and-hold of the batch's total at each position.
       ...holdStatements(trx, holds, nowMs).map((update) => ({ update })),
     ]);

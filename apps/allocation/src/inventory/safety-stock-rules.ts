@@ -13,6 +13,7 @@ import {
 import { appendOutbox, deleteSafetyStock, findSafetyStock, upsertSafetyStock, type Database } from '@inventory/store';
 import type { Clock } from '@inventory/domain';
 import { mutate } from '@inventory/store';
+import { safetyStockDeletedEvent, safetyStockSetEvent } from '../events/change-events';
 import type { NodeCatalog } from './node-catalog';
 
 /** Safety stock per item and node, falling back to the item, then to none. */
@@ -28,7 +29,7 @@ export class SafetyStockRules {
     if (cmd.rule.nodeId !== '') await this.nodes.requireNodes([cmd.rule.nodeId]);
     return mutate({ db: this.db, clock: this.clock, method: 'SetSafetyStock', requestId: cmd.requestId, request: cmd }, async (trx, nowMs) => {
       await upsertSafetyStock({ trx, rule: cmd.rule, nowMs });
-      await appendOutbox({ trx, nowMs, events: [{ eventType: 'safety_stock.set', actionId: randomUUID(), payload: cmd.rule }] });
+      await appendOutbox({ trx, events: [safetyStockSetEvent({ actionId: randomUUID(), requestId: cmd.requestId, occurMs: nowMs }, cmd.rule)] });
       return cmd.rule;
     });
   }
@@ -39,8 +40,7 @@ export class SafetyStockRules {
       if (!(await deleteSafetyStock({ trx, item: cmd.item, nodeId: cmd.nodeId }))) {
         throw new SafetyStockNotFoundError(cmd.item.itemId, cmd.nodeId);
       }
-      const payload = { item: cmd.item, nodeId: cmd.nodeId };
-      await appendOutbox({ trx, nowMs, events: [{ eventType: 'safety_stock.deleted', actionId: randomUUID(), payload }] });
+      await appendOutbox({ trx, events: [safetyStockDeletedEvent({ actionId: randomUUID(), requestId: cmd.requestId, occurMs: nowMs }, cmd.item, cmd.nodeId)] });
       return {};
     });
   }

@@ -13,6 +13,7 @@ import * as createReservations from './20261129001100_create_reservations';
 import * as createReservationHolds from './20261129001200_create_reservation_holds';
 import * as createLeases from './20261129001300_create_leases';
 import * as widenOutboxPayload from './20261129001400_widen_outbox_payload';
+import * as binaryOutboxPayload from './20261129001500_binary_outbox_payload';
 
 type Migration = Knex.Migration;
 
@@ -32,6 +33,7 @@ const migrations: Record<string, Migration> = {
   '20261129001200_create_reservation_holds': createReservationHolds,
   '20261129001300_create_leases': createLeases,
   '20261129001400_widen_outbox_payload': widenOutboxPayload,
+  '20261129001500_binary_outbox_payload': binaryOutboxPayload,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

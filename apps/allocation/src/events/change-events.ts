@@ -1,0 +1,150 @@
+/**
+ * The change stream's events, built from domain objects: one envelope (`ChangeEvent`) per change, with the
+ * typed payload the contract (inventory/v1/events.proto) names. Payloads reuse the API's converters, so an
+ * event shows a reservation or a key exactly as the API does.
+ */
+import { randomUUID } from 'node:crypto';
+import * as pb from '@inventory/contracts';
+import {
+  levelOf,
+  promisable,
+  withheldSafetyStock,
+  type DemandKey,
+  type DistributionGroup,
+  type ItemKey,
+  type Node,
+  type PositionKey,
+  type PositionTotals,
+  type Reservation,
+  type SafetyStockRule,
+  type SupplyKey,
+} from '@inventory/domain';
+import type { LedgerEntry } from '@inventory/store';
+import { fromGroup, fromNode } from '../grpc/node-service';
+import { fromReservation } from '../grpc/reservation-translate';
+import { fromDemandKey, fromItemKey, fromMs, fromSafetyStockLevel, fromSupplyKey } from '../grpc/translate';
+
+/** What every event of one action shares. */
+export interface EventContext {
+  readonly actionId: string;
+  /** The request that caused the change; empty for the service's own work. */
+  readonly requestId: string;
+  /** The transaction's clock: when the change took effect. */
+  readonly occurMs: number;
+  readonly parentActionId?: string;
+  /** Shared by actions committed together (a Reserve batch). */
+  readonly relatedActionId?: string;
+  /** For the service's own work: the job that did it (the event's actor, audit type SYSTEM). */
+  readonly systemActor?: string;
+}
+
+/** The payload fields of the envelope's `oneof`. */
+type PayloadField = Exclude<keyof pb.ChangeEvent, 'sequence' | 'eventId' | 'type' | 'occurTime' | 'commitTime' | 'actionId' | 'requestId' | 'parentActionId' | 'relatedActionId' | 'auditType' | 'actor'>;
+
+function changeEvent<F extends PayloadField>(context: EventContext, field: F, payload: NonNullable<pb.ChangeEvent[F]>): pb.ChangeEvent {
+  return {
+    sequence: 0,
+    eventId: randomUUID(),
+    type: field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`),
+    occurTime: fromMs(context.occurMs),
+    commitTime: undefined,
+    actionId: context.actionId,
+    requestId: context.requestId,
+    parentActionId: context.parentActionId ?? '',
+    relatedActionId: context.relatedActionId ?? '',
+    auditType: context.systemActor === undefined ? pb.AuditType.AUDIT_TYPE_USER : pb.AuditType.AUDIT_TYPE_SYSTEM,
+    actor: context.systemActor ?? '',
+    [field]: payload,
+  };
+}
+
+const TRANSACTION_TYPES = { SYNC: pb.TransactionType.TRANSACTION_TYPE_SYNC, ADJUST: pb.TransactionType.TRANSACTION_TYPE_ADJUST } as const;
+
+function transactionOf(entry: LedgerEntry) {
+  return {
+    transactionType: TRANSACTION_TYPES[entry.transactionType],
+    quantity: entry.quantity,
+    sourceTime: fromMs(entry.sourceMs),
+    reason: entry.reason,
+    quantityBefore: entry.quantityBefore,
+    quantityAfter: entry.quantityAfter,
+  };
+}
+
+/** A supply ledger entry: `supply_changed`, or `supply_ignored` for a line a later sync covers. */
+export function supplyEvent(context: EventContext, key: SupplyKey, entry: LedgerEntry): pb.ChangeEvent {
+  const applied = entry.outcome === 'APPLIED';
+  const payload: pb.SupplyTransaction = {
+    key: fromSupplyKey(key),
+    ...transactionOf(entry),
+    outcome: applied ? pb.SupplyLineOutcome.SUPPLY_LINE_OUTCOME_APPLIED : pb.SupplyLineOutcome.SUPPLY_LINE_OUTCOME_IGNORED_SUPERSEDED,
+  };
+  return applied ? changeEvent(context, 'supplyChanged', payload) : changeEvent(context, 'supplyIgnored', payload);
+}
+
+/** A demand ledger entry: `demand_changed`, or `demand_ignored` for a line a later sync covers. */
+export function demandEvent(context: EventContext, key: DemandKey, entry: LedgerEntry): pb.ChangeEvent {
+  const applied = entry.outcome === 'APPLIED';
+  const payload: pb.DemandTransaction = {
+    key: fromDemandKey(key),
+    ...transactionOf(entry),
+    outcome: applied ? pb.DemandLineOutcome.DEMAND_LINE_OUTCOME_APPLIED : pb.DemandLineOutcome.DEMAND_LINE_OUTCOME_IGNORED_SUPERSEDED,
+  };
+  return applied ? changeEvent(context, 'demandChanged', payload) : changeEvent(context, 'demandIgnored', payload);
+}
+
+/** What happened to a reservation, named as the domain's lifecycle names its transitions. */
+export type ReservationChange =
+  | { readonly kind: 'created' | 'changed' | 'released' | 'consumed' | 'expired' }
+  | { readonly kind: 'extended'; readonly previousExpireMs: number };
+
+export function reservationEvent(context: EventContext, change: ReservationChange, reservation: Reservation): pb.ChangeEvent {
+  const r = fromReservation(reservation);
+  switch (change.kind) {
+    case 'created':
+      return changeEvent(context, 'reservationCreated', { reservation: r });
+    case 'extended':
+      return changeEvent(context, 'reservationExtended', { reservation: r, previousExpireTime: fromMs(change.previousExpireMs) });
+    case 'changed':
+      return changeEvent(context, 'reservationQuantitiesChanged', { reservation: r });
+    case 'released':
+      return changeEvent(context, 'reservationReleased', { reservation: r });
+    case 'consumed':
+      return changeEvent(context, 'reservationConsumed', { reservation: r });
+    case 'expired':
+      return changeEvent(context, 'reservationExpired', { reservation: r });
+  }
+}
+
+export function nodeCreatedEvent(context: EventContext, node: Node): pb.ChangeEvent {
+  return changeEvent(context, 'nodeCreated', { node: fromNode(node) });
+}
+
+export function distributionGroupCreatedEvent(context: EventContext, group: DistributionGroup): pb.ChangeEvent {
+  return changeEvent(context, 'distributionGroupCreated', { distributionGroup: fromGroup(group) });
+}
+
+export function safetyStockSetEvent(context: EventContext, rule: SafetyStockRule): pb.ChangeEvent {
+  const safetyStock = { item: fromItemKey(rule.item), nodeId: rule.nodeId, quantity: rule.quantity, level: fromSafetyStockLevel(levelOf(rule)) };
+  return changeEvent(context, 'safetyStockSet', { safetyStock });
+}
+
+export function safetyStockDeletedEvent(context: EventContext, item: ItemKey, nodeId: string): pb.ChangeEvent {
+  return changeEvent(context, 'safetyStockDeleted', { item: fromItemKey(item), nodeId });
+}
+
+/** A position's totals after a change, with what it can promise by the domain's rule. */
+export function positionEvent(context: EventContext, key: PositionKey, totals: PositionTotals): pb.ChangeEvent {
+  const raw = promisable(key, totals);
+  return changeEvent(context, 'positionAvailabilityChanged', {
+    item: fromItemKey(key.item),
+    nodeId: key.nodeId,
+    segment: { segmentType: key.segment.segmentType, segment: key.segment.segment },
+    supplyQuantity: totals.supply,
+    demandQuantity: totals.demand,
+    reservedQuantity: totals.reserved,
+    safetyStockQuantity: withheldSafetyStock(key, totals),
+    available: Math.max(raw, 0),
+    shortage: Math.max(-raw, 0),
+  });
+}
