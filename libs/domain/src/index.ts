@@ -1,4 +1,5 @@
 export * from './availability';
+export * from './counting';
 export * from './errors';
 export * from './keys';
 export * from './network';

@@ -1,5 +1,5 @@
 import { demandKeyId, type DemandKey, type DemandType } from '@inventory/domain';
-import { positionColumns, positionOfRow } from './positions';
+import { positionColumns, positionOfRow, type PositionKeyColumns } from './positions';
 import type { QuantityTable } from './quantities';
 
 /** Demand positions: one row per item, node, segment, demand type and order reference. */
@@ -15,5 +15,5 @@ export const DEMAND: QuantityTable<DemandKey> = {
     order_reference: key.orderReference,
   }),
   keyId: demandKeyId,
-  keyOf: (row) => ({ ...positionOfRow(row), demandType: row.demand_type as DemandType, orderReference: String(row.order_reference) }),
+  keyOf: (row) => ({ ...positionOfRow(row as unknown as PositionKeyColumns), demandType: row.demand_type as DemandType, orderReference: String(row.order_reference) }),
 };

@@ -1,5 +1,5 @@
-import { supplyKeyId, type SupplyKey, type SupplyType } from '@inventory/domain';
-import { positionColumns, positionOfRow } from './positions';
+import { requiresEta, supplyKeyId, type SupplyKey, type SupplyType } from '@inventory/domain';
+import { positionColumns, positionOfRow, type PositionKeyColumns } from './positions';
 import type { QuantityTable } from './quantities';
 
 /** Supply positions: one row per item, node, segment, supply type and ETA (0 for ONHAND). */
@@ -16,8 +16,8 @@ export const SUPPLY: QuantityTable<SupplyKey> = {
   }),
   keyId: supplyKeyId,
   keyOf: (row) => ({
-    ...positionOfRow(row),
+    ...positionOfRow(row as unknown as PositionKeyColumns),
     supplyType: row.supply_type as SupplyType,
-    etaMs: row.supply_type === 'ONHAND' ? null : Number(row.eta_ms),
+    etaMs: requiresEta(row.supply_type as SupplyType) ? Number(row.eta_ms) : null,
   }),
 };
