@@ -55,20 +55,28 @@ const order = fc.integer({ min: 0, max: ORDER_REFERENCES.length - 1 });
 const which = fc.nat(5);
 const nonZero = (max: number) => fc.integer({ min: -max, max }).filter((d) => d !== 0);
 
-export const stepArbitrary: fc.Arbitrary<Step> = fc.oneof(
-  { arbitrary: fc.record({ kind: fc.constant('syncSupply' as const), supplyType, etaTick: tick, quantity: fc.integer({ min: 0, max: 20 }) }), weight: 4 },
+const stepArbitrary: fc.Arbitrary<Step> = fc.oneof(
+  { arbitrary: fc.record({ kind: fc.constant('syncSupply' as const), supplyType, etaTick: tick, quantity: fc.integer({ min: 0, max: 20 }) }), weight: 3 },
   { arbitrary: fc.record({ kind: fc.constant('adjustSupply' as const), supplyType, etaTick: tick, delta: nonZero(8) }), weight: 2 },
   { arbitrary: fc.record({ kind: fc.constant('syncDemand' as const), demandType, order, quantity: fc.integer({ min: 0, max: 8 }) }), weight: 2 },
   { arbitrary: fc.record({ kind: fc.constant('adjustDemand' as const), demandType, order, delta: nonZero(4) }), weight: 1 },
   { arbitrary: fc.record({ kind: fc.constant('setSafetyStock' as const), atNode: fc.boolean(), quantity: fc.option(fc.integer({ min: 0, max: 5 })) }), weight: 1 },
-  { arbitrary: fc.record({ kind: fc.constant('reserve' as const), quantity: fc.integer({ min: 1, max: 8 }), ttlTicks: fc.integer({ min: 1, max: 4 }) }), weight: 4 },
+  { arbitrary: fc.record({ kind: fc.constant('reserve' as const), quantity: fc.integer({ min: 1, max: 6 }), ttlTicks: fc.integer({ min: 1, max: 4 }) }), weight: 5 },
   { arbitrary: fc.record({ kind: fc.constant('extend' as const), which, ttlTicks: fc.integer({ min: 1, max: 4 }) }), weight: 1 },
-  { arbitrary: fc.record({ kind: fc.constant('changeQuantity' as const), which, quantity: fc.integer({ min: 1, max: 8 }) }), weight: 1 },
+  { arbitrary: fc.record({ kind: fc.constant('changeQuantity' as const), which, quantity: fc.integer({ min: 1, max: 8 }) }), weight: 2 },
   { arbitrary: fc.record({ kind: fc.constant('release' as const), which }), weight: 1 },
-  { arbitrary: fc.record({ kind: fc.constant('consume' as const), which, quantity: fc.integer({ min: 0, max: 4 }), demandType: countedDemandType }), weight: 1 },
+  { arbitrary: fc.record({ kind: fc.constant('consume' as const), which, quantity: fc.integer({ min: 0, max: 4 }), demandType: countedDemandType }), weight: 2 },
   { arbitrary: fc.constant({ kind: 'sweep' as const }), weight: 1 },
-  { arbitrary: fc.record({ kind: fc.constant('advance' as const), toTick: fc.option(fc.integer({ min: 0, max: LAST_TICK })), byMs: fc.integer({ min: 0, max: 3 }) }), weight: 3 },
+  { arbitrary: fc.record({ kind: fc.constant('advance' as const), toTick: fc.option(fc.integer({ min: 0, max: LAST_TICK })), byMs: fc.integer({ min: 0, max: 3 }) }), weight: 4 },
 );
+
+/** A history: mostly starting with stock on hand, so that reservations have something to take. */
+export const historyArbitrary: fc.Arbitrary<Step[]> = fc
+  .tuple(
+    fc.option(fc.record({ kind: fc.constant('syncSupply' as const), supplyType: fc.constant('ONHAND' as const), etaTick: fc.constant(0), quantity: fc.integer({ min: 1, max: 20 }) }), { freq: 8 }),
+    fc.array(stepArbitrary, { minLength: 1, maxLength: 6 }),
+  )
+  .map(([stock, steps]) => (stock ? [stock, ...steps] : steps));
 
 interface Row extends PositionState {
   readonly key: string;
