@@ -65,6 +65,7 @@ export function supplyNotCountedReason(key: Pick<SupplyKey, 'supplyType' | 'etaM
   return supplyCountsAsOf(key, asOfMs) ? '' : 'arrives after the time asked';
 }
 
+/** Whether demand of a type reduces availability. */
 export function demandCounts(type: DemandType): boolean {
   return DEMAND_COUNTING[type];
 }
