@@ -1,9 +1,10 @@
+import { availabilityOf, countsFromEta, SUPPLY_COUNTING, supplyNotCountedReason } from './counting';
 import type { EffectiveSafetyStock } from './safety-stock';
-import { countsTowardAvailability, type Supply } from './supply';
+import type { Supply } from './supply';
 
 /**
  * Everything behind one node's availability for one item and segment. Demand and reservations are
- * totals the caller has already filtered to what counts (PLAN demand and expired reservations do not).
+ * totals the caller has already counted by the rules of `counting.ts` (counted demand types, holds that take).
  */
 export interface NodeAvailabilityInputs {
   readonly nodeId: string;
@@ -38,26 +39,29 @@ export interface NodeAvailability {
 }
 
 /**
- * available = ONHAND + future supply due by `asOfMs` - counted demand - active reservations - safety stock,
- * floored at zero, with the shortfall reported as shortage.
+ * available = supply on hand + supply due by `asOfMs` - counted demand - active reservations - safety
+ * stock, floored at zero, with the shortfall reported as shortage (see `counting.ts`).
  */
 export function nodeAvailability(inputs: NodeAvailabilityInputs, asOfMs: number): NodeAvailability {
   let onhand = 0;
   let futureSupply = 0;
   const contributions = inputs.supplies.map((supply): SupplyContribution => {
-    const { supplyType, etaMs } = supply.key;
-    if (!countsTowardAvailability(supplyType)) return { supply, counted: false, reason: 'PLAN supply never counts' };
-    if (supplyType === 'ONHAND') onhand += supply.quantity;
-    else if (etaMs !== null && etaMs <= asOfMs) futureSupply += supply.quantity;
-    else return { supply, counted: false, reason: 'arrives after the time asked' };
-    return { supply, counted: true, reason: '' };
+    const reason = supplyNotCountedReason(supply.key, asOfMs);
+    if (reason !== '') return { supply, counted: false, reason };
+    if (SUPPLY_COUNTING[supply.key.supplyType] === 'AT_ONCE') onhand += supply.quantity;
+    else futureSupply += supply.quantity;
+    return { supply, counted: true, reason };
   });
-  const raw =
-    onhand + futureSupply - inputs.countedDemand - inputs.activeReservations - inputs.safetyStock.quantity;
+  const { available, shortage } = availabilityOf({
+    supply: onhand + futureSupply,
+    demand: inputs.countedDemand,
+    reserved: inputs.activeReservations,
+    safetyStock: inputs.safetyStock.quantity,
+  });
   return {
     nodeId: inputs.nodeId,
-    available: Math.max(raw, 0),
-    shortage: Math.max(-raw, 0),
+    available,
+    shortage,
     onhand,
     futureSupply,
     demand: inputs.countedDemand,
@@ -115,8 +119,8 @@ export function availabilityByDate(
   const current = networkAvailability(nodes, nowMs);
   const incomingByEta = new Map<number, number>();
   for (const supply of nodes.flatMap((n) => n.supplies)) {
-    const { supplyType, etaMs } = supply.key;
-    if (etaMs === null || !countsTowardAvailability(supplyType) || etaMs <= nowMs || etaMs > horizonMs) continue;
+    const etaMs = countsFromEta(supply.key);
+    if (etaMs === null || etaMs <= nowMs || etaMs > horizonMs) continue;
     incomingByEta.set(etaMs, (incomingByEta.get(etaMs) ?? 0) + supply.quantity);
   }
   const buckets = [...incomingByEta.keys()]

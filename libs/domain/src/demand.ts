@@ -22,11 +22,6 @@ export interface Demand {
   readonly updateMs: number;
 }
 
-/** PLAN demand is a forecast: it never reduces availability. */
-export function demandCounts(type: DemandType): boolean {
-  return type !== 'PLAN';
-}
-
 /** A string that identifies a demand position; positions are locked in the order of these strings. */
 export function demandKeyId(key: DemandKey): string {
   const { item, segment } = key;

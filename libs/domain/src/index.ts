@@ -1,5 +1,6 @@
 export * from './availability';
 export * from './clock';
+export * from './counting';
 export * from './errors';
 export * from './keys';
 export * from './network';

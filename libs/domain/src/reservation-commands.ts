@@ -1,3 +1,4 @@
+import { demandCounts } from './counting';
 import type { DemandType } from './demand';
 import type { ItemKey, SegmentKey } from './keys';
 import type { ReservationLine } from './reservation';
@@ -146,7 +147,7 @@ export function parseConsume(input: ConsumeInput): ConsumeCommand {
   checkChange(v, input);
   v.text('order_reference', input.orderReference, 128, true);
   if (input.lines.length > 0) lineQuantities(v, 'lines', input.lines, 1);
-  if (input.demandType === 'UNKNOWN' || input.demandType === 'PLAN') v.add('demand_type', 'must be a counted demand type (not PLAN)');
+  if (input.demandType === 'UNKNOWN' || (input.demandType !== undefined && !demandCounts(input.demandType))) v.add('demand_type', 'must be a counted demand type (not PLAN)');
   v.throwIfAny();
   return { lines: input.lines, demandType: (input.demandType as DemandType | undefined) ?? 'ALLOCATED', orderReference: input.orderReference };
 }

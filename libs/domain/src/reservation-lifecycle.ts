@@ -1,3 +1,4 @@
+import type { HoldState } from './counting';
 import { addTo, heldBy, subtract, unitsOf, withAllocations, withoutAllocations } from './allocations';
 import type { DemandKey } from './demand';
 import { InvalidArgumentError, ReservationNotActiveError, ReservationNotExpiredError } from './errors';
@@ -19,9 +20,6 @@ import type { ChangeQuantitiesCommand, ConsumeCommand, ExtendCommand, LineQuanti
  * reservation after the change with what the change does to holds, positions and demand, or throws a
  * typed refusal. Loading, locking and writing the result are the caller's.
  */
-
-/** How a hold ends up: still holding, or ended by a release, a consumption or an expiry. */
-export type HoldState = 'HELD' | 'RELEASED' | 'CONSUMED' | 'EXPIRED';
 
 /** A HELD hold as stored: units of one line at one node. */
 export interface HeldUnits {

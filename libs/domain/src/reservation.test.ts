@@ -1,6 +1,6 @@
 import { InsufficientAvailabilityError } from './errors';
 import { itemKey, UNSEGMENTED } from './keys';
-import { effectiveState, planAllocations, positionKeyId, promisable, takeFromAllocations, type LineDemand, type ReservationLine } from './reservation';
+import { effectiveState, planAllocations, positionKeyId, takeFromAllocations, type LineDemand, type ReservationLine } from './reservation';
 import { parseReserve } from './reservation-commands';
 
 const at = (itemId: string, nodeId: string) => positionKeyId({ item: itemKey(itemId), nodeId, segment: UNSEGMENTED });
@@ -64,14 +64,6 @@ describe('reservation state and position figures', () => {
     expect(effectiveState('ACTIVE', 1000, 999)).toBe('ACTIVE');
     expect(effectiveState('ACTIVE', 1000, 1000)).toBe('EXPIRED');
     expect(effectiveState('CONSUMED', 1000, 2000)).toBe('CONSUMED');
-  });
-
-  it('withholds the node safety stock rule over the item rule, and only from the unsegmented pool', () => {
-    const totals = { supply: 10, demand: 2, reserved: 3, nodeSafetyStock: 1, itemSafetyStock: 4 };
-    expect(promisable({ item: itemKey('A'), nodeId: 'N1', segment: UNSEGMENTED }, totals)).toBe(4);
-    expect(promisable({ item: itemKey('A'), nodeId: 'N1', segment: UNSEGMENTED }, { ...totals, nodeSafetyStock: null })).toBe(1);
-    expect(promisable({ item: itemKey('A'), nodeId: 'N1', segment: { segmentType: 'CHANNEL', segment: 'WEB' } }, totals)).toBe(5);
-    expect(promisable({ item: itemKey('A'), nodeId: 'N1', segment: UNSEGMENTED }, undefined)).toBe(0);
   });
 });
 

@@ -1,5 +1,5 @@
 import { InsufficientAvailabilityError, type Shortfall } from './errors';
-import { isUnsegmented, type ItemKey, type SegmentKey } from './keys';
+import type { ItemKey, SegmentKey } from './keys';
 
 /** Where stock is counted and held: an item at a node in a segment. */
 export interface PositionKey {
@@ -124,33 +124,4 @@ export function takeFromAllocations(allocations: readonly Allocation[], quantity
     left -= take;
   }
   return taken;
-}
-
-/** A position's running totals and the safety stock rules that apply there. */
-export interface PositionTotals {
-  readonly supply: number;
-  readonly demand: number;
-  readonly reserved: number;
-  readonly nodeSafetyStock: number | null;
-  readonly itemSafetyStock: number | null;
-}
-
-/** Safety stock is withheld once, from the unsegmented pool: the node's rule, else the item's. */
-export function withheldSafetyStock(key: PositionKey, totals: PositionTotals): number {
-  return isUnsegmented(key.segment) ? (totals.nodeSafetyStock ?? totals.itemSafetyStock ?? 0) : 0;
-}
-
-/** What a position can still promise (negative when it is over-committed). */
-export function promisable(key: PositionKey, totals: PositionTotals | undefined): number {
-  return totals ? totals.supply - totals.demand - totals.reserved - withheldSafetyStock(key, totals) : 0;
-}
-
-/** The positions lines may draw on: each line's item and segment at each of its candidate nodes. */
-export function candidatePositions(demands: readonly LineDemand[]): PositionKey[] {
-  return demands.flatMap((d) => d.candidateNodes.map((nodeId) => ({ item: d.line.item, nodeId, segment: d.line.segment })));
-}
-
-/** The balance {@link planAllocations} starts from: what each position can promise, by position id. */
-export function promisableBalance(keys: readonly PositionKey[], totalsOf: (key: PositionKey) => PositionTotals | undefined): Map<string, number> {
-  return new Map(keys.map((k) => [positionKeyId(k), promisable(k, totalsOf(k))]));
 }

@@ -1,3 +1,4 @@
+import { SUPPLY_COUNTING } from './counting';
 import type { ItemKey, SegmentKey } from './keys';
 
 export const SUPPLY_TYPES = ['ONHAND', 'INTRANSIT', 'PO_PLACED', 'PO_RELEASED', 'WIP', 'PLAN'] as const;
@@ -23,14 +24,9 @@ export interface Supply {
   readonly updateMs: number;
 }
 
-/** Every type but ONHAND is on its way and therefore has an ETA. */
+/** Supply that counts at once is on hand and has no ETA; every other type is due at an ETA (a forecast too). */
 export function requiresEta(type: SupplyType): boolean {
-  return type !== 'ONHAND';
-}
-
-/** PLAN supply is a forecast: it never counts toward availability. */
-export function countsTowardAvailability(type: SupplyType): boolean {
-  return type !== 'PLAN';
+  return SUPPLY_COUNTING[type] !== 'AT_ONCE';
 }
 
 /** A string that identifies a position; positions are locked in the order of these strings. */

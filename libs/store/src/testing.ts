@@ -7,7 +7,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import knex, { type Knex } from 'knex';
+import { demandCounts, positionKeyId, supplyCountsAsOf, TAKING_HOLD_STATE, type HoldState } from '@inventory/domain';
 import { openDatabase, parseDatabaseUrl, type Database, type Dialect } from './database';
+import { DEMAND } from './operations/demand';
+import { readPositions } from './operations/positions';
+import { positionKeyOf, type PositionKeyColumns } from './tables/position-key';
+import { findQuantities } from './operations/quantities';
+import { SUPPLY } from './operations/supply';
 
 export const MYSQL_TEST_URL = process.env['INVENTORY_TEST_MYSQL_URL'] ?? '';
 
@@ -66,21 +72,30 @@ export function describeEachDatabase(title: string, suite: (dialect: Dialect) =>
 }
 
 /**
- * Positions whose running totals differ from the rows they summarise (supply due now, counted demand,
- * HELD holds). Positions are a cache kept by deltas; after any race it must still add up.
+ * Positions whose running totals differ from the rows they summarise, counted by the domain's rule
+ * (supply that counts at `nowMs`, demand types that count, held units). Positions are a cache kept by
+ * deltas; after any race it must still add up.
  */
-export async function positionsDisagreeingWithRows(db: Knex): Promise<unknown[]> {
-  const nowMs = Date.now();
-  const positions = await db('stock_positions');
+export async function positionsDisagreeingWithRows(db: Knex, nowMs = Date.now()): Promise<unknown[]> {
+  const rows: PositionKeyColumns[] = await db('stock_positions').select('item_id', 'unit_of_measure', 'product_class', 'node_id', 'segment_type', 'segment');
+  const keys = rows.map(positionKeyOf);
+  const positions = await readPositions({ db, keys });
   const wrong: unknown[] = [];
-  for (const p of positions) {
-    const key = { item_id: p.item_id, unit_of_measure: p.unit_of_measure, product_class: p.product_class, node_id: p.node_id, segment_type: p.segment_type, segment: p.segment };
-    const supply = await db('supply').where(key).where((q) => q.where({ supply_type: 'ONHAND' }).orWhere((f) => f.whereNot({ supply_type: 'PLAN' }).andWhere('eta_ms', '<=', nowMs))).sum({ n: 'quantity' }).first();
-    const demand = await db('demand').where(key).whereNot({ demand_type: 'PLAN' }).sum({ n: 'quantity' }).first();
-    const reserved = await db('reservation_holds').where({ position_id: p.position_id, state: 'HELD' }).sum({ n: 'quantity' }).first();
-    const expected = { supply: Number(supply?.n ?? 0), demand: Number(demand?.n ?? 0), reserved: Number(reserved?.n ?? 0) };
-    const actual = { supply: Number(p.supply), demand: Number(p.demand), reserved: Number(p.reserved) };
-    if (JSON.stringify(expected) !== JSON.stringify(actual)) wrong.push({ item: p.item_id, node: p.node_id, expected, actual });
+  for (const key of keys) {
+    const where = { db, item: key.item, nodeIds: [key.nodeId], segment: key.segment };
+    const supply = (await findQuantities(SUPPLY, where)).filter((s) => supplyCountsAsOf(s.key, nowMs));
+    const demand = (await findQuantities(DEMAND, where)).filter((d) => demandCounts(d.key.demandType));
+    const p = positions.get(positionKeyId(key))!;
+    const holds: Array<{ quantity: number; state: HoldState }> = await db('reservation_holds').where({ position_id: p.positionId }).select('quantity', 'state');
+    const expected = {
+      supply: sum(supply.map((s) => s.quantity)),
+      demand: sum(demand.map((d) => d.quantity)),
+      reserved: sum(holds.filter((h) => h.state === TAKING_HOLD_STATE).map((h) => h.quantity)),
+    };
+    const actual = { supply: p.supply, demand: p.demand, reserved: p.reserved };
+    if (JSON.stringify(expected) !== JSON.stringify(actual)) wrong.push({ item: key.item.itemId, node: key.nodeId, expected, actual });
   }
   return wrong;
 }
+
+const sum = (values: readonly number[]) => values.reduce((a, b) => a + b, 0);

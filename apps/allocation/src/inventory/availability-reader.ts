@@ -1,11 +1,11 @@
 import {
   availabilityByDate,
-  isUnsegmented,
   networkAvailability,
   parseAvailabilityByDateQuery,
   parseAvailabilityQuery,
   requireDefinedSegment,
-  resolveSafetyStock,
+  safetyStockWithheld,
+  withholdsSafetyStock,
   type AvailabilityByDate,
   type AvailabilityQuery,
   type AvailabilityQueryInput,
@@ -43,14 +43,13 @@ export class AvailabilityReader {
     const db = this.db.knex;
     const supplies = await findQuantities(SUPPLY, { db, item: query.item, nodeIds, segment: query.segment });
     const commitments = await commitmentsAt({ db, item: query.item, nodeIds, segment: query.segment, nowMs: this.clock() });
-    // Safety stock is withheld once, from the unsegmented pool.
-    const rules = isUnsegmented(query.segment) ? await findSafetyStock({ db, item: query.item, nodeIds }) : [];
+    const rules = withholdsSafetyStock(query.segment) ? await findSafetyStock({ db, item: query.item, nodeIds }) : [];
     return nodeIds.map((nodeId) => ({
       nodeId,
       supplies: supplies.filter((s) => s.key.nodeId === nodeId),
       countedDemand: commitments.get(nodeId)?.demand ?? 0,
       activeReservations: commitments.get(nodeId)?.reserved ?? 0,
-      safetyStock: resolveSafetyStock(rules, nodeId),
+      safetyStock: safetyStockWithheld(query.segment, rules, nodeId),
     }));
   }
 

@@ -1,13 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import {
-  countsTowardAvailability,
+  countsFromEta,
   decideAdjust,
   decideSync,
   demandCounts,
   parsePageSize,
   positionKeyId,
   requireDefinedSegment,
+  supplyCountsAsOf,
   Violations,
   type AdjustCommand,
   type DemandKey,
@@ -190,11 +191,11 @@ export function adjustLine<K>(key: K, delta: number, sourceMs: number, reason: s
   return { key, transactionType: 'ADJUST', quantity: delta, sourceMs, reason, decide: (row) => decideAdjust(row, delta, sourceMs) };
 }
 
-/** Supply counts once it is due: ONHAND now, other types from their ETA; PLAN never. */
+/** Supply that counts now moves the position's supply; supply that counts from a later ETA marks when to recount. */
 function supplyEffect(key: SupplyKey, delta: number, nowMs: number): Omit<PositionShift, 'positionId'> {
-  if (!countsTowardAvailability(key.supplyType)) return {};
-  if (key.etaMs === null || key.etaMs <= nowMs) return { supply: delta };
-  return { nextEtaMs: key.etaMs };
+  if (supplyCountsAsOf(key, nowMs)) return { supply: delta };
+  const etaMs = countsFromEta(key);
+  return etaMs === null ? {} : { nextEtaMs: etaMs };
 }
 
 function demandEffect(key: DemandKey, delta: number): Omit<PositionShift, 'positionId'> {

@@ -1,6 +1,8 @@
 import type { Knex } from 'knex';
 import { MAX_TIME_MS, positionKeyId, type PositionKey } from '@inventory/domain';
+import { positionKeyColumns, positionKeyOf, type PositionKeyColumns } from '../tables/position-key';
 import { chunks } from './chunks';
+import { supplyCountsLaterSql, supplyCountsSql, whereDemandCounts, whereHeld, whereHeldPastExpiry, whereHoldTakes } from './counting-sql';
 
 /**
  * Stock positions: per item, node and segment, the running totals of counted supply, counted demand and
@@ -21,27 +23,43 @@ export interface StockPosition {
   readonly itemSafetyStock: number | null;
 }
 
-const KEY_COLUMNS = ['item_id', 'unit_of_measure', 'product_class', 'node_id', 'segment_type', 'segment'];
+/** A stock_positions row as both drivers return it (BIGINTs as numbers: see the MySQL connection options). */
+interface StockPositionRow extends PositionKeyColumns {
+  readonly position_id: number;
+  readonly supply: number;
+  readonly demand: number;
+  readonly reserved: number;
+  readonly next_eta_ms: number;
+}
+
+/** A row of {@link positionsQueries}: a position with the item's safety stock rules there. */
+interface PositionWithRulesRow extends StockPositionRow {
+  readonly node_safety_stock: number | null;
+  readonly item_safety_stock: number | null;
+}
+
+/** A SUM over no rows is NULL. */
+interface AggregateRow {
+  readonly total?: number | null;
+}
+
+const KEY_COLUMNS = ['item_id', 'unit_of_measure', 'product_class', 'node_id', 'segment_type', 'segment'] as const;
 const CHUNK = 200;
 
-export function positionColumns(key: PositionKey) {
+function toStockPosition(row: PositionWithRulesRow): StockPosition {
   return {
-    item_id: key.item.itemId,
-    unit_of_measure: key.item.unitOfMeasure,
-    product_class: key.item.productClass,
-    node_id: key.nodeId,
-    segment_type: key.segment.segmentType,
-    segment: key.segment.segment,
+    positionId: row.position_id,
+    supply: row.supply,
+    demand: row.demand,
+    reserved: row.reserved,
+    nextEtaMs: row.next_eta_ms,
+    nodeSafetyStock: row.node_safety_stock,
+    itemSafetyStock: row.item_safety_stock,
   };
 }
 
-export function positionOfRow(row: Record<string, unknown>): PositionKey {
-  return {
-    item: { itemId: String(row.item_id), unitOfMeasure: String(row.unit_of_measure), productClass: String(row.product_class) },
-    nodeId: String(row.node_id),
-    segment: { segmentType: String(row.segment_type), segment: String(row.segment) },
-  };
-}
+/** What an aggregate came to; no rows count as zero. */
+const totalOf = (row: AggregateRow | undefined): number => row?.total ?? 0;
 
 /**
  * The queries (one per chunk of keys) that read positions without locking them, with the item's safety
@@ -61,25 +79,12 @@ function positionsQuery(db: Knex, unique: readonly PositionKey[]): Knex.QueryBui
       .andWhereRaw(nodeColumn ? 's.node_id = p.node_id' : "s.node_id = ''");
   return db('stock_positions as p')
     .select('p.*', rule('p.node_id').as('node_safety_stock'), rule(null).as('item_safety_stock'))
-    .whereIn(KEY_COLUMNS.map((c) => `p.${c}`), unique.length > 0 ? unique.map((k) => Object.values(positionColumns(k))) : [KEY_COLUMNS.map(() => null)]);
+    .whereIn(KEY_COLUMNS.map((c) => `p.${c}`), unique.length > 0 ? unique.map((k) => KEY_COLUMNS.map((c) => positionKeyColumns(k)[c])) : [KEY_COLUMNS.map(() => null)]);
 }
 
-export function positionsByKey(rows: ReadonlyArray<Record<string, unknown>>): Map<string, StockPosition> {
-  const orNull = (v: unknown) => (v === null || v === undefined ? null : Number(v));
-  return new Map(
-    rows.map((row) => [
-      positionKeyId(positionOfRow(row)),
-      {
-        positionId: Number(row.position_id),
-        supply: Number(row.supply),
-        demand: Number(row.demand),
-        reserved: Number(row.reserved),
-        nextEtaMs: Number(row.next_eta_ms),
-        nodeSafetyStock: orNull(row.node_safety_stock),
-        itemSafetyStock: orNull(row.item_safety_stock),
-      },
-    ]),
-  );
+/** Positions by position key id, from the rows of {@link positionsQueries} (however they were run). */
+export function positionsByKey(rows: readonly unknown[]): Map<string, StockPosition> {
+  return new Map((rows as readonly PositionWithRulesRow[]).map((row) => [positionKeyId(positionKeyOf(row)), toStockPosition(row)]));
 }
 
 /** Reads positions without locking them, by position key id. Positions never written are absent. */
@@ -97,7 +102,7 @@ export async function ensurePositions({ trx, keys }: { trx: Knex.Transaction; ke
   const existing = await readPositions({ db: trx, keys });
   const missing = [...new Map(keys.filter((k) => !existing.has(positionKeyId(k))).map((k) => [positionKeyId(k), k])).values()];
   if (missing.length > 0) {
-    await trx.batchInsert('stock_positions', missing.map((k) => ({ ...positionColumns(k), next_eta_ms: MAX_TIME_MS })), CHUNK).transacting(trx);
+    await trx.batchInsert('stock_positions', missing.map((k) => ({ ...positionKeyColumns(k), next_eta_ms: MAX_TIME_MS })), CHUNK).transacting(trx);
     for (const [id, p] of await readPositions({ db: trx, keys: missing })) existing.set(id, p);
   }
   return new Map([...existing].map(([id, p]) => [id, p.positionId]));
@@ -165,8 +170,11 @@ export function holdStatements(db: Knex, holds: readonly HoldRequest[], nowMs: n
   return chunks([...totals.values()].sort((a, b) => a.positionId - b.positionId)).map((chunk) => holdStatement(db, chunk, nowMs));
 }
 
+/** What a position can still promise: the domain's `balanceOf` over its totals, the safety stock bound. */
+const POSITION_BALANCE_SQL = 'supply - demand - reserved - ?';
+
 function holdStatement(db: Knex, holds: readonly HoldRequest[], nowMs: number): Knex.QueryBuilder {
-  const check = 'CASE WHEN next_eta_ms > ? AND supply - demand - reserved - ? >= ? THEN reserved + ? ELSE NULL END';
+  const check = `CASE WHEN next_eta_ms > ? AND ${POSITION_BALANCE_SQL} >= ? THEN reserved + ? ELSE NULL END`;
   return db('stock_positions')
     .whereIn('position_id', holds.map((h) => h.positionId))
     .update({
@@ -183,45 +191,35 @@ export function isRefusedHold(err: unknown): boolean {
 /** Which of the positions have holds past expiry still counted, or supply that has arrived since. */
 export async function positionsDueForRecount({ db, positionIds, nowMs }: { db: Knex; positionIds: readonly number[]; nowMs: number }): Promise<number[]> {
   if (positionIds.length === 0) return [];
-  const stale = await db('stock_positions').whereIn('position_id', positionIds).andWhere('next_eta_ms', '<=', nowMs).pluck('position_id');
-  const expired = await db('reservation_holds')
-    .distinct('position_id')
-    .whereIn('position_id', positionIds)
-    .andWhere({ state: 'HELD' })
-    .andWhere('expire_ms', '<=', nowMs)
-    .pluck('position_id');
-  return [...new Set([...stale, ...expired].map(Number))];
+  const stale: number[] = await db('stock_positions').whereIn('position_id', positionIds).andWhere('next_eta_ms', '<=', nowMs).pluck('position_id');
+  const expired: number[] = await whereHeldPastExpiry(db('reservation_holds').distinct('position_id').whereIn('position_id', positionIds), nowMs).pluck('position_id');
+  return [...new Set([...stale, ...expired])];
 }
 
 /**
  * Recounts positions from the rows they summarise, after marking their holds past expiry EXPIRED. The
- * sums apply the domain's counting rules in SQL: supply counts unless PLAN, from its ETA on (ONHAND at
- * once); demand counts unless PLAN.
+ * sums apply the domain's counting rule (see counting-sql.ts): supply that counts now, the demand types
+ * that count, held units.
  * Locks each position first (in position_id order), so that no writer's delta lands between the count and
  * the write: writers that change a summarised row take the position's lock before they commit.
  */
 export async function recountPositions({ trx, positionIds, nowMs }: { trx: Knex.Transaction; positionIds: readonly number[]; nowMs: number }): Promise<void> {
   for (const positionId of [...new Set(positionIds)].sort((a, b) => a - b)) {
-    const row = await trx('stock_positions').where({ position_id: positionId }).forUpdate().first();
+    const row: StockPositionRow | undefined = await trx('stock_positions').where({ position_id: positionId }).forUpdate().first();
     if (!row) continue;
-    const key = positionColumns(positionOfRow(row));
-    await trx('reservation_holds').where({ position_id: positionId, state: 'HELD' }).andWhere('expire_ms', '<=', nowMs).update({ state: 'EXPIRED' });
-    const supply = await trx('supply')
+    const key = positionKeyColumns(positionKeyOf(row));
+    await whereHeldPastExpiry(trx('reservation_holds').where({ position_id: positionId }), nowMs).update({ state: 'EXPIRED' });
+    const supply: { due: number | null; next_eta: number | null } | undefined = await trx('supply')
       .where(key)
       .first(
-        trx.raw("COALESCE(SUM(CASE WHEN supply_type = 'ONHAND' OR (supply_type <> 'PLAN' AND eta_ms <= ?) THEN quantity ELSE 0 END), 0) AS due", [nowMs]),
-        trx.raw("MIN(CASE WHEN supply_type NOT IN ('ONHAND', 'PLAN') AND eta_ms > ? THEN eta_ms END) AS next_eta", [nowMs]),
+        trx.raw('SUM(CASE WHEN ? THEN quantity ELSE 0 END) AS due', [supplyCountsSql(trx, nowMs)]),
+        trx.raw('MIN(CASE WHEN ? THEN eta_ms END) AS next_eta', [supplyCountsLaterSql(trx, nowMs)]),
       );
-    const demand = await trx('demand').where(key).whereNot({ demand_type: 'PLAN' }).sum({ total: 'quantity' }).first();
-    const reserved = await trx('reservation_holds').where({ position_id: positionId, state: 'HELD' }).sum({ total: 'quantity' }).first();
+    const demand: AggregateRow | undefined = await whereDemandCounts(trx('demand').where(key)).sum({ total: 'quantity' }).first();
+    const reserved: AggregateRow | undefined = await whereHeld(trx('reservation_holds').where({ position_id: positionId })).sum({ total: 'quantity' }).first();
     await trx('stock_positions')
       .where({ position_id: positionId })
-      .update({
-        supply: Number(supply?.due ?? 0),
-        demand: Number(demand?.total ?? 0),
-        reserved: Number(reserved?.total ?? 0),
-        next_eta_ms: supply?.next_eta == null ? MAX_TIME_MS : Number(supply.next_eta),
-      });
+      .update({ supply: supply?.due ?? 0, demand: totalOf(demand), reserved: totalOf(reserved), next_eta_ms: supply?.next_eta ?? MAX_TIME_MS });
   }
 }
 
@@ -233,18 +231,23 @@ export async function commitmentsAt(
   { db, item, nodeIds, segment, nowMs }: { db: Knex; item: PositionKey['item']; nodeIds: readonly string[]; segment: PositionKey['segment']; nowMs: number },
 ): Promise<Map<string, { demand: number; reserved: number }>> {
   const where = { item_id: item.itemId, unit_of_measure: item.unitOfMeasure, product_class: item.productClass, segment_type: segment.segmentType, segment: segment.segment };
-  const demand = await db('demand').where(where).whereIn('node_id', nodeIds).whereNot({ demand_type: 'PLAN' }).groupBy('node_id').select('node_id').sum({ total: 'quantity' });
-  const reserved = await db('reservation_holds as h')
-    .join('stock_positions as p', 'p.position_id', 'h.position_id')
-    .where(Object.fromEntries(Object.entries(where).map(([k, v]) => [`p.${k}`, v])))
-    .whereIn('p.node_id', nodeIds)
-    .andWhere('h.state', 'HELD')
-    .andWhere('h.expire_ms', '>', nowMs)
+  const demand: Array<AggregateRow & { node_id: string }> = await whereDemandCounts(db('demand').where(where).whereIn('node_id', nodeIds))
+    .groupBy('node_id')
+    .select('node_id')
+    .sum({ total: 'quantity' });
+  const reserved: Array<AggregateRow & { node_id: string }> = await whereHoldTakes(
+    db('reservation_holds as h')
+      .join('stock_positions as p', 'p.position_id', 'h.position_id')
+      .where(Object.fromEntries(Object.entries(where).map(([k, v]) => [`p.${k}`, v])))
+      .whereIn('p.node_id', nodeIds),
+    nowMs,
+    'h.',
+  )
     .groupBy('p.node_id')
     .select('p.node_id as node_id')
     .sum({ total: 'h.quantity' });
   const result = new Map(nodeIds.map((n) => [n, { demand: 0, reserved: 0 }]));
-  for (const r of demand as Array<Record<string, unknown>>) result.get(String(r.node_id))!.demand = Number(r.total);
-  for (const r of reserved as Array<Record<string, unknown>>) result.get(String(r.node_id))!.reserved = Number(r.total);
+  for (const r of demand) result.get(r.node_id)!.demand = totalOf(r);
+  for (const r of reserved) result.get(r.node_id)!.reserved = totalOf(r);
   return result;
 }

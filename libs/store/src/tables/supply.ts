@@ -1,4 +1,4 @@
-import { SUPPLY_TYPES, type SupplyKey } from '@inventory/domain';
+import { requiresEta, SUPPLY_TYPES, type SupplyKey } from '@inventory/domain';
 import { codeOf, integerOf, type IntegerColumn } from './columns';
 import { positionKeyColumns, positionKeyOf } from './position-key';
 import type { QuantityRow, QuantityRows } from './quantities';
@@ -18,7 +18,7 @@ export const SUPPLY_ROWS: QuantityRows<SupplyKey, SupplyRow> = {
   keyColumns: (key) => ({ ...positionKeyColumns(key), supply_type: key.supplyType, eta_ms: key.etaMs ?? 0 }),
   keyOf: (row) => {
     const supplyType = codeOf(SUPPLY_TYPES, row.supply_type, 'supply.supply_type');
-    return { ...positionKeyOf(row), supplyType, etaMs: supplyType === 'ONHAND' ? null : integerOf(row.eta_ms, 'supply.eta_ms') };
+    return { ...positionKeyOf(row), supplyType, etaMs: requiresEta(supplyType) ? integerOf(row.eta_ms, 'supply.eta_ms') : null };
   },
   idOf: (row) => integerOf(row.supply_id, 'supply.supply_id'),
 };
