@@ -29,7 +29,11 @@ export interface RunningService {
 
 /** The composition root: opens and migrates the database, wires the services, listens. */
 export async function startAllocationService(config: AllocationConfig, logger: Logger, clock: Clock = systemClock): Promise<RunningService> {
-  const db = openDatabase(config.database, { poolSize: config.databasePoolSize });
+  const db = openDatabase(config.database, {
+    poolSize: config.databasePoolSize,
+    // The calls these affect fail with DATABASE_UNAVAILABLE and are logged there.
+    onDriverMessage: (message) => logger.debug({ driver: message }, 'database driver message'),
+  });
   try {
     await migrateToLatest(db);
     logger.info({ database: redact(config.database.url) }, 'database ready');

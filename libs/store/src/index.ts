@@ -1,4 +1,5 @@
 export * from './database';
+export * from './driver-errors';
 export * from './pipeline';
 export * from './transaction';
 export * from './operations/demand';
