@@ -1,6 +1,6 @@
 import * as pb from '@inventory/contracts';
 import { GrpcServer, type Logger, type ServiceRegistration } from '@inventory/grpc-server';
-import { migrateToLatest, openDatabase, redact, type Database } from '@inventory/store';
+import { checkDatabase, migrateToLatest, openDatabase, redact, type Database } from '@inventory/store';
 import type { ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { AllocationConfig } from './config';
 import { availabilityServiceHandlers } from './grpc/availability-service';
@@ -57,6 +57,9 @@ export async function startAllocationService(config: AllocationConfig, logger: L
       logger,
     );
     const port = await server.listen(config.listenAddress);
+    // Calls already answer UNAVAILABLE when the database is gone; health says so too, for load balancers
+    // and orchestrators that route by it.
+    if (config.healthCheckIntervalMs > 0) server.followHealthCheck(() => checkDatabase(db), config.healthCheckIntervalMs);
     sweeper.start();
     return {
       port,

@@ -1,8 +1,10 @@
-import { status, type ServiceError } from '@grpc/grpc-js';
+import { credentials, status, type ServiceError } from '@grpc/grpc-js';
+import { healthV1 } from '@inventory/contracts';
 import { errorDetails } from '@inventory/grpc-server';
-import { MYSQL_TEST_URL } from '@inventory/store/testing';
+import { describeEachDatabase, MYSQL_TEST_URL } from '@inventory/store/testing';
 import knex, { type Knex } from 'knex';
-import { startTestService, type TestService } from './testing/harness';
+import { grpcError, startTestService, type TestService } from './testing/harness';
+import { waitFor } from './testing/process';
 import { atNode, available, createNodes, onhand } from './testing/stock';
 
 const inOneHour = () => new Date(Date.now() + 3_600_000);
@@ -67,5 +69,54 @@ describeOnMysql('connections killed under the server [mysql]', () => {
     // Afterwards the service works as before: the pool replaced every killed connection.
     await killConnections();
     expect(await Promise.all(someCalls())).toEqual(['OK', 'OK', 'OK', 'OK']);
+  });
+});
+
+describeEachDatabase('a database that loses its tables', (dialect) => {
+  let t: TestService;
+  let health: healthV1.HealthClient;
+  beforeAll(async () => {
+    t = await startTestService(dialect, { INVENTORY_HEALTH_CHECK_INTERVAL_MS: '100' });
+    health = new healthV1.HealthClient(t.address, credentials.createInsecure());
+    await createNodes(t.clients, ['DC1']);
+    await onhand(t.clients, [{ itemId: 'GONE', nodeId: 'DC1', quantity: 5 }]);
+  });
+  afterAll(async () => {
+    health.close();
+    await t.stop();
+  });
+
+  const servingStatus = () =>
+    new Promise<healthV1.HealthCheckResponse_ServingStatus>((resolve, reject) =>
+      health.check({ service: 'inventory.v1.SupplyService' }, (err, res) => (err ? reject(err) : resolve(res.status))),
+    );
+  const becomes = async (wanted: healthV1.HealthCheckResponse_ServingStatus) => {
+    let seen: healthV1.HealthCheckResponse_ServingStatus | undefined;
+    await waitFor(() => (seen === wanted ? true : void servingStatus().then((s) => (seen = s))), 10_000);
+  };
+  const rename = (from: string, to: string) =>
+    t.database.db.knex.raw(dialect === 'mysql' ? `RENAME TABLE ${from} TO ${to}` : `ALTER TABLE ${from} RENAME TO ${to}`);
+
+  it('turns health NOT_SERVING and answers UNAVAILABLE while a table is gone, and recovers when it is back', async () => {
+    const { SERVING, NOT_SERVING } = healthV1.HealthCheckResponse_ServingStatus;
+    expect(await servingStatus()).toBe(SERVING);
+
+    await rename('supply', 'supply_gone');
+    await becomes(NOT_SERVING);
+    for (const call of [
+      t.clients.supply.getSupply({ item: { itemId: 'GONE', unitOfMeasure: '', productClass: '' }, nodeId: 'DC1', segment: undefined }),
+      onhand(t.clients, [{ itemId: 'GONE', nodeId: 'DC1', quantity: 7 }]),
+    ]) {
+      const err = await grpcError(call);
+      expect([status[err.code], errorDetails(err).errorInfo]).toEqual([
+        'UNAVAILABLE',
+        { reason: 'DATABASE_UNAVAILABLE', domain: 'inventory.v1', metadata: { problem: 'NOT_USABLE' } },
+      ]);
+    }
+
+    await rename('supply_gone', 'supply');
+    await becomes(SERVING);
+    await onhand(t.clients, [{ itemId: 'GONE', nodeId: 'DC1', quantity: 7 }]);
+    expect((await available(t.clients, 'GONE', 'DC1'))?.onhandQuantity).toBe(7);
   });
 });

@@ -1,5 +1,6 @@
 import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
+import { HealthCheck } from './health-check';
 import type { Logger } from './logger';
 import { withTolerantDecoding } from './malformed';
 import { addReflection, DescriptorIndex } from './reflection';
@@ -14,12 +15,14 @@ export interface ServiceRegistration {
 /**
  * A grpc-js server with the standard health service and server reflection over the given descriptor set,
  * and a graceful shutdown: health turns NOT_SERVING, new calls are refused, calls in flight get `graceMs`
- * to finish before they are cancelled.
+ * to finish before they are cancelled. Health can follow a periodic check of what the services depend on
+ * (see {@link GrpcServer.followHealthCheck}).
  */
 export class GrpcServer {
   private readonly server = new Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
   private readonly health: HealthImplementation;
   private readonly serviceNames: string[];
+  private healthCheck: HealthCheck | undefined;
 
   constructor(
     services: readonly ServiceRegistration[],
@@ -46,8 +49,21 @@ export class GrpcServer {
     return port;
   }
 
+  /**
+   * Runs `check` every `intervalMs` (and once now): while it fails (or takes longer than the interval),
+   * every service reports NOT_SERVING; when it passes again, SERVING. Changes are logged once each.
+   */
+  followHealthCheck(check: () => Promise<void>, intervalMs: number): void {
+    this.healthCheck = new HealthCheck(check, intervalMs, (serving, err) => {
+      if (serving) this.logger.info('health check passes again; serving');
+      else this.logger.warn({ err }, 'health check failed; not serving');
+      this.setServing(serving);
+    });
+  }
+
   async shutdown(graceMs: number): Promise<void> {
-    for (const name of ['', ...this.serviceNames]) this.health.setStatus(name, 'NOT_SERVING');
+    await this.healthCheck?.stop();
+    this.setServing(false);
     const graceful = new Promise<void>((resolve) => this.server.tryShutdown(() => resolve()));
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), graceMs)));
@@ -56,5 +72,9 @@ export class GrpcServer {
       this.server.forceShutdown();
     }
     clearTimeout(timer);
+  }
+
+  private setServing(serving: boolean): void {
+    for (const name of ['', ...this.serviceNames]) this.health.setStatus(name, serving ? 'SERVING' : 'NOT_SERVING');
   }
 }

@@ -1,5 +1,6 @@
 export * from './errors';
 export * from './grpc-server';
+export * from './health-check';
 export * from './logger';
 export * from './malformed';
 export * from './reflection';
