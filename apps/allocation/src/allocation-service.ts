@@ -17,6 +17,7 @@ import { ExpirySweeper } from './inventory/expiry-sweeper';
 import { demandLedger, supplyLedger } from './inventory/quantity-ledger';
 import { ReservationChanges } from './inventory/reservation-changes';
 import { ReservationDesk } from './inventory/reservation-desk';
+import { StartupError } from './startup-error';
 
 export interface RunningService {
   readonly port: number;
@@ -35,7 +36,9 @@ export async function startAllocationService(config: AllocationConfig, logger: L
     onDriverMessage: (message) => logger.debug({ driver: message }, 'database driver message'),
   });
   try {
-    await migrateToLatest(db);
+    await migrateToLatest(db).catch((err: unknown) => {
+      throw new StartupError(`cannot open or migrate the database ${redact(config.database.url)}`, 'INVENTORY_DATABASE_URL', { cause: err });
+    });
     logger.info({ database: redact(config.database.url) }, 'database ready');
     const nodes = new NodeCatalog(db, clock);
     const demand = demandLedger(db, nodes, clock);
@@ -56,7 +59,9 @@ export async function startAllocationService(config: AllocationConfig, logger: L
       Buffer.from(pb.descriptorSetBase64, 'base64'),
       logger,
     );
-    const port = await server.listen(config.listenAddress);
+    const port = await server.listen(config.listenAddress).catch((err: unknown) => {
+      throw new StartupError(`cannot listen on ${config.listenAddress}`, 'INVENTORY_GRPC_ADDRESS', { cause: err });
+    });
     // Calls already answer UNAVAILABLE when the database is gone; health says so too, for load balancers
     // and orchestrators that route by it.
     if (config.healthCheckIntervalMs > 0) server.followHealthCheck(() => checkDatabase(db), config.healthCheckIntervalMs);

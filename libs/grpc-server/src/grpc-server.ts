@@ -1,4 +1,4 @@
-import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { Server, ServerCredentials, setLogger, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import { HealthCheck } from './health-check';
 import type { Logger } from './logger';
@@ -29,6 +29,9 @@ export class GrpcServer {
     descriptorSet: Uint8Array,
     private readonly logger: Logger,
   ) {
+    // grpc-js prints its own complaints as plain text; what matters of them reaches the caller as an error
+    // (a failed bind, a failed call), so they are kept as debug lines of the JSON log.
+    setLogger({ error: (...args: unknown[]) => logger.debug({ grpc: args.map(String).join(' ') }, 'grpc-js') });
     this.serviceNames = services.map((s) => s.name);
     for (const s of services) this.server.addService(withTolerantDecoding(s.definition), s.implementation);
     this.health = new HealthImplementation(Object.fromEntries(['', ...this.serviceNames].map((n) => [n, 'SERVING'])));
