@@ -46,13 +46,14 @@ export async function startAllocationService(config: AllocationConfig, logger: L
     // One batch in flight: the next one gathers every call that arrives meanwhile. With two or three in
     // flight the benchmark measured the same throughput and a worse p99 (BENCHMARKS.md).
     const desk = new ReservationDesk(db, clock, { defaultTtlMs: config.reservationTtlMs, maxBatchesInFlight: 1, maxBatchLines: 1000 });
+    const sourceTimeLimit = () => ({ nowMs: clock(), maxSkewMs: config.maxSourceTimeSkewMs });
     const sweeper = new ExpirySweeper(db, clock, changes, config.expirySweepIntervalMs, logger);
     const server = new GrpcServer(
       [
         registration(pb.NodeServiceService, nodeServiceHandlers(nodes, logger)),
         registration(pb.SafetyStockServiceService, safetyStockServiceHandlers(new SafetyStockRules(db, nodes, clock), logger)),
-        registration(pb.SupplyServiceService, supplyServiceHandlers(supplyLedger(db, nodes, clock), logger)),
-        registration(pb.DemandServiceService, demandServiceHandlers(demand, logger)),
+        registration(pb.SupplyServiceService, supplyServiceHandlers(supplyLedger(db, nodes, clock), sourceTimeLimit, logger)),
+        registration(pb.DemandServiceService, demandServiceHandlers(demand, sourceTimeLimit, logger)),
         registration(pb.ReservationServiceService, reservationServiceHandlers(desk, changes, logger)),
         registration(pb.AvailabilityServiceService, availabilityServiceHandlers(new AvailabilityReader(db, nodes, clock), logger)),
       ],

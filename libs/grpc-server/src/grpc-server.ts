@@ -4,6 +4,7 @@ import { HealthCheck } from './health-check';
 import type { Logger } from './logger';
 import { withTolerantDecoding } from './malformed';
 import { addReflection, DescriptorIndex } from './reflection';
+import { WireCheck } from './wire-check';
 
 /** A service to serve: its generated definition, its implementation and its fully qualified name. */
 export interface ServiceRegistration {
@@ -33,7 +34,8 @@ export class GrpcServer {
     // (a failed bind, a failed call), so they are kept as debug lines of the JSON log.
     setLogger({ error: (...args: unknown[]) => logger.debug({ grpc: args.map(String).join(' ') }, 'grpc-js') });
     this.serviceNames = services.map((s) => s.name);
-    for (const s of services) this.server.addService(withTolerantDecoding(s.definition), s.implementation);
+    const wireCheck = new WireCheck(descriptorSet);
+    for (const s of services) this.server.addService(withTolerantDecoding(s.definition, wireCheck), s.implementation);
     this.health = new HealthImplementation(Object.fromEntries(['', ...this.serviceNames].map((n) => [n, 'SERVING'])));
     this.health.addToServer(this.server);
     addReflection(this.server, new DescriptorIndex(descriptorSet), [

@@ -5,3 +5,4 @@ export * from './logger';
 export * from './malformed';
 export * from './reflection';
 export * from './unary';
+export * from './wire-check';
