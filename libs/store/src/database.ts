@@ -81,9 +81,16 @@ const CORE_TABLES = [
   'leases',
 ];
 
-/** A knex client class whose queries and connection checkouts report driver errors through fromDriverError. */
-function reportingDriverErrors(Base: typeof Knex.Client): typeof Knex.Client {
+/**
+ * A knex client class whose queries and connection checkouts report driver errors through fromDriverError.
+ * `config.client` keeps the dialect's name (`mysql2`, `better-sqlite3`), which code checking the dialect reads.
+ */
+function reportingDriverErrors(Base: typeof Knex.Client, name: string): typeof Knex.Client {
   return class extends Base {
+    constructor(config: Knex.Config) {
+      super({ ...config, client: name });
+    }
+
     override query(connection: unknown, obj: unknown): Promise<unknown> {
       return (super.query(connection, obj) as Promise<unknown>).catch((err: unknown) => {
         throw fromDriverError(err);
@@ -116,7 +123,7 @@ function openSqlite(url: string, log: KnexLog): Knex {
   const filename = url.slice('sqlite:'.length);
   if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true });
   return knex({
-    client: reportingDriverErrors(BetterSqlite3Client),
+    client: reportingDriverErrors(BetterSqlite3Client, 'better-sqlite3'),
     log,
     connection: { filename },
     useNullAsDefault: true,
@@ -138,7 +145,7 @@ function openSqlite(url: string, log: KnexLog): Knex {
 function openMysql(url: string, poolSize: number, log: KnexLog): Knex {
   const parsed = new URL(url);
   return knex({
-    client: reportingDriverErrors(Mysql2Client),
+    client: reportingDriverErrors(Mysql2Client, 'mysql2'),
     log,
     connection: {
       host: parsed.hostname,

@@ -47,14 +47,16 @@ const SQLITE_NOT_USABLE = /^SQLITE_(CANTOPEN|CORRUPT|NOTADB|IOERR|READONLY_DBMOV
 
 /** What a driver error means for the caller, or `undefined` when it is not about the database's availability. */
 export function databaseProblemOf(err: unknown): DatabaseProblem | undefined {
-  if (!(err instanceof Error)) return undefined;
-  const e = err as Error & { code?: unknown; errno?: unknown; fatal?: unknown };
+  // Duck-typed, not `instanceof Error`: a native driver may build its errors from another realm's Error.
+  if (typeof err !== 'object' || err === null) return undefined;
+  const e = err as { name?: unknown; message?: unknown; code?: unknown; errno?: unknown; fatal?: unknown };
   const code = typeof e.code === 'string' ? e.code : '';
   const errno = typeof e.errno === 'number' ? e.errno : -1;
+  const message = typeof e.message === 'string' ? e.message : '';
   if (e.name === 'KnexTimeoutError' || CONNECTION_CODES.has(code) || CONNECTION_ERRNOS.has(errno)) return 'CONNECTION_LOST';
   if (NOT_USABLE_ERRNOS.has(errno) || SQLITE_NOT_USABLE.test(code)) return 'NOT_USABLE';
-  if (code === 'SQLITE_ERROR' && /no such table/i.test(e.message)) return 'NOT_USABLE';
-  if (CONNECTION_MESSAGES.some((m) => m.test(e.message))) return 'CONNECTION_LOST';
+  if (code === 'SQLITE_ERROR' && /no such table/i.test(message)) return 'NOT_USABLE';
+  if (CONNECTION_MESSAGES.some((m) => m.test(message))) return 'CONNECTION_LOST';
   // mysql2 marks every error after which the connection is unusable as fatal.
   if (e.fatal === true) return 'CONNECTION_LOST';
   return undefined;
