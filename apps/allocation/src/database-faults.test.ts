@@ -1,14 +1,59 @@
+import { createServer, connect, type Server, type Socket } from 'node:net';
 import { credentials, status, type ServiceError } from '@grpc/grpc-js';
 import { healthV1 } from '@inventory/contracts';
-import { errorDetails } from '@inventory/grpc-server';
-import { describeEachDatabase, MYSQL_TEST_URL } from '@inventory/store/testing';
+import { createLogger, errorDetails } from '@inventory/grpc-server';
+import { createTestDatabase, describeEachDatabase, MYSQL_TEST_URL, type TestDatabase } from '@inventory/store/testing';
 import knex, { type Knex } from 'knex';
-import { grpcError, startTestService, type TestService } from './testing/harness';
+import { startAllocationService, type RunningService } from './allocation-service';
+import { loadConfig } from './config';
+import { connectClients, grpcError, startTestService, type Clients, type TestService } from './testing/harness';
 import { waitFor } from './testing/process';
 import { atNode, available, createNodes, onhand } from './testing/stock';
 
 const inOneHour = () => new Date(Date.now() + 3_600_000);
 const describeOnMysql = MYSQL_TEST_URL ? describe : describe.skip;
+const { SERVING, NOT_SERVING } = healthV1.HealthCheckResponse_ServingStatus;
+
+/** Asks the health service about the supply service. */
+function servingStatus(health: healthV1.HealthClient): Promise<healthV1.HealthCheckResponse_ServingStatus> {
+  return new Promise((resolve, reject) =>
+    health.check({ service: 'inventory.v1.SupplyService' }, (err, res) => (err ? reject(err) : resolve(res.status))),
+  );
+}
+
+/** Waits until health reports `wanted`. */
+async function healthBecomes(health: healthV1.HealthClient, wanted: healthV1.HealthCheckResponse_ServingStatus): Promise<void> {
+  let seen: healthV1.HealthCheckResponse_ServingStatus | undefined;
+  await waitFor(() => (seen === wanted ? true : void servingStatus(health).then((s) => (seen = s))), 10_000);
+}
+
+/** A TCP proxy to the database that can be taken down (connections cut, connects refused) and brought back. */
+class DatabaseProxy {
+  private server: Server | undefined;
+  private readonly sockets = new Set<Socket>();
+  port = 0;
+
+  constructor(private readonly target: URL) {}
+
+  async up(): Promise<void> {
+    this.server = createServer((client) => {
+      const upstream = connect(Number(this.target.port || 3306), this.target.hostname);
+      for (const socket of [client, upstream]) {
+        this.sockets.add(socket);
+        socket.on('close', () => this.sockets.delete(socket));
+        socket.on('error', () => undefined);
+      }
+      client.pipe(upstream).pipe(client);
+    });
+    await new Promise<void>((resolve) => this.server?.listen(this.port, '127.0.0.1', resolve));
+    this.port = (this.server.address() as { port: number }).port;
+  }
+
+  async down(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise((resolve) => this.server?.close(resolve));
+  }
+}
 
 describeOnMysql('connections killed under the server [mysql]', () => {
   let t: TestService;
@@ -86,23 +131,14 @@ describeEachDatabase('a database that loses its tables', (dialect) => {
     await t.stop();
   });
 
-  const servingStatus = () =>
-    new Promise<healthV1.HealthCheckResponse_ServingStatus>((resolve, reject) =>
-      health.check({ service: 'inventory.v1.SupplyService' }, (err, res) => (err ? reject(err) : resolve(res.status))),
-    );
-  const becomes = async (wanted: healthV1.HealthCheckResponse_ServingStatus) => {
-    let seen: healthV1.HealthCheckResponse_ServingStatus | undefined;
-    await waitFor(() => (seen === wanted ? true : void servingStatus().then((s) => (seen = s))), 10_000);
-  };
   const rename = (from: string, to: string) =>
     t.database.db.knex.raw(dialect === 'mysql' ? `RENAME TABLE ${from} TO ${to}` : `ALTER TABLE ${from} RENAME TO ${to}`);
 
   it('turns health NOT_SERVING and answers UNAVAILABLE while a table is gone, and recovers when it is back', async () => {
-    const { SERVING, NOT_SERVING } = healthV1.HealthCheckResponse_ServingStatus;
-    expect(await servingStatus()).toBe(SERVING);
+    expect(await servingStatus(health)).toBe(SERVING);
 
     await rename('supply', 'supply_gone');
-    await becomes(NOT_SERVING);
+    await healthBecomes(health, NOT_SERVING);
     for (const call of [
       t.clients.supply.getSupply({ item: { itemId: 'GONE', unitOfMeasure: '', productClass: '' }, nodeId: 'DC1', segment: undefined }),
       onhand(t.clients, [{ itemId: 'GONE', nodeId: 'DC1', quantity: 7 }]),
@@ -115,8 +151,60 @@ describeEachDatabase('a database that loses its tables', (dialect) => {
     }
 
     await rename('supply_gone', 'supply');
-    await becomes(SERVING);
+    await healthBecomes(health, SERVING);
     await onhand(t.clients, [{ itemId: 'GONE', nodeId: 'DC1', quantity: 7 }]);
     expect((await available(t.clients, 'GONE', 'DC1'))?.onhandQuantity).toBe(7);
+  });
+});
+
+describeOnMysql('a database that stops answering [mysql]', () => {
+  let database: TestDatabase;
+  let service: RunningService;
+  let connection: { clients: Clients; close(): void };
+  let health: healthV1.HealthClient;
+  let proxy: DatabaseProxy;
+  beforeAll(async () => {
+    proxy = new DatabaseProxy(new URL(MYSQL_TEST_URL));
+    await proxy.up();
+    database = await createTestDatabase('mysql');
+    // The service reaches the test database through the proxy.
+    const proxied = new URL(database.url);
+    proxied.host = `127.0.0.1:${proxy.port}`;
+    const config = loadConfig({
+      INVENTORY_DATABASE_URL: proxied.toString(),
+      INVENTORY_GRPC_ADDRESS: '127.0.0.1:0',
+      INVENTORY_EXPIRY_SWEEP_INTERVAL_MS: '0',
+      INVENTORY_HEALTH_CHECK_INTERVAL_MS: '100',
+      INVENTORY_SHUTDOWN_GRACE_MS: '2000',
+    });
+    service = await startAllocationService(config, createLogger('allocation-test', 'silent'));
+    connection = connectClients(`127.0.0.1:${service.port}`);
+    health = new healthV1.HealthClient(`127.0.0.1:${service.port}`, credentials.createInsecure());
+    await createNodes(connection.clients, ['DC1']);
+  });
+  afterAll(async () => {
+    health.close();
+    connection.close();
+    await service.stop();
+    await proxy.down();
+    await database.drop();
+  });
+
+  it('answers UNAVAILABLE and turns health NOT_SERVING while it is down, and recovers when it is back', async () => {
+    const { clients } = connection;
+    await onhand(clients, [{ itemId: 'DOWN', nodeId: 'DC1', quantity: 3 }]);
+    expect(await servingStatus(health)).toBe(SERVING);
+
+    await proxy.down();
+    for (const call of [onhand(clients, [{ itemId: 'DOWN', nodeId: 'DC1', quantity: 4 }]), available(clients, 'DOWN', 'DC1')]) {
+      const err = await grpcError(call);
+      expect([status[err.code], errorDetails(err).errorInfo?.reason]).toEqual(['UNAVAILABLE', 'DATABASE_UNAVAILABLE']);
+    }
+    await healthBecomes(health, NOT_SERVING);
+
+    await proxy.up();
+    await healthBecomes(health, SERVING);
+    await onhand(clients, [{ itemId: 'DOWN', nodeId: 'DC1', quantity: 4 }]);
+    expect((await available(clients, 'DOWN', 'DC1'))?.onhandQuantity).toBe(4);
   });
 });
