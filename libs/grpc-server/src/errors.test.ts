@@ -42,6 +42,7 @@ describe('toServiceError', () => {
     expect(listed).toHaveLength(MAX_FIELD_VIOLATIONS + 1);
     expect(listed[MAX_FIELD_VIOLATIONS]).toEqual({ field: '', description: `and ${1000 - MAX_FIELD_VIOLATIONS} more violations not listed` });
     expect(err.details.length).toBeLessThanOrEqual(MAX_MESSAGE_LENGTH);
+    expect(err.details).toMatch(/^lines\[0\]\.quantity: must not be negative; lines\[1\]\.quantity: .*; and \d+ more$/);
     expect((err.metadata?.get('grpc-status-details-bin')[0] as Buffer).length).toBeLessThan(4096);
   });
 

@@ -42,7 +42,8 @@ export function toServiceError(err: unknown, logger: Logger, method: string): Pa
   }
   if (err instanceof DomainError) {
     const code = CODE_OF[err.category];
-    return withDetails(code, err.message, err.reason, err.metadata, err instanceof InvalidArgumentError ? err : undefined);
+    if (err instanceof InvalidArgumentError) return withDetails(code, invalidArgumentMessage(err), err.reason, err.metadata, err);
+    return withDetails(code, err.message, err.reason, err.metadata);
   }
   logger.error({ err, method }, 'internal error');
   return withDetails(status.INTERNAL, 'internal error', 'INTERNAL', {});
@@ -71,6 +72,20 @@ function withDetails(
   const trailers = new Metadata();
   trailers.set('grpc-status-details-bin', Buffer.from(Status.encode({ code, message: bounded, details }).finish()));
   return { code, details: bounded, metadata: trailers };
+}
+
+/** The violations, as many as fit in the message, then how many more there are. */
+function invalidArgumentMessage(err: InvalidArgumentError): string {
+  let message = '';
+  let listed = 0;
+  for (const v of err.violations) {
+    const next = `${message}${listed > 0 ? '; ' : ''}${v.field}: ${v.description}`;
+    if (next.length > MAX_MESSAGE_LENGTH - 40) break;
+    message = next;
+    listed++;
+  }
+  const rest = err.violations.length - listed;
+  return rest === 0 ? message : `${message}${listed > 0 ? '; ' : ''}and ${rest} more`;
 }
 
 function boundedViolations(violations: readonly FieldViolation[]): FieldViolation[] {
