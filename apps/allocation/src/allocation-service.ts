@@ -1,7 +1,7 @@
 import * as pb from '@inventory/contracts';
 import { GrpcServer, type ServiceRegistration } from '@inventory/grpc-server';
 import { systemClock, type Logger } from '@inventory/runtime';
-import { migrateToLatest, openDatabase, redact, type Database } from '@inventory/store';
+import { checkDatabase, migrateToLatest, openDatabase, redact, type Database } from '@inventory/store';
 import type { ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { AllocationConfig } from './config';
 import { availabilityServiceHandlers } from './grpc/availability-service';
@@ -18,6 +18,7 @@ import { ExpirySweeper } from './inventory/expiry-sweeper';
 import { demandLedger, supplyLedger } from './inventory/quantity-ledger';
 import { ReservationChanges } from './inventory/reservation-changes';
 import { ReservationDesk } from './inventory/reservation-desk';
+import { StartupError } from './startup-error';
 
 export interface RunningService {
   readonly port: number;
@@ -30,9 +31,15 @@ export interface RunningService {
 
 /** The composition root: opens and migrates the database, wires the services, listens. */
 export async function startAllocationService(config: AllocationConfig, logger: Logger, clock: Clock = systemClock): Promise<RunningService> {
-  const db = openDatabase(config.database, { poolSize: config.databasePoolSize });
+  const db = openDatabase(config.database, {
+    poolSize: config.databasePoolSize,
+    // The calls these affect fail with DATABASE_UNAVAILABLE and are logged there.
+    onDriverMessage: (message) => logger.debug({ driver: message }, 'database driver message'),
+  });
   try {
-    await migrateToLatest(db);
+    await migrateToLatest(db).catch((err: unknown) => {
+      throw new StartupError(`cannot open or migrate the database ${redact(config.database.url)}`, 'INVENTORY_DATABASE_URL', { cause: err });
+    });
     logger.info({ database: redact(config.database.url) }, 'database ready');
     const nodes = new NodeCatalog(db, clock);
     const demand = demandLedger(db, nodes, clock);
@@ -40,20 +47,26 @@ export async function startAllocationService(config: AllocationConfig, logger: L
     // One batch in flight: the next one gathers every call that arrives meanwhile. With two or three in
     // flight the benchmark measured the same throughput and a worse p99 (BENCHMARKS.md).
     const desk = new ReservationDesk(db, clock, { defaultTtlMs: config.reservationTtlMs, maxBatchesInFlight: 1, maxBatchLines: 1000 });
+    const sourceTimeLimit = () => ({ nowMs: clock(), maxSkewMs: config.maxSourceTimeSkewMs });
     const sweeper = new ExpirySweeper(db, clock, changes, config.expirySweepIntervalMs, logger);
     const server = new GrpcServer(
       [
         registration(pb.NodeServiceService, nodeServiceHandlers(nodes, logger)),
         registration(pb.SafetyStockServiceService, safetyStockServiceHandlers(new SafetyStockRules(db, nodes, clock), logger)),
-        registration(pb.SupplyServiceService, supplyServiceHandlers(supplyLedger(db, nodes, clock), logger)),
-        registration(pb.DemandServiceService, demandServiceHandlers(demand, logger)),
+        registration(pb.SupplyServiceService, supplyServiceHandlers(supplyLedger(db, nodes, clock), sourceTimeLimit, logger)),
+        registration(pb.DemandServiceService, demandServiceHandlers(demand, sourceTimeLimit, logger)),
         registration(pb.ReservationServiceService, reservationServiceHandlers(desk, changes, logger)),
         registration(pb.AvailabilityServiceService, availabilityServiceHandlers(new AvailabilityReader(db, nodes, clock), logger)),
       ],
       Buffer.from(pb.descriptorSetBase64, 'base64'),
       logger,
     );
-    const port = await server.listen(config.listenAddress);
+    const port = await server.listen(config.listenAddress).catch((err: unknown) => {
+      throw new StartupError(`cannot listen on ${config.listenAddress}`, 'INVENTORY_GRPC_ADDRESS', { cause: err });
+    });
+    // Calls already answer UNAVAILABLE when the database is gone; health says so too, for load balancers
+    // and orchestrators that route by it.
+    if (config.healthCheckIntervalMs > 0) server.followHealthCheck(() => checkDatabase(db), config.healthCheckIntervalMs);
     sweeper.start();
     return {
       port,

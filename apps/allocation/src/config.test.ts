@@ -10,6 +10,8 @@ describe('loadConfig', () => {
       listenAddress: '0.0.0.0:50051',
       logLevel: 'info',
       shutdownGraceMs: 10_000,
+      healthCheckIntervalMs: 5000,
+      maxSourceTimeSkewMs: 300_000,
     });
   });
 
@@ -19,12 +21,20 @@ describe('loadConfig', () => {
 
   it('names every bad variable at once', () => {
     expect(() => loadConfig({ INVENTORY_GRPC_ADDRESS: 'nowhere', INVENTORY_SHUTDOWN_GRACE_MS: '-5', INVENTORY_DATABASE_URL: 'mysql://host' })).toThrow(
-      new ConfigError(
-        'invalid configuration:\n' +
-          '  INVENTORY_DATABASE_URL: mysql URL needs a database name, e.g. mysql://root@127.0.0.1:3306/inventory\n' +
-          '  INVENTORY_GRPC_ADDRESS must be host:port, got "nowhere"\n' +
-          '  INVENTORY_SHUTDOWN_GRACE_MS must be a whole number from 0 to 600000, got "-5"',
-      ),
+      new ConfigError([
+        'INVENTORY_DATABASE_URL: mysql URL needs a database name, e.g. mysql://root@127.0.0.1:3306/inventory',
+        'INVENTORY_GRPC_ADDRESS must be host:port, got "nowhere"',
+        'INVENTORY_SHUTDOWN_GRACE_MS must be a whole number from 0 to 600000, got "-5"',
+      ]),
     );
+  });
+
+  it('reads the health check interval and the allowed source time skew', () => {
+    const config = loadConfig({ INVENTORY_HEALTH_CHECK_INTERVAL_MS: '250', INVENTORY_MAX_SOURCE_TIME_SKEW_SECONDS: '60' });
+    expect([config.healthCheckIntervalMs, config.maxSourceTimeSkewMs]).toEqual([250, 60_000]);
+    expect(() => loadConfig({ INVENTORY_MAX_SOURCE_TIME_SKEW_SECONDS: '-1' })).toThrow(
+      'INVENTORY_MAX_SOURCE_TIME_SKEW_SECONDS must be a whole number from 0 to 86400, got "-1"',
+    );
+    expect(() => loadConfig({ INVENTORY_HEALTH_CHECK_INTERVAL_MS: 'often' })).toThrow('INVENTORY_HEALTH_CHECK_INTERVAL_MS must be a whole number');
   });
 });

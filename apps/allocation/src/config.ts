@@ -13,6 +13,10 @@ export interface AllocationConfig {
   readonly reservationTtlMs: number;
   /** How often this replica tries to take the sweeper lease and release expired reservations; 0 never. */
   readonly expirySweepIntervalMs: number;
+  /** How often health checks the database (NOT_SERVING while it fails); 0 never. */
+  readonly healthCheckIntervalMs: number;
+  /** How far past this server's clock a source time may be; later ones are refused as bad input. */
+  readonly maxSourceTimeSkewMs: number;
 }
 
 /** The variables, their defaults and meaning (the README's configuration table says the same). */
@@ -24,9 +28,16 @@ export const CONFIG_DEFAULTS = {
   INVENTORY_SHUTDOWN_GRACE_MS: '10000',
   INVENTORY_RESERVATION_TTL_SECONDS: '900',
   INVENTORY_EXPIRY_SWEEP_INTERVAL_MS: '5000',
+  INVENTORY_HEALTH_CHECK_INTERVAL_MS: '5000',
+  INVENTORY_MAX_SOURCE_TIME_SKEW_SECONDS: '300',
 } as const;
 
-export class ConfigError extends Error {}
+/** Thrown when the environment has bad settings; each problem names its variable. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration: ${problems.join('; ')}`);
+  }
+}
 
 /** Parses the environment; throws a ConfigError naming every bad variable. */
 export function loadConfig(env: Record<string, string | undefined>): AllocationConfig {
@@ -52,7 +63,19 @@ export function loadConfig(env: Record<string, string | undefined>): AllocationC
   const shutdownGraceMs = integer('INVENTORY_SHUTDOWN_GRACE_MS', 0, 600_000);
   const reservationTtlMs = integer('INVENTORY_RESERVATION_TTL_SECONDS', 1, 31_536_000) * 1000;
   const expirySweepIntervalMs = integer('INVENTORY_EXPIRY_SWEEP_INTERVAL_MS', 0, 3_600_000);
+  const healthCheckIntervalMs = integer('INVENTORY_HEALTH_CHECK_INTERVAL_MS', 0, 3_600_000);
+  const maxSourceTimeSkewMs = integer('INVENTORY_MAX_SOURCE_TIME_SKEW_SECONDS', 0, 86_400) * 1000;
 
-  if (problems.length > 0 || !database) throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
-  return { database, databasePoolSize, listenAddress, logLevel, shutdownGraceMs, reservationTtlMs, expirySweepIntervalMs };
+  if (problems.length > 0 || !database) throw new ConfigError(problems);
+  return {
+    database,
+    databasePoolSize,
+    listenAddress,
+    logLevel,
+    shutdownGraceMs,
+    reservationTtlMs,
+    expirySweepIntervalMs,
+    healthCheckIntervalMs,
+    maxSourceTimeSkewMs,
+  };
 }

@@ -1,10 +1,14 @@
-import { createLogger } from '@inventory/runtime';
+import { createLogger, type Logger } from '@inventory/runtime';
 import { startAllocationService } from './allocation-service';
 import { ConfigError, loadConfig } from './config';
+import { StartupError } from './startup-error';
+
+/** Until the configuration names a log level, failures are logged at the default one. */
+let logger: Logger = createLogger('allocation', 'info');
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env);
-  const logger = createLogger('allocation', config.logLevel);
+  logger = createLogger('allocation', config.logLevel);
   const service = await startAllocationService(config, logger);
   let stopping = false;
   const stop = (signal: string) => {
@@ -25,7 +29,14 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
-  // Configuration problems are the operator's to fix: say what is wrong without a stack trace.
-  console.error(err instanceof ConfigError ? err.message : err);
+  // One JSON line, like every other log line, naming what to fix; no stack trace.
+  if (err instanceof ConfigError) {
+    const settings = err.problems.map((p) => /^INVENTORY_[A-Z_]+/.exec(p)?.[0] ?? '');
+    logger.fatal({ settings, problems: err.problems }, err.message);
+  } else if (err instanceof StartupError) {
+    logger.fatal({ setting: err.setting, cause: err.detail }, `cannot start: ${err.message}: ${err.detail}; check ${err.setting}`);
+  } else {
+    logger.fatal({ cause: err instanceof Error ? err.message : String(err) }, 'cannot start');
+  }
   process.exit(1);
 });

@@ -1,4 +1,5 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { credentials } from '@grpc/grpc-js';
@@ -52,11 +53,50 @@ describe('the allocation process', () => {
     reflection.close();
   });
 
-  it('refuses to start on bad configuration, naming the variable, without a stack trace', async () => {
+  /** The one fatal line of a process whose every line of output is JSON. */
+  const fatalLine = (proc: ReturnType<typeof start>) => {
+    const lines = proc.output().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const fatal = lines.filter((l) => l['level'] === 60);
+    expect(fatal).toHaveLength(1);
+    return fatal[0] as Record<string, unknown>;
+  };
+
+  it('refuses to start on bad configuration with one JSON line naming every bad variable, without a stack trace', async () => {
     const proc = start({ INVENTORY_LOG_LEVEL: 'loud', INVENTORY_DATABASE_URL: 'postgres://x' });
     expect(await proc.exited).toBe(1);
-    expect(proc.output()).toContain('INVENTORY_LOG_LEVEL must be one of');
-    expect(proc.output()).toContain('INVENTORY_DATABASE_URL: unsupported database URL');
-    expect(proc.output()).not.toMatch(/\n\s+at /);
+    expect(proc.output().trim().split('\n')).toHaveLength(1);
+    const line = fatalLine(proc);
+    expect(line).toMatchObject({ settings: ['INVENTORY_DATABASE_URL', 'INVENTORY_LOG_LEVEL'] });
+    expect(line['msg']).toContain('INVENTORY_LOG_LEVEL must be one of');
+    expect(line['msg']).toContain('INVENTORY_DATABASE_URL: unsupported database URL');
+    expect(proc.output()).not.toMatch(/\bat .*:\d+:\d+/);
+  });
+
+  it('refuses to start on an address in use with one JSON line naming INVENTORY_GRPC_ADDRESS', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as AddressInfo).port;
+    const proc = start({ INVENTORY_DATABASE_URL: `sqlite:${join(dir, 'taken.sqlite')}`, INVENTORY_GRPC_ADDRESS: `127.0.0.1:${port}` });
+    const code = await proc.exited;
+    taken.close();
+    expect(code).toBe(1);
+    const line = fatalLine(proc);
+    expect(line).toMatchObject({ level: 60, setting: 'INVENTORY_GRPC_ADDRESS' });
+    expect(line['msg']).toContain(`cannot listen on 127.0.0.1:${port}`);
+    expect(line['cause']).toMatch(/EADDRINUSE|in use/);
+    expect(proc.output()).not.toMatch(/\bat .*:\d+:\d+/);
+  });
+
+  it('refuses to start on an unreachable database with one JSON line naming INVENTORY_DATABASE_URL', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const proc = start({ INVENTORY_DATABASE_URL: `mysql://inventory:secret@127.0.0.1:${port}/inventory`, INVENTORY_GRPC_ADDRESS: '127.0.0.1:0' });
+    expect(await proc.exited).toBe(1);
+    const line = fatalLine(proc);
+    expect(line).toMatchObject({ level: 60, setting: 'INVENTORY_DATABASE_URL', cause: `connect ECONNREFUSED 127.0.0.1:${port}` });
+    expect(line['msg']).toContain(`mysql://inventory:***@127.0.0.1:${port}/inventory`);
+    expect(proc.output()).not.toContain('secret');
   });
 });

@@ -9,7 +9,8 @@ export type ErrorCategory =
   | 'NOT_FOUND'
   | 'ALREADY_EXISTS'
   | 'FAILED_PRECONDITION'
-  | 'RESOURCE_EXHAUSTED';
+  | 'RESOURCE_EXHAUSTED'
+  | 'UNAVAILABLE';
 
 export abstract class DomainError extends Error {
   abstract readonly category: ErrorCategory;
@@ -248,5 +249,33 @@ export class ReservationNotActiveError extends DomainError {
 
   override get metadata(): Record<string, string> {
     return { reservation_id: this.reservationId, state: this.state };
+  }
+}
+
+/** Why the database cannot serve a call. */
+export type DatabaseProblem =
+  /** The connection broke (killed, reset, closed) or could not be made or taken from the pool in time. */
+  | 'CONNECTION_LOST'
+  /** The database answers but is not usable: its schema (a table, the database itself) is missing. */
+  | 'NOT_USABLE';
+
+/**
+ * Thrown when the database cannot serve a call: it is unreachable, a connection broke under the call, or
+ * its tables are gone. The caller may retry later; whatever the call did before is not committed, unless
+ * the connection broke while committing (then the request id makes a retry safe).
+ */
+export class DatabaseUnavailableError extends DomainError {
+  readonly category = 'UNAVAILABLE';
+  readonly reason = 'DATABASE_UNAVAILABLE';
+
+  constructor(
+    readonly problem: DatabaseProblem,
+    options?: { cause?: unknown },
+  ) {
+    super('the database is unavailable; retry later', options);
+  }
+
+  override get metadata(): Record<string, string> {
+    return { problem: this.problem };
   }
 }

@@ -3,7 +3,7 @@ import { demandKeyId } from './demand';
 import type { SupplyKey } from './supply';
 import type { SupplyOutcome } from './supply-transactions';
 import { supplyKeyId } from './supply';
-import { Violations, type DemandKeyInput, type SupplyKeyInput } from './validation';
+import { Violations, type DemandKeyInput, type SourceTimeLimit, type SupplyKeyInput } from './validation';
 
 /**
  * Supply and demand are recorded the same way: a sync sets absolute quantities as of source times, an
@@ -21,11 +21,15 @@ export interface AdjustCommand<K> {
 
 export interface SyncInput<KIn> {
   readonly requestId: string;
+  /** Source times later than this are refused. */
+  readonly sourceTimeLimit: SourceTimeLimit;
   readonly lines: ReadonlyArray<{ readonly key: KIn | undefined; readonly quantity: number; readonly sourceMs: number | undefined }>;
 }
 
 export interface AdjustInput<KIn> {
   readonly requestId: string;
+  /** Source times later than this are refused. */
+  readonly sourceTimeLimit: SourceTimeLimit;
   readonly lines: ReadonlyArray<{
     readonly key: KIn | undefined;
     readonly delta: number;
@@ -51,7 +55,7 @@ function parseSync<KIn, K>(rules: KeyRules<KIn, K>, input: SyncInput<KIn>): Sync
   input.lines.forEach((line, i) => {
     rules.check(v, `lines[${i}].key`, line.key);
     v.quantity(`lines[${i}].quantity`, line.quantity, 0);
-    v.time(`lines[${i}].source_time`, line.sourceMs);
+    v.sourceTime(`lines[${i}].source_time`, line.sourceMs, input.sourceTimeLimit);
     if (!v.isEmpty) return;
     // Two absolute quantities for one position in one request contradict each other.
     const id = rules.keyId(rules.toKey(line.key as KIn));
@@ -74,7 +78,7 @@ function parseAdjust<KIn, K>(rules: KeyRules<KIn, K>, input: AdjustInput<KIn>): 
   input.lines.forEach((line, i) => {
     rules.check(v, `lines[${i}].key`, line.key);
     v.delta(`lines[${i}].quantity_delta`, line.delta);
-    v.time(`lines[${i}].source_time`, line.sourceMs);
+    v.sourceTime(`lines[${i}].source_time`, line.sourceMs, input.sourceTimeLimit);
     v.text(`lines[${i}].reason`, line.reason, 64);
   });
   v.throwIfAny();

@@ -33,4 +33,12 @@ describe('Violations', () => {
     expect(() => new Violations().lineCount('lines', MAX_LINES_PER_REQUEST + 1)).toThrow(BatchTooLargeError);
     expect(violationsOf((v) => v.lineCount('lines', 0))).toEqual(['lines']);
   });
+
+  it('refuses a source time further ahead of the clock than the allowed skew, and only then', () => {
+    const limit = { nowMs: Date.UTC(2026, 10, 29, 12), maxSkewMs: 300_000 };
+    expect(violationsOf((v) => v.sourceTime('t', limit.nowMs + 300_000, limit))).toEqual([]);
+    expect(violationsOf((v) => v.sourceTime('t', limit.nowMs + 300_001, limit))).toEqual(['t']);
+    expect(violationsOf((v) => v.sourceTime('t', Date.UTC(9999, 0, 1), limit))).toEqual(['t']);
+    expect(violationsOf((v) => v.sourceTime('t', undefined, limit))).toEqual(['t']);
+  });
 });

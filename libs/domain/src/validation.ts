@@ -24,6 +24,12 @@ export interface DemandKeyInput {
   readonly orderReference: string;
 }
 
+/** How far ahead of this server's clock a source time may be. */
+export interface SourceTimeLimit {
+  readonly nowMs: number;
+  readonly maxSkewMs: number;
+}
+
 /** Most lines one sync or adjust request may carry. */
 export const MAX_LINES_PER_REQUEST = 1000;
 export const MAX_REQUEST_ID_LENGTH = 128;
@@ -97,11 +103,23 @@ export class Violations {
     else if (Math.abs(value) > MAX_QUANTITY) this.add(field, `must be at most ${MAX_QUANTITY} in size`);
   }
 
-  /** A timestamp the caller must give; `undefined` when it was missing or not a valid time. */
   /** A timestamp in epoch ms: `undefined` when missing, NaN when the caller sent one that is not a time. */
   time(field: string, value: number | undefined): void {
     if (value === undefined) this.add(field, 'is required');
     else if (!(value > 0 && value <= MAX_TIME_MS)) this.add(field, 'must be a valid time between 1970 and 9999');
+  }
+
+  /**
+   * When a source system says a change happened: a valid time, and not further ahead of this server's clock
+   * than the allowed skew. A time far in the future would make every later change of that position look
+   * older than it, so each would be ignored as superseded.
+   */
+  sourceTime(field: string, value: number | undefined, limit: SourceTimeLimit): void {
+    const before = this.found.length;
+    this.time(field, value);
+    if (this.found.length === before && (value as number) > limit.nowMs + limit.maxSkewMs) {
+      this.add(field, `must not be more than ${limit.maxSkewMs / 1000} seconds ahead of the server's clock (${new Date(limit.nowMs).toISOString()})`);
+    }
   }
 
   supplyKey(field: string, key: SupplyKeyInput | undefined): void {

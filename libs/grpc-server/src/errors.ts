@@ -1,6 +1,6 @@
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { BadRequest, ErrorInfo, Status } from '@inventory/contracts';
-import { DomainError, InvalidArgumentError, type ErrorCategory } from '@inventory/domain';
+import { DatabaseUnavailableError, DomainError, InvalidArgumentError, type ErrorCategory, type FieldViolation } from '@inventory/domain';
 import type { Logger } from '@inventory/runtime';
 
 /** The ErrorInfo.domain of every error this service reports. */
@@ -12,26 +12,38 @@ const CODE_OF: Record<ErrorCategory, status> = {
   ALREADY_EXISTS: status.ALREADY_EXISTS,
   FAILED_PRECONDITION: status.FAILED_PRECONDITION,
   RESOURCE_EXHAUSTED: status.RESOURCE_EXHAUSTED,
+  UNAVAILABLE: status.UNAVAILABLE,
 };
 
-/** Error codes of database drivers that mean "the database cannot be reached", not "a bug". */
-const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'PROTOCOL_CONNECTION_LOST', 'ER_CON_COUNT_ERROR']);
+/**
+ * Bounds on what an error carries. Clients limit the metadata they accept (grpcio's default is 8 KiB for
+ * all headers or trailers together, and `grpc-status-details-bin` travels base64-encoded, a third larger);
+ * past the limit the caller sees RESOURCE_EXHAUSTED and none of the details. The bounds keep a whole error
+ * well below 8 KiB.
+ */
+export const MAX_FIELD_VIOLATIONS = 30;
+export const MAX_MESSAGE_LENGTH = 512;
+/** Bytes of field paths and descriptions one BadRequest may carry. */
+const VIOLATIONS_BUDGET = 2048;
+/** Bytes of keys and values one ErrorInfo's metadata may carry. */
+const METADATA_BUDGET = 1024;
+const MAX_TEXT_LENGTH = 128;
 
 /**
  * The one place errors become gRPC statuses. A domain error keeps its message and gets a
  * google.rpc.Status in the `grpc-status-details-bin` trailer with an ErrorInfo (reason, metadata) and, for
- * invalid arguments, a BadRequest naming every field. Anything else is logged with its stack and reported
- * as INTERNAL (or UNAVAILABLE when the database is unreachable) with a generic message.
+ * invalid arguments, a BadRequest naming the fields (the first {@link MAX_FIELD_VIOLATIONS}, then one entry
+ * counting the rest). Anything else is logged with its stack and reported as INTERNAL with a generic
+ * message. Database failures arrive here already classified by the store (DatabaseUnavailableError).
  */
 export function toServiceError(err: unknown, logger: Logger, method: string): Partial<ServiceError> {
+  if (err instanceof DatabaseUnavailableError) {
+    logger.warn({ err, method, problem: err.problem }, 'database unavailable');
+  }
   if (err instanceof DomainError) {
     const code = CODE_OF[err.category];
-    return withDetails(code, err.message, err.reason, err.metadata, err instanceof InvalidArgumentError ? err : undefined);
-  }
-  const driverCode = (err as { code?: unknown }).code;
-  if ((typeof driverCode === 'string' && UNAVAILABLE_CODES.has(driverCode)) || (err as Error).name === 'KnexTimeoutError') {
-    logger.warn({ err, method }, 'database unavailable');
-    return withDetails(status.UNAVAILABLE, 'the database is unavailable; retry later', 'DATABASE_UNAVAILABLE', {});
+    if (err instanceof InvalidArgumentError) return withDetails(code, invalidArgumentMessage(err), err.reason, err.metadata, err);
+    return withDetails(code, err.message, err.reason, err.metadata);
   }
   logger.error({ err, method }, 'internal error');
   return withDetails(status.INTERNAL, 'internal error', 'INTERNAL', {});
@@ -44,18 +56,70 @@ function withDetails(
   metadata: Record<string, string>,
   invalid?: InvalidArgumentError,
 ): Partial<ServiceError> {
+  const bounded = truncate(message, MAX_MESSAGE_LENGTH);
   const details = [
-    { typeUrl: 'type.googleapis.com/google.rpc.ErrorInfo', value: Buffer.from(ErrorInfo.encode({ reason, domain: ERROR_DOMAIN, metadata }).finish()) },
+    {
+      typeUrl: 'type.googleapis.com/google.rpc.ErrorInfo',
+      value: Buffer.from(ErrorInfo.encode({ reason, domain: ERROR_DOMAIN, metadata: boundedMetadata(metadata) }).finish()),
+    },
   ];
   if (invalid) {
     details.push({
       typeUrl: 'type.googleapis.com/google.rpc.BadRequest',
-      value: Buffer.from(BadRequest.encode({ fieldViolations: invalid.violations.map((v) => ({ field: v.field, description: v.description })) }).finish()),
+      value: Buffer.from(BadRequest.encode({ fieldViolations: boundedViolations(invalid.violations) }).finish()),
     });
   }
   const trailers = new Metadata();
-  trailers.set('grpc-status-details-bin', Buffer.from(Status.encode({ code, message, details }).finish()));
-  return { code, details: message, metadata: trailers };
+  trailers.set('grpc-status-details-bin', Buffer.from(Status.encode({ code, message: bounded, details }).finish()));
+  return { code, details: bounded, metadata: trailers };
+}
+
+/** The violations, as many as fit in the message, then how many more there are. */
+function invalidArgumentMessage(err: InvalidArgumentError): string {
+  let message = '';
+  let listed = 0;
+  for (const v of err.violations) {
+    const next = `${message}${listed > 0 ? '; ' : ''}${v.field}: ${v.description}`;
+    if (next.length > MAX_MESSAGE_LENGTH - 40) break;
+    message = next;
+    listed++;
+  }
+  const rest = err.violations.length - listed;
+  return rest === 0 ? message : `${message}${listed > 0 ? '; ' : ''}and ${rest} more`;
+}
+
+function boundedViolations(violations: readonly FieldViolation[]): FieldViolation[] {
+  const kept: FieldViolation[] = [];
+  let bytes = 0;
+  for (const v of violations) {
+    const field = truncate(v.field, MAX_TEXT_LENGTH);
+    const description = truncate(v.description, MAX_TEXT_LENGTH);
+    bytes += Buffer.byteLength(field) + Buffer.byteLength(description);
+    if (kept.length === MAX_FIELD_VIOLATIONS || bytes > VIOLATIONS_BUDGET) break;
+    kept.push({ field, description });
+  }
+  const rest = violations.length - kept.length;
+  if (rest > 0) kept.push({ field: '', description: `and ${rest} more violation${rest === 1 ? '' : 's'} not listed` });
+  return kept;
+}
+
+function boundedMetadata(metadata: Record<string, string>): Record<string, string> {
+  const kept: Record<string, string> = {};
+  let bytes = 0;
+  let omitted = 0;
+  for (const [key, value] of Object.entries(metadata)) {
+    const k = truncate(key, MAX_TEXT_LENGTH);
+    const v = truncate(value, MAX_TEXT_LENGTH);
+    bytes += Buffer.byteLength(k) + Buffer.byteLength(v);
+    if (bytes > METADATA_BUDGET) omitted++;
+    else kept[k] = v;
+  }
+  if (omitted > 0) kept['omitted_entries'] = String(omitted);
+  return kept;
+}
+
+function truncate(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
 /** Reads the details of an error produced by {@link toServiceError} (for clients and tests). */

@@ -1,8 +1,10 @@
-import { Server, ServerCredentials, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import { Server, ServerCredentials, setLogger, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import type { Logger } from '@inventory/runtime';
+import { HealthCheck } from './health-check';
 import { withTolerantDecoding } from './malformed';
 import { addReflection, DescriptorIndex } from './reflection';
+import { WireCheck } from './wire-check';
 
 /** A service to serve: its generated definition, its implementation and its fully qualified name. */
 export interface ServiceRegistration {
@@ -14,20 +16,26 @@ export interface ServiceRegistration {
 /**
  * A grpc-js server with the standard health service and server reflection over the given descriptor set,
  * and a graceful shutdown: health turns NOT_SERVING, new calls are refused, calls in flight get `graceMs`
- * to finish before they are cancelled.
+ * to finish before they are cancelled. Health can follow a periodic check of what the services depend on
+ * (see {@link GrpcServer.followHealthCheck}).
  */
 export class GrpcServer {
   private readonly server = new Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
   private readonly health: HealthImplementation;
   private readonly serviceNames: string[];
+  private healthCheck: HealthCheck | undefined;
 
   constructor(
     services: readonly ServiceRegistration[],
     descriptorSet: Uint8Array,
     private readonly logger: Logger,
   ) {
+    // grpc-js prints its own complaints as plain text; what matters of them reaches the caller as an error
+    // (a failed bind, a failed call), so they are kept as debug lines of the JSON log.
+    setLogger({ error: (...args: unknown[]) => logger.debug({ grpc: args.map(String).join(' ') }, 'grpc-js') });
     this.serviceNames = services.map((s) => s.name);
-    for (const s of services) this.server.addService(withTolerantDecoding(s.definition), s.implementation);
+    const wireCheck = new WireCheck(descriptorSet);
+    for (const s of services) this.server.addService(withTolerantDecoding(s.definition, wireCheck), s.implementation);
     this.health = new HealthImplementation(Object.fromEntries(['', ...this.serviceNames].map((n) => [n, 'SERVING'])));
     this.health.addToServer(this.server);
     addReflection(this.server, new DescriptorIndex(descriptorSet), [
@@ -46,8 +54,21 @@ export class GrpcServer {
     return port;
   }
 
+  /**
+   * Runs `check` every `intervalMs` (and once now): while it fails (or takes longer than the interval),
+   * every service reports NOT_SERVING; when it passes again, SERVING. Changes are logged once each.
+   */
+  followHealthCheck(check: () => Promise<void>, intervalMs: number): void {
+    this.healthCheck = new HealthCheck(check, intervalMs, (serving, err) => {
+      if (serving) this.logger.info('health check passes again; serving');
+      else this.logger.warn({ err }, 'health check failed; not serving');
+      this.setServing(serving);
+    });
+  }
+
   async shutdown(graceMs: number): Promise<void> {
-    for (const name of ['', ...this.serviceNames]) this.health.setStatus(name, 'NOT_SERVING');
+    await this.healthCheck?.stop();
+    this.setServing(false);
     const graceful = new Promise<void>((resolve) => this.server.tryShutdown(() => resolve()));
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), graceMs)));
@@ -56,5 +77,9 @@ export class GrpcServer {
       this.server.forceShutdown();
     }
     clearTimeout(timer);
+  }
+
+  private setServing(serving: boolean): void {
+    for (const name of ['', ...this.serviceNames]) this.health.setStatus(name, serving ? 'SERVING' : 'NOT_SERVING');
   }
 }

@@ -1,5 +1,7 @@
 export * from './errors';
 export * from './grpc-server';
+export * from './health-check';
 export * from './malformed';
 export * from './reflection';
 export * from './unary';
+export * from './wire-check';

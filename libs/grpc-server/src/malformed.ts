@@ -1,5 +1,6 @@
 import type { ServiceDefinition } from '@grpc/grpc-js';
-import { DomainError } from '@inventory/domain';
+import { DomainError, InvalidArgumentError } from '@inventory/domain';
+import type { WireCheck } from './wire-check';
 
 /**
  * Thrown when a request's bytes cannot be decoded into its message, for example an int64 beyond what a
@@ -15,24 +16,30 @@ export class MalformedRequestError extends DomainError {
   }
 }
 
-/** Marks a request that failed to decode, so that the handler adapter can refuse it properly. */
+/** Marks a request that failed to decode or to pass the wire check, so that the handler adapter can refuse it properly. */
 export class UndecodableRequest {
-  constructor(readonly error: MalformedRequestError) {}
+  constructor(readonly error: DomainError) {}
 }
 
-/** The same service, with decoding failures handed to the handler as {@link UndecodableRequest}. */
-export function withTolerantDecoding(definition: ServiceDefinition): ServiceDefinition {
+/**
+ * The same service, with decoding failures and what `wireCheck` finds in the bytes (invalid UTF-8, Timestamp
+ * nanos out of range) handed to the handler as {@link UndecodableRequest}.
+ */
+export function withTolerantDecoding(definition: ServiceDefinition, wireCheck?: WireCheck): ServiceDefinition {
   return Object.fromEntries(
     Object.entries(definition).map(([name, method]) => [
       name,
       {
         ...method,
         requestDeserialize: (bytes: Buffer) => {
+          let request: unknown;
           try {
-            return method.requestDeserialize(bytes);
+            request = method.requestDeserialize(bytes);
           } catch (err) {
             return new UndecodableRequest(new MalformedRequestError(err));
           }
+          const violations = wireCheck?.violations(method.path, bytes) ?? [];
+          return violations.length > 0 ? new UndecodableRequest(new InvalidArgumentError(violations)) : request;
         },
       },
     ]),

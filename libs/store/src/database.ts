@@ -1,7 +1,15 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import knex, { type Knex } from 'knex';
+import { fromDriverError } from './driver-errors';
 import { migrationSource } from './migrations';
+
+// Knex resolves a dialect name to one of these classes; subclassing it (below) reaches every query, inside
+// a transaction or not, and every connection taken from the pool.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const Mysql2Client = require('knex/lib/dialects/mysql2/index.js') as typeof Knex.Client;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const BetterSqlite3Client = require('knex/lib/dialects/better-sqlite3/index.js') as typeof Knex.Client;
 
 export type Dialect = 'sqlite' | 'mysql';
 
@@ -30,9 +38,73 @@ export function parseDatabaseUrl(url: string): DatabaseTarget {
   throw new Error(`unsupported database URL "${redact(url)}": use sqlite:<file> or mysql://user:pass@host:port/database`);
 }
 
-/** Opens a connection pool. Nothing is queried until the first call. */
-export function openDatabase(target: DatabaseTarget, options: { poolSize?: number } = {}): Database {
-  return { knex: target.dialect === 'sqlite' ? openSqlite(target.url) : openMysql(target.url, options.poolSize ?? 10), dialect: target.dialect };
+export interface DatabaseOptions {
+  /** MySQL pool size (SQLite always has one connection). */
+  readonly poolSize?: number;
+  /**
+   * Receives the driver's and pool's own complaints (a connection that broke while idle, a failed connect),
+   * which are otherwise printed as plain text. The calls they affect fail with DatabaseUnavailableError.
+   */
+  readonly onDriverMessage?: (message: string) => void;
+}
+
+/**
+ * Opens a connection pool. Nothing is queried until the first call. Every driver error that means the
+ * database cannot serve a call (see driver-errors.ts) is thrown as a DatabaseUnavailableError.
+ */
+export function openDatabase(target: DatabaseTarget, options: DatabaseOptions = {}): Database {
+  const say = options.onDriverMessage ?? ((message: string) => console.warn(message));
+  const log = { warn: say, error: say, debug: () => undefined, deprecate: () => undefined };
+  const knex = target.dialect === 'sqlite' ? openSqlite(target.url, log) : openMysql(target.url, options.poolSize ?? 10, log);
+  return { knex, dialect: target.dialect };
+}
+
+/** Checks that the database answers and has its tables: a query that reads no row of every table. */
+export async function checkDatabase(db: Database): Promise<void> {
+  await db.knex.raw(CORE_TABLES.map((table) => `SELECT 1 FROM ${table} WHERE 1 = 0`).join(' UNION ALL '));
+}
+
+/** Tables every call needs; a database missing one of them is not usable. */
+const CORE_TABLES = [
+  'nodes',
+  'distribution_groups',
+  'safety_stock',
+  'supply',
+  'supply_ledger',
+  'outbox',
+  'idempotency_keys',
+  'demand',
+  'demand_ledger',
+  'stock_positions',
+  'reservations',
+  'reservation_holds',
+  'leases',
+];
+
+/**
+ * A knex client class whose queries and connection checkouts report driver errors through fromDriverError.
+ * `config.client` keeps the dialect's name (`mysql2`, `better-sqlite3`), which code checking the dialect reads.
+ */
+function reportingDriverErrors(Base: typeof Knex.Client, name: string): typeof Knex.Client {
+  return class extends Base {
+    constructor(config: Knex.Config) {
+      super({ ...config, client: name });
+    }
+
+    override query(connection: unknown, obj: unknown): Promise<unknown> {
+      return (super.query(connection, obj) as Promise<unknown>).catch((err: unknown) => {
+        throw fromDriverError(err);
+      });
+    }
+
+    override async acquireConnection(): Promise<unknown> {
+      try {
+        return (await super.acquireConnection()) as unknown;
+      } catch (err) {
+        throw fromDriverError(err);
+      }
+    }
+  };
 }
 
 /** Applies every pending migration. */
@@ -45,11 +117,14 @@ export async function migrateAllDown(db: Database): Promise<void> {
   await db.knex.migrate.rollback({ migrationSource }, true);
 }
 
-function openSqlite(url: string): Knex {
+type KnexLog = NonNullable<Knex.Config['log']>;
+
+function openSqlite(url: string, log: KnexLog): Knex {
   const filename = url.slice('sqlite:'.length);
   if (filename !== ':memory:') mkdirSync(dirname(filename), { recursive: true });
   return knex({
-    client: 'better-sqlite3',
+    client: reportingDriverErrors(BetterSqlite3Client, 'better-sqlite3'),
+    log,
     connection: { filename },
     useNullAsDefault: true,
     // SQLite has one writer at a time; one connection queues transactions in order instead of failing them.
@@ -67,10 +142,11 @@ function openSqlite(url: string): Knex {
   });
 }
 
-function openMysql(url: string, poolSize: number): Knex {
+function openMysql(url: string, poolSize: number, log: KnexLog): Knex {
   const parsed = new URL(url);
   return knex({
-    client: 'mysql2',
+    client: reportingDriverErrors(Mysql2Client, 'mysql2'),
+    log,
     connection: {
       host: parsed.hostname,
       port: parsed.port ? Number(parsed.port) : 3306,

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { Database } from './database';
-import { retryingConflicts } from './transaction';
+import { retryingConflicts, retryingLostConnection } from './transaction';
 
 /** One statement of a pipeline, and what its result is wanted for. */
 export type Statement =
@@ -30,25 +30,33 @@ export interface PipelinedTransaction {
  * statements run one after another in an ordinary transaction. Values are always bound parameters.
  *
  * Work that returns without `commitWith` is rolled back. Conflicts a retry resolves (deadlocks, lock
- * timeouts, duplicate first inserts) rerun `work` from the start.
+ * timeouts, duplicate first inserts) rerun `work` from the start, and so does a connection lost before the
+ * transaction began (see retryingLostConnection).
  */
 export function pipelinedTransaction<T>(db: Database, work: (tx: PipelinedTransaction) => Promise<T>): Promise<T> {
   if (db.dialect !== 'mysql') {
     return retryingConflicts(() =>
-      db.knex.transaction((trx) => {
-        const run = (statements: readonly Statement[]) => runOneByOne(statements);
-        return work({ db: trx, run, commitWith: run });
-      }),
+      retryingLostConnection((started) =>
+        db.knex.transaction((trx) => {
+          started();
+          const run = (statements: readonly Statement[]) => runOneByOne(statements);
+          return work({ db: trx, run, commitWith: run });
+        }),
+      ),
     );
   }
-  return retryingConflicts(async () => {
+  // A lost connection is retried on a fresh one while no round trip of `work` has come back and no COMMIT
+  // has been sent: until then the server has decided nothing for `work`, and rolls back whatever it ran.
+  return retryingConflicts(() => retryingLostConnection(async (started) => {
     const connection: unknown = await db.knex.client.acquireConnection();
     let begun = false;
     let committed = false;
     const send = async (statements: readonly Statement[], prefix: string[], suffix: string[]) => {
       const compiled = statements.map((s) => builderOf(s).toSQL().toNative());
       const sql = [...prefix, ...compiled.map((c) => c.sql), ...suffix].join(';\n');
+      if (suffix.length > 0) started();
       const [raw] = (await db.knex.raw(sql, compiled.flatMap((c) => c.bindings as Knex.Value[])).connection(connection)) as [unknown];
+      started();
       const results = (prefix.length + compiled.length + suffix.length === 1 ? [raw] : (raw as unknown[])).slice(prefix.length);
       return statements.map((s, i) => resultOf(s, results[i]));
     };
@@ -71,7 +79,7 @@ export function pipelinedTransaction<T>(db: Database, work: (tx: PipelinedTransa
     } finally {
       await db.knex.client.releaseConnection(connection);
     }
-  });
+  }));
 }
 
 function builderOf(s: Statement): Knex.QueryBuilder {

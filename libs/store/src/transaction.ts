@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Database } from './database';
+import { isConnectionLost } from './driver-errors';
 
 const MAX_ATTEMPTS = 8;
 
@@ -9,7 +10,33 @@ const MAX_ATTEMPTS = 8;
  * or SQLite's busy lock (another process writing the same file). `work` must therefore do nothing outside the transaction.
  */
 export async function inTransaction<T>(db: Database, work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
-  return retryingConflicts(() => db.knex.transaction(work));
+  return retryingConflicts(() =>
+    retryingLostConnection((started) =>
+      db.knex.transaction((trx) => {
+        // Knex calls this once BEGIN has succeeded.
+        started();
+        return work(trx);
+      }),
+    ),
+  );
+}
+
+/**
+ * Runs `attempt` once more when it fails with a lost connection (DatabaseUnavailableError) before it called
+ * `started`: the connection broke (killed by the server, reset, closed while idle in the pool) before the
+ * transaction began, so nothing of it reached the database and a retry cannot apply anything twice. The
+ * pool discards a broken connection, so the second attempt gets a fresh one (or fails the same way, and
+ * the caller sees UNAVAILABLE). Once started, a failure is reported as it is: the transaction is rolled
+ * back by the server, and the caller's request id makes its own retry safe.
+ */
+export async function retryingLostConnection<T>(attempt: (started: () => void) => Promise<T>): Promise<T> {
+  let started = false;
+  try {
+    return await attempt(() => (started = true));
+  } catch (err) {
+    if (started || !isConnectionLost(err)) throw err;
+  }
+  return attempt(() => undefined);
 }
 
 /** Runs `attempt` again, after a short random pause, while it fails with a conflict a retry resolves. */

@@ -1,15 +1,21 @@
 import type * as pb from '@inventory/contracts';
-import { parseDemandAdjust, parseDemandSync, type DemandKey } from '@inventory/domain';
+import { parseDemandAdjust, parseDemandSync, type DemandKey, type SourceTimeLimit } from '@inventory/domain';
 import { unary } from '@inventory/grpc-server';
 import type { Logger } from '@inventory/runtime';
 import type { QuantityLedger } from '../inventory/quantity-ledger';
 import { fromDemand, fromDemandLineResult, toDemandKeyInput, toItemKey, toMs, toSegment } from './translate';
 
-export function demandServiceHandlers(ledger: QuantityLedger<DemandKey>, logger: Logger): pb.DemandServiceServer {
+/** `sourceTimeLimit` says, at each call, how far ahead of the server's clock a source time may be. */
+export function demandServiceHandlers(
+  ledger: QuantityLedger<DemandKey>,
+  sourceTimeLimit: () => SourceTimeLimit,
+  logger: Logger,
+): pb.DemandServiceServer {
   return {
     syncDemand: unary('SyncDemand', logger, async (req: pb.SyncDemandRequest) => {
       const cmd = parseDemandSync({
         requestId: req.requestId,
+        sourceTimeLimit: sourceTimeLimit(),
         lines: req.lines.map((l) => ({ key: toDemandKeyInput(l.key), quantity: l.quantity, sourceMs: toMs(l.sourceTime) })),
       });
       return { results: (await ledger.sync('SyncDemand', cmd)).map(fromDemandLineResult) };
@@ -17,6 +23,7 @@ export function demandServiceHandlers(ledger: QuantityLedger<DemandKey>, logger:
     adjustDemand: unary('AdjustDemand', logger, async (req: pb.AdjustDemandRequest) => {
       const cmd = parseDemandAdjust({
         requestId: req.requestId,
+        sourceTimeLimit: sourceTimeLimit(),
         lines: req.lines.map((l) => ({ key: toDemandKeyInput(l.key), delta: l.quantityDelta, sourceMs: toMs(l.sourceTime), reason: l.reason })),
       });
       return { results: (await ledger.adjust('AdjustDemand', cmd)).map(fromDemandLineResult) };

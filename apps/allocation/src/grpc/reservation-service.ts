@@ -1,10 +1,15 @@
-import type * as pb from '@inventory/contracts';
+import * as pb from '@inventory/contracts';
+import { InvalidArgumentError } from '@inventory/domain';
 import { unary } from '@inventory/grpc-server';
 import type { Logger } from '@inventory/runtime';
 import type { ReservationChanges } from '../inventory/reservation-changes';
 import type { ReservationDesk } from '../inventory/reservation-desk';
 import { fromReservation, toConsumedDemandType, toReservationLineInput, toReservationState } from './reservation-translate';
 import { toMs } from './translate';
+
+const RESERVATION_STATE_NAMES = Object.keys(pb.ReservationState)
+  .filter((name) => /^RESERVATION_STATE_[A-Z]/.test(name) && name !== 'RESERVATION_STATE_UNSPECIFIED')
+  .join(', ');
 
 export function reservationServiceHandlers(desk: ReservationDesk, changes: ReservationChanges, logger: Logger): pb.ReservationServiceServer {
   return {
@@ -17,7 +22,10 @@ export function reservationServiceHandlers(desk: ReservationDesk, changes: Reser
       reservation: fromReservation(await changes.get(req.reservationId)),
     })),
     listReservations: unary('ListReservations', logger, async (req: pb.ListReservationsRequest) => {
-      const { items, nextPageToken } = await changes.list(toReservationState(req.state), req.pageSize, req.pageToken);
+      const state = toReservationState(req.state);
+      // A filter this service does not know would silently match nothing or everything: refuse it.
+      if (state === 'UNKNOWN') throw new InvalidArgumentError([{ field: 'state', description: `must be one of ${RESERVATION_STATE_NAMES}, or unset for all` }]);
+      const { items, nextPageToken } = await changes.list(state, req.pageSize, req.pageToken);
       return { reservations: items.map(fromReservation), nextPageToken };
     }),
     extendReservation: unary('ExtendReservation', logger, async (req: pb.ExtendReservationRequest) => ({

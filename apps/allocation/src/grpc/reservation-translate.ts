@@ -14,10 +14,11 @@ export function toReservationLineInput(line: pb.ReservationLine): ReservationLin
   };
 }
 
-/** `undefined` for UNSPECIFIED. */
-export function toReservationState(state: pb.ReservationState): ReservationState | undefined {
+/** `undefined` for UNSPECIFIED (no filter); 'UNKNOWN' for a value this service does not know. */
+export function toReservationState(state: pb.ReservationState): ReservationState | undefined | 'UNKNOWN' {
+  if (state === pb.ReservationState.RESERVATION_STATE_UNSPECIFIED) return undefined;
   const name = pb.ReservationState[state]?.replace(/^RESERVATION_STATE_/, '');
-  return name === 'UNSPECIFIED' || name === 'UNRECOGNIZED' || name === undefined ? undefined : (name as ReservationState);
+  return name === undefined || name === 'UNRECOGNIZED' ? 'UNKNOWN' : (name as ReservationState);
 }
 
 /** `undefined` for UNSPECIFIED; 'UNKNOWN' for a value this service does not know. */

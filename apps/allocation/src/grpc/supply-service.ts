@@ -1,15 +1,21 @@
 import type * as pb from '@inventory/contracts';
-import { parseSupplyAdjust, parseSupplySync, type SupplyKey } from '@inventory/domain';
+import { parseSupplyAdjust, parseSupplySync, type SupplyKey, type SourceTimeLimit } from '@inventory/domain';
 import { unary } from '@inventory/grpc-server';
 import type { Logger } from '@inventory/runtime';
 import type { QuantityLedger } from '../inventory/quantity-ledger';
 import { fromLineResult, fromSupply, toItemKey, toMs, toSegment, toSupplyKeyInput } from './translate';
 
-export function supplyServiceHandlers(ledger: QuantityLedger<SupplyKey>, logger: Logger): pb.SupplyServiceServer {
+/** `sourceTimeLimit` says, at each call, how far ahead of the server's clock a source time may be. */
+export function supplyServiceHandlers(
+  ledger: QuantityLedger<SupplyKey>,
+  sourceTimeLimit: () => SourceTimeLimit,
+  logger: Logger,
+): pb.SupplyServiceServer {
   return {
     syncSupply: unary('SyncSupply', logger, async (req: pb.SyncSupplyRequest) => {
       const cmd = parseSupplySync({
         requestId: req.requestId,
+        sourceTimeLimit: sourceTimeLimit(),
         lines: req.lines.map((l) => ({ key: toSupplyKeyInput(l.key), quantity: l.quantity, sourceMs: toMs(l.sourceTime) })),
       });
       return { results: (await ledger.sync('SyncSupply', cmd)).map(fromLineResult) };
@@ -17,6 +23,7 @@ export function supplyServiceHandlers(ledger: QuantityLedger<SupplyKey>, logger:
     adjustSupply: unary('AdjustSupply', logger, async (req: pb.AdjustSupplyRequest) => {
       const cmd = parseSupplyAdjust({
         requestId: req.requestId,
+        sourceTimeLimit: sourceTimeLimit(),
         lines: req.lines.map((l) => ({ key: toSupplyKeyInput(l.key), delta: l.quantityDelta, sourceMs: toMs(l.sourceTime), reason: l.reason })),
       });
       return { results: (await ledger.adjust('AdjustSupply', cmd)).map(fromLineResult) };

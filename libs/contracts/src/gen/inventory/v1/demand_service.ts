@@ -1074,7 +1074,11 @@ export const ListDemandResponse: MessageFns<ListDemandResponse> = {
  */
 export type DemandServiceService = typeof DemandServiceService;
 export const DemandServiceService = {
-  /** Sets absolute demand quantities. Atomic across all lines; idempotent by request_id. */
+  /**
+   * Sets absolute demand quantities. Atomic across all lines; idempotent by request_id.
+   * A source_time more than the allowed clock skew (5 minutes by default) ahead of the server's clock is
+   * refused with INVALID_ARGUMENT naming the field.
+   */
   syncDemand: {
     path: "/inventory.v1.DemandService/SyncDemand" as const,
     requestStream: false as const,
@@ -1084,7 +1088,12 @@ export const DemandServiceService = {
     responseSerialize: (value: SyncDemandResponse): Buffer => Buffer.from(SyncDemandResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): SyncDemandResponse => SyncDemandResponse.decode(value),
   },
-  /** Applies demand deltas. Atomic across all lines; idempotent by request_id. */
+  /**
+   * Applies demand deltas. Atomic across all lines; idempotent by request_id.
+   * A delta may take a quantity below zero (10 - 100 gives -90): it is kept as sent and reported in the
+   * line's quantity_after, not clamped or refused, so that a sync arriving late re-applies exactly the
+   * deltas dated after it. Source times beyond the allowed clock skew are refused, as in SyncDemand.
+   */
   adjustDemand: {
     path: "/inventory.v1.DemandService/AdjustDemand" as const,
     requestStream: false as const,
@@ -1118,9 +1127,18 @@ export const DemandServiceService = {
 } as const;
 
 export interface DemandServiceServer extends UntypedServiceImplementation {
-  /** Sets absolute demand quantities. Atomic across all lines; idempotent by request_id. */
+  /**
+   * Sets absolute demand quantities. Atomic across all lines; idempotent by request_id.
+   * A source_time more than the allowed clock skew (5 minutes by default) ahead of the server's clock is
+   * refused with INVALID_ARGUMENT naming the field.
+   */
   syncDemand: handleUnaryCall<SyncDemandRequest, SyncDemandResponse>;
-  /** Applies demand deltas. Atomic across all lines; idempotent by request_id. */
+  /**
+   * Applies demand deltas. Atomic across all lines; idempotent by request_id.
+   * A delta may take a quantity below zero (10 - 100 gives -90): it is kept as sent and reported in the
+   * line's quantity_after, not clamped or refused, so that a sync arriving late re-applies exactly the
+   * deltas dated after it. Source times beyond the allowed clock skew are refused, as in SyncDemand.
+   */
   adjustDemand: handleUnaryCall<AdjustDemandRequest, AdjustDemandResponse>;
   /** Returns every demand position of an item at a node in a segment. */
   getDemand: handleUnaryCall<GetDemandRequest, GetDemandResponse>;
@@ -1129,7 +1147,11 @@ export interface DemandServiceServer extends UntypedServiceImplementation {
 }
 
 export interface DemandServiceClient extends Client {
-  /** Sets absolute demand quantities. Atomic across all lines; idempotent by request_id. */
+  /**
+   * Sets absolute demand quantities. Atomic across all lines; idempotent by request_id.
+   * A source_time more than the allowed clock skew (5 minutes by default) ahead of the server's clock is
+   * refused with INVALID_ARGUMENT naming the field.
+   */
   syncDemand(
     request: SyncDemandRequest,
     callback: (error: ServiceError | null, response: SyncDemandResponse) => void,
@@ -1145,7 +1167,12 @@ export interface DemandServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: SyncDemandResponse) => void,
   ): ClientUnaryCall;
-  /** Applies demand deltas. Atomic across all lines; idempotent by request_id. */
+  /**
+   * Applies demand deltas. Atomic across all lines; idempotent by request_id.
+   * A delta may take a quantity below zero (10 - 100 gives -90): it is kept as sent and reported in the
+   * line's quantity_after, not clamped or refused, so that a sync arriving late re-applies exactly the
+   * deltas dated after it. Source times beyond the allowed clock skew are refused, as in SyncDemand.
+   */
   adjustDemand(
     request: AdjustDemandRequest,
     callback: (error: ServiceError | null, response: AdjustDemandResponse) => void,

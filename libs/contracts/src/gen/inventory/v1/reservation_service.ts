@@ -61,7 +61,10 @@ export interface GetReservationResponse {
 
 /** Request for ReservationService.ListReservations. */
 export interface ListReservationsRequest {
-  /** Only reservations in this state; unspecified for all. */
+  /**
+   * Only reservations in this state; unspecified for all. A value this service does not know is refused
+   * with INVALID_ARGUMENT (field `state`), not ignored.
+   */
   state: ReservationState;
   /** Maximum number of reservations to return. 0 means 100; at most 1000. */
   pageSize: number;

@@ -173,7 +173,7 @@ export interface SupplyLineResult {
   outcome: SupplyLineOutcome;
   /** Quantity before the line. */
   quantityBefore: number;
-  /** Quantity after the line. */
+  /** Quantity after the line; below zero when an adjust took it there (kept as sent, see the Adjust RPC). */
   quantityAfter: number;
 }
 

@@ -1077,7 +1077,12 @@ export const ListSupplyResponse: MessageFns<ListSupplyResponse> = {
  */
 export type SupplyServiceService = typeof SupplyServiceService;
 export const SupplyServiceService = {
-  /** Sets absolute supply quantities. Atomic across all lines; idempotent by request_id. */
+  /**
+   * Sets absolute supply quantities. Atomic across all lines; idempotent by request_id.
+   * A source_time more than the allowed clock skew (5 minutes by default) ahead of the server's clock is
+   * refused with INVALID_ARGUMENT naming the field: applied, it would make every later sync of the
+   * position look stale.
+   */
   syncSupply: {
     path: "/inventory.v1.SupplyService/SyncSupply" as const,
     requestStream: false as const,
@@ -1087,7 +1092,15 @@ export const SupplyServiceService = {
     responseSerialize: (value: SyncSupplyResponse): Buffer => Buffer.from(SyncSupplyResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): SyncSupplyResponse => SyncSupplyResponse.decode(value),
   },
-  /** Applies supply deltas. Atomic across all lines; idempotent by request_id. */
+  /**
+   * Applies supply deltas. Atomic across all lines; idempotent by request_id.
+   * A delta may take a quantity below zero (10 - 100 gives -90): it is kept as sent and reported in the
+   * line's quantity_after, not clamped or refused. The source system's delta is its truth, and a sync that
+   * arrives later but is dated before the delta re-applies it on top of the synced count, which a clamped
+   * delta would get wrong. Availability never goes below zero; the missing units show as shortage.
+   * Source times more than the server's allowed clock skew (INVENTORY_MAX_SOURCE_TIME_SKEW_SECONDS,
+   * 5 minutes by default) ahead of its clock are refused with INVALID_ARGUMENT, as in SyncSupply.
+   */
   adjustSupply: {
     path: "/inventory.v1.SupplyService/AdjustSupply" as const,
     requestStream: false as const,
@@ -1121,9 +1134,22 @@ export const SupplyServiceService = {
 } as const;
 
 export interface SupplyServiceServer extends UntypedServiceImplementation {
-  /** Sets absolute supply quantities. Atomic across all lines; idempotent by request_id. */
+  /**
+   * Sets absolute supply quantities. Atomic across all lines; idempotent by request_id.
+   * A source_time more than the allowed clock skew (5 minutes by default) ahead of the server's clock is
+   * refused with INVALID_ARGUMENT naming the field: applied, it would make every later sync of the
+   * position look stale.
+   */
   syncSupply: handleUnaryCall<SyncSupplyRequest, SyncSupplyResponse>;
-  /** Applies supply deltas. Atomic across all lines; idempotent by request_id. */
+  /**
+   * Applies supply deltas. Atomic across all lines; idempotent by request_id.
+   * A delta may take a quantity below zero (10 - 100 gives -90): it is kept as sent and reported in the
+   * line's quantity_after, not clamped or refused. The source system's delta is its truth, and a sync that
+   * arrives later but is dated before the delta re-applies it on top of the synced count, which a clamped
+   * delta would get wrong. Availability never goes below zero; the missing units show as shortage.
+   * Source times more than the server's allowed clock skew (INVENTORY_MAX_SOURCE_TIME_SKEW_SECONDS,
+   * 5 minutes by default) ahead of its clock are refused with INVALID_ARGUMENT, as in SyncSupply.
+   */
   adjustSupply: handleUnaryCall<AdjustSupplyRequest, AdjustSupplyResponse>;
   /** Returns every supply position of an item at a node in a segment. */
   getSupply: handleUnaryCall<GetSupplyRequest, GetSupplyResponse>;
@@ -1132,7 +1158,12 @@ export interface SupplyServiceServer extends UntypedServiceImplementation {
 }
 
 export interface SupplyServiceClient extends Client {
-  /** Sets absolute supply quantities. Atomic across all lines; idempotent by request_id. */
+  /**
+   * Sets absolute supply quantities. Atomic across all lines; idempotent by request_id.
+   * A source_time more than the allowed clock skew (5 minutes by default) ahead of the server's clock is
+   * refused with INVALID_ARGUMENT naming the field: applied, it would make every later sync of the
+   * position look stale.
+   */
   syncSupply(
     request: SyncSupplyRequest,
     callback: (error: ServiceError | null, response: SyncSupplyResponse) => void,
@@ -1148,7 +1179,15 @@ export interface SupplyServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: SyncSupplyResponse) => void,
   ): ClientUnaryCall;
-  /** Applies supply deltas. Atomic across all lines; idempotent by request_id. */
+  /**
+   * Applies supply deltas. Atomic across all lines; idempotent by request_id.
+   * A delta may take a quantity below zero (10 - 100 gives -90): it is kept as sent and reported in the
+   * line's quantity_after, not clamped or refused. The source system's delta is its truth, and a sync that
+   * arrives later but is dated before the delta re-applies it on top of the synced count, which a clamped
+   * delta would get wrong. Availability never goes below zero; the missing units show as shortage.
+   * Source times more than the server's allowed clock skew (INVENTORY_MAX_SOURCE_TIME_SKEW_SECONDS,
+   * 5 minutes by default) ahead of its clock are refused with INVALID_ARGUMENT, as in SyncSupply.
+   */
   adjustSupply(
     request: AdjustSupplyRequest,
     callback: (error: ServiceError | null, response: AdjustSupplyResponse) => void,
