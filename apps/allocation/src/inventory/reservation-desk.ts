@@ -168,13 +168,14 @@ export class ReservationDesk {
         const line = call.cmd.lines[a.lineIndex]!;
         const key = { item: line.item, nodeId: a.nodeId, segment: line.segment };
         const position = positionAt(key)!;
-        return { reservationId: reservation.reservationId, lineIndex: a.lineIndex, positionId: position.positionId, nodeId: a.nodeId, itemId: line.item.itemId, quantity: a.quantity, expireMs: reservation.expireMs, safetyStock: withheldSafetyStock(key, position) };
+        return { reservationId: reservation.reservationId, lineIndex: a.lineIndex, positionId: position.positionId, nodeId: a.nodeId, itemId: line.item.itemId, quantity: a.quantity, expireMs: reservation.expireMs, safetyStock: withheldSafetyStock(key, position), readTotals: position };
       }),
     );
     await tx.commitWith([
       ...reservationInserts(trx, granted.map((g) => ({ reservation: g.reservation, requestHash: g.call.requestHash })), holds).map((insert) => ({ insert })),
       ...outboxInserts(trx, reserveBatchEvents(granted, positionAt, nowMs)).map((insert) => ({ insert })),
-      // Last: the check-and-hold of the batch's total at each position.
+      // Last: the check-and-hold of the batch's total at each position, refused if the position moved
+      // since the batch read it, so that the events above announce exactly what the commit leaves.
       ...holdStatements(trx, holds, nowMs).map((update) => ({ update })),
     ]);
     return results as Array<Reservation | Error>;

@@ -149,6 +149,12 @@ export interface HoldRequest {
   readonly positionId: number;
   readonly quantity: number;
   readonly safetyStock: number;
+  /**
+   * The totals the caller read and announces (plus its hold) in the same commit. When given, the hold is
+   * also refused if the position no longer has exactly these totals, so that what the commit announces is
+   * what it leaves; the caller then decides again from a fresh read.
+   */
+  readonly readTotals?: { readonly supply: number; readonly demand: number; readonly reserved: number };
 }
 
 /**
@@ -174,11 +180,20 @@ export function holdStatements(db: Knex, holds: readonly HoldRequest[], nowMs: n
 const POSITION_BALANCE_SQL = 'supply - demand - reserved - ?';
 
 function holdStatement(db: Knex, holds: readonly HoldRequest[], nowMs: number): Knex.QueryBuilder {
-  const check = `CASE WHEN next_eta_ms > ? AND ${POSITION_BALANCE_SQL} >= ? THEN reserved + ? ELSE NULL END`;
+  const check = (h: HoldRequest) =>
+    `CASE WHEN next_eta_ms > ?${h.readTotals ? ' AND supply = ? AND demand = ? AND reserved = ?' : ''} AND ${POSITION_BALANCE_SQL} >= ? THEN reserved + ? ELSE NULL END`;
+  const bindings = (h: HoldRequest) => [
+    h.positionId,
+    nowMs,
+    ...(h.readTotals ? [h.readTotals.supply, h.readTotals.demand, h.readTotals.reserved] : []),
+    h.safetyStock,
+    h.quantity,
+    h.quantity,
+  ];
   return db('stock_positions')
     .whereIn('position_id', holds.map((h) => h.positionId))
     .update({
-      reserved: db.raw(`CASE position_id ${holds.map(() => `WHEN ? THEN ${check}`).join(' ')} END`, holds.flatMap((h) => [h.positionId, nowMs, h.safetyStock, h.quantity, h.quantity])),
+      reserved: db.raw(`CASE position_id ${holds.map((h) => `WHEN ? THEN ${check(h)}`).join(' ')} END`, holds.flatMap(bindings)),
     });
 }
 

@@ -346,10 +346,10 @@ export interface SafetyStockDeleted {
 /**
  * A stock position's totals after a change that moved them, announced in the transaction that moved them.
  * The figures are the position's running totals, read under its row lock after the change, so that they
- * include every change committed before. One exception keeps reservations fast: a Reserve batch does not
- * read the positions it holds at again; it reports the totals it read before deciding plus what it held,
- * so a change to the position that another transaction committed in between shows only from the
- * position's next event on. A change that moves several positions announces each of them; a transaction
+ * include every change committed before. (A Reserve batch does not read its positions again: it announces
+ * the totals it read before deciding plus what it holds, and its hold is refused, and the batch decided
+ * again, if the position moved in between; so these figures too are what the commit leaves.) A change
+ * that moves several positions announces each of them; a transaction
  * may announce a position more than once (consuming a reservation moves its holds, then its demand), the
  * later event being the position's state at the commit.
  */
