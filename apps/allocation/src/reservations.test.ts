@@ -145,6 +145,21 @@ describeEachDatabase('reservations', (dialect) => {
     expect(reservations.map((r) => r.reservationId)).toContain('exp-1');
   });
 
+  it('increases a reservation with supply that arrived and holds that expired since the position was counted', async () => {
+    await onhand(t.clients, [{ itemId: 'LATE', nodeId: 'DC1', quantity: 10 }]);
+    await t.clients.supply.syncSupply({
+      requestId: 'late-transit',
+      lines: [{ key: { item: item('LATE'), nodeId: 'DC1', segment: undefined, supplyType: pb.SupplyType.SUPPLY_TYPE_INTRANSIT, etaTime: new Date(Date.now() + 300) }, quantity: 5, sourceTime: new Date() }],
+    });
+    await reserve('late-a', [atNode('LATE', 'DC1', 6)]);
+    await reserve('late-b', [atNode('LATE', 'DC1', 4)], new Date(Date.now() + 300));
+    await new Promise((r) => setTimeout(r, 400));
+    // Nothing has recounted the position since: the 5 in transit have arrived and late-b's 4 are free again.
+    const up = await t.clients.reservations.changeReservationQuantities({ requestId: 'late-up', reservationId: 'late-a', lines: [{ lineIndex: 0, quantity: 15 }] });
+    expect(up.reservation?.lines[0]?.allocations).toEqual([{ nodeId: 'DC1', quantity: 15 }]);
+    expect(await available(t.clients, 'LATE', 'DC1')).toMatchObject({ available: 0, reservedQuantity: 15 });
+  });
+
   it('takes ids and order references of the longest allowed length', async () => {
     await onhand(t.clients, [{ itemId: 'LONG', nodeId: 'DC1', quantity: 3 }]);
     const long = (c: string) => c.repeat(128);

@@ -27,6 +27,7 @@ import {
   type DemandKey,
   type HeldReservation,
   type LineIncrease,
+  type PositionKey,
   type LineQuantityInput,
   type Reservation,
   type ReservationChangeInput,
@@ -44,7 +45,9 @@ import {
   inTransaction,
   listReservations,
   lockReservation,
+  positionsDueForRecount,
   readPositions,
+  recountPositions,
   shiftPositions,
   updateHolds,
   updateReservation,
@@ -133,12 +136,8 @@ export class ReservationChanges {
       if (change.increases.length === 0) return change;
       const demands = increaseDemands(change.increases, await this.groupNodes(trx, change.increases));
       const keys = candidatePositions(demands);
-      const positions = await readPositions({ db: trx, keys });
-      // A position due for a recount would refuse the hold anyway: plan as if it had nothing.
-      const transition = holdIncreases(change, demands, promisableBalance(keys, (k) => {
-        const p = positions.get(positionKeyId(k));
-        return p && p.nextEtaMs > nowMs ? p : undefined;
-      }));
+      const positions = await this.recountedPositions(trx, keys, nowMs);
+      const transition = holdIncreases(change, demands, promisableBalance(keys, (k) => positions.get(positionKeyId(k))));
       await this.holdMore(trx, nowMs, transition, positions);
       return transition;
     });
@@ -201,6 +200,18 @@ export class ReservationChanges {
     await updateHolds({ trx, holds, expireMs: transition.reservation.expireMs });
     const freed = transition.holds.filter((c) => c.freed > 0);
     await shiftPositions({ trx, shifts: freed.map((c) => ({ positionId: c.hold.positionId, reserved: -c.freed })) });
+  }
+
+  /**
+   * The positions an increase may draw on, recounted first where supply has arrived or holds have expired
+   * since they were counted (as a Reserve batch does), so that the increase sees what is there now.
+   */
+  private async recountedPositions(trx: Knex.Transaction, keys: readonly PositionKey[], nowMs: number): Promise<ReadonlyMap<string, StockPosition>> {
+    const positions = await readPositions({ db: trx, keys });
+    const due = await positionsDueForRecount({ db: trx, positionIds: [...positions.values()].map((p) => p.positionId), nowMs });
+    if (due.length === 0) return positions;
+    await recountPositions({ trx, positionIds: due, nowMs });
+    return readPositions({ db: trx, keys });
   }
 
   /** The nodes of the groups the increases may draw on, in priority order. */
