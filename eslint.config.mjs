@@ -1,5 +1,6 @@
 import nx from '@nx/eslint-plugin';
 import tseslint from 'typescript-eslint';
+import prettier from 'eslint-config-prettier';
 
 // Tests and the helpers only tests use: a test helper in production code would ship and run there.
 const TEST_FILES = ['**/*.test.ts', '**/testing.ts', '**/testing/**'];
@@ -81,4 +82,6 @@ export default tseslint.config(
   // gRPC stays in the gRPC plumbing and the apps.
   ...restrictImports(['libs/store/**/*.ts', 'libs/runtime/**/*.ts', 'libs/jobs/**/*.ts'], [GRPC]),
   { files: ['**/*.cjs', '**/*.mjs'], rules: { '@typescript-eslint/no-require-imports': 'off' } },
+  // Prettier formats; lint rules that would fight it are off.
+  prettier,
 );
