@@ -26,7 +26,11 @@ const GRPC = {
 function restrictImports(files, patterns) {
   return [
     { files, rules: { 'no-restricted-imports': ['error', { patterns }] } },
-    { files, ignores: TEST_FILES, rules: { 'no-restricted-imports': ['error', { patterns: [...patterns, TEST_HELPERS] }] } },
+    {
+      files,
+      ignores: TEST_FILES,
+      rules: { 'no-restricted-imports': ['error', { patterns: [...patterns, TEST_HELPERS] }] },
+    },
   ];
 }
 
@@ -57,7 +61,10 @@ export default tseslint.config(
             { sourceTag: 'scope:runtime', onlyDependOnLibsWithTags: [] },
             // Lease-based scheduled work that any process may run.
             { sourceTag: 'scope:jobs', onlyDependOnLibsWithTags: ['scope:domain', 'scope:runtime', 'scope:store'] },
-            { sourceTag: 'scope:grpc-server', onlyDependOnLibsWithTags: ['scope:contracts', 'scope:domain', 'scope:runtime'] },
+            {
+              sourceTag: 'scope:grpc-server',
+              onlyDependOnLibsWithTags: ['scope:contracts', 'scope:domain', 'scope:runtime'],
+            },
             { sourceTag: 'scope:bench', onlyDependOnLibsWithTags: ['scope:contracts'] },
             {
               sourceTag: 'scope:app',
@@ -76,7 +83,11 @@ export default tseslint.config(
     },
   },
   // Test helpers stay out of production code.
-  { files: ['**/*.ts'], ignores: TEST_FILES, rules: { 'no-restricted-imports': ['error', { patterns: [TEST_HELPERS] }] } },
+  {
+    files: ['**/*.ts'],
+    ignores: TEST_FILES,
+    rules: { 'no-restricted-imports': ['error', { patterns: [TEST_HELPERS] }] },
+  },
   // Frameworks stay out of the domain.
   ...restrictImports(['libs/domain/**/*.ts'], [FRAMEWORKS]),
   // gRPC stays in the gRPC plumbing and the apps.

@@ -30,7 +30,11 @@ export interface RunningService {
 }
 
 /** The composition root: opens and migrates the database, wires the services, listens. */
-export async function startAllocationService(config: AllocationConfig, logger: Logger, clock: Clock = systemClock): Promise<RunningService> {
+export async function startAllocationService(
+  config: AllocationConfig,
+  logger: Logger,
+  clock: Clock = systemClock,
+): Promise<RunningService> {
   const db = openDatabase(config.database, {
     poolSize: config.databasePoolSize,
     // The calls these affect fail with DATABASE_UNAVAILABLE and are logged there.
@@ -38,7 +42,11 @@ export async function startAllocationService(config: AllocationConfig, logger: L
   });
   try {
     await migrateToLatest(db).catch((err: unknown) => {
-      throw new StartupError(`cannot open or migrate the database ${redact(config.database.url)}`, 'INVENTORY_DATABASE_URL', { cause: err });
+      throw new StartupError(
+        `cannot open or migrate the database ${redact(config.database.url)}`,
+        'INVENTORY_DATABASE_URL',
+        { cause: err },
+      );
     });
     logger.info({ database: redact(config.database.url) }, 'database ready');
     const nodes = new NodeCatalog(db, clock);
@@ -46,17 +54,30 @@ export async function startAllocationService(config: AllocationConfig, logger: L
     const changes = new ReservationChanges(db, clock, demand);
     // One batch in flight: the next one gathers every call that arrives meanwhile. With two or three in
     // flight the benchmark measured the same throughput and a worse p99 (BENCHMARKS.md).
-    const desk = new ReservationDesk(db, clock, { defaultTtlMs: config.reservationTtlMs, maxBatchesInFlight: 1, maxBatchLines: 1000 });
+    const desk = new ReservationDesk(db, clock, {
+      defaultTtlMs: config.reservationTtlMs,
+      maxBatchesInFlight: 1,
+      maxBatchLines: 1000,
+    });
     const sourceTimeLimit = () => ({ nowMs: clock(), maxSkewMs: config.maxSourceTimeSkewMs });
     const sweeper = new ExpirySweeper(db, clock, changes, config.expirySweepIntervalMs, logger);
     const server = new GrpcServer(
       [
         registration(pb.NodeServiceService, nodeServiceHandlers(nodes, logger)),
-        registration(pb.SafetyStockServiceService, safetyStockServiceHandlers(new SafetyStockRules(db, nodes, clock), logger)),
-        registration(pb.SupplyServiceService, supplyServiceHandlers(supplyLedger(db, nodes, clock), sourceTimeLimit, logger)),
+        registration(
+          pb.SafetyStockServiceService,
+          safetyStockServiceHandlers(new SafetyStockRules(db, nodes, clock), logger),
+        ),
+        registration(
+          pb.SupplyServiceService,
+          supplyServiceHandlers(supplyLedger(db, nodes, clock), sourceTimeLimit, logger),
+        ),
         registration(pb.DemandServiceService, demandServiceHandlers(demand, sourceTimeLimit, logger)),
         registration(pb.ReservationServiceService, reservationServiceHandlers(desk, changes, logger)),
-        registration(pb.AvailabilityServiceService, availabilityServiceHandlers(new AvailabilityReader(db, nodes, clock), logger)),
+        registration(
+          pb.AvailabilityServiceService,
+          availabilityServiceHandlers(new AvailabilityReader(db, nodes, clock), logger),
+        ),
       ],
       Buffer.from(pb.descriptorSetBase64, 'base64'),
       logger,
@@ -66,7 +87,8 @@ export async function startAllocationService(config: AllocationConfig, logger: L
     });
     // Calls already answer UNAVAILABLE when the database is gone; health says so too, for load balancers
     // and orchestrators that route by it.
-    if (config.healthCheckIntervalMs > 0) server.followHealthCheck(() => checkDatabase(db), config.healthCheckIntervalMs);
+    if (config.healthCheckIntervalMs > 0)
+      server.followHealthCheck(() => checkDatabase(db), config.healthCheckIntervalMs);
     sweeper.start();
     return {
       port,
@@ -85,7 +107,10 @@ export async function startAllocationService(config: AllocationConfig, logger: L
   }
 }
 
-function registration(definition: ServiceDefinition, implementation: UntypedServiceImplementation): ServiceRegistration {
+function registration(
+  definition: ServiceDefinition,
+  implementation: UntypedServiceImplementation,
+): ServiceRegistration {
   const firstPath = (Object.values(definition)[0] as { path: string }).path;
   return { name: firstPath.split('/')[1] as string, definition, implementation };
 }

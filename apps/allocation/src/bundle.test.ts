@@ -9,7 +9,11 @@ describe('the production bundle', () => {
   const sources = (JSON.parse(readFileSync(`${BUNDLE}.map`, 'utf8')) as { sources: string[] }).sources;
 
   it('is built from the service and the libs it uses', () => {
-    for (const entry of ['apps/allocation/src/main.ts', 'libs/store/src/mutation.ts', 'libs/jobs/src/periodic-job.ts']) {
+    for (const entry of [
+      'apps/allocation/src/main.ts',
+      'libs/store/src/mutation.ts',
+      'libs/jobs/src/periodic-job.ts',
+    ]) {
       expect(sources.some((source) => source.endsWith(entry))).toBe(true);
     }
   });

@@ -6,8 +6,20 @@ import { atNode, inGroup, item } from './testing/stock';
 
 const minutesAgo = (m: number) => new Date(Date.now() - m * 60_000);
 const inHours = (h: number) => new Date(Date.now() + h * 3_600_000);
-const onhandAt = (nodeId: string): pb.SupplyKey => ({ item: item('EV'), nodeId, segment: undefined, supplyType: pb.SupplyType.SUPPLY_TYPE_ONHAND, etaTime: undefined });
-const demandAt = (nodeId: string): pb.DemandKey => ({ item: item('EV'), nodeId, segment: undefined, demandType: pb.DemandType.DEMAND_TYPE_OPEN_ORDER, orderReference: '' });
+const onhandAt = (nodeId: string): pb.SupplyKey => ({
+  item: item('EV'),
+  nodeId,
+  segment: undefined,
+  supplyType: pb.SupplyType.SUPPLY_TYPE_ONHAND,
+  etaTime: undefined,
+});
+const demandAt = (nodeId: string): pb.DemandKey => ({
+  item: item('EV'),
+  nodeId,
+  segment: undefined,
+  demandType: pb.DemandType.DEMAND_TYPE_OPEN_ORDER,
+  orderReference: '',
+});
 
 /** One line per event: its type and the fields that say what it announces. */
 function summary(e: pb.ChangeEvent): string {
@@ -19,12 +31,14 @@ function summary(e: pb.ChangeEvent): string {
   const p = e.positionAvailabilityChanged;
   const payload =
     (e.nodeCreated && e.nodeCreated.node?.nodeId) ??
-    (e.distributionGroupCreated && `${e.distributionGroupCreated.distributionGroup?.distributionGroupId} ${e.distributionGroupCreated.distributionGroup?.nodeIds}`) ??
+    (e.distributionGroupCreated &&
+      `${e.distributionGroupCreated.distributionGroup?.distributionGroupId} ${e.distributionGroupCreated.distributionGroup?.nodeIds}`) ??
     (e.safetyStockSet && `${at(e.safetyStockSet.safetyStock)} ${e.safetyStockSet.safetyStock?.quantity}`) ??
     (e.safetyStockDeleted && at(e.safetyStockDeleted)) ??
     (e.supplyChanged && `${at(e.supplyChanged.key)} ${line(e.supplyChanged)}`) ??
     (e.supplyIgnored && `${at(e.supplyIgnored.key)} ${line(e.supplyIgnored)}`) ??
-    (e.demandChanged && `${at(e.demandChanged.key)} ${pb.DemandType[e.demandChanged.key?.demandType ?? 0]} ${line(e.demandChanged)}`) ??
+    (e.demandChanged &&
+      `${at(e.demandChanged.key)} ${pb.DemandType[e.demandChanged.key?.demandType ?? 0]} ${line(e.demandChanged)}`) ??
     (e.demandIgnored && `${at(e.demandIgnored.key)} ${line(e.demandIgnored)}`) ??
     (e.reservationCreated && held(e.reservationCreated.reservation)) ??
     (e.reservationExtended && held(e.reservationExtended.reservation)) ??
@@ -32,7 +46,8 @@ function summary(e: pb.ChangeEvent): string {
     (e.reservationConsumed && held(e.reservationConsumed.reservation)) ??
     (e.reservationReleased && held(e.reservationReleased.reservation)) ??
     (e.reservationExpired && held(e.reservationExpired.reservation)) ??
-    (p && `${at(p)} supply ${p.supplyQuantity} demand ${p.demandQuantity} reserved ${p.reservedQuantity} safety ${p.safetyStockQuantity} available ${p.available}`) ??
+    (p &&
+      `${at(p)} supply ${p.supplyQuantity} demand ${p.demandQuantity} reserved ${p.reservedQuantity} safety ${p.safetyStockQuantity} available ${p.available}`) ??
     'NO PAYLOAD';
   return `${e.type}: ${payload}`;
 }
@@ -47,11 +62,28 @@ describeEachDatabase('change events', (dialect) => {
   it('announces every change of a full scenario in a typed envelope that every outbox row decodes as', async () => {
     const { nodes, safetyStock, supply, demand, reservations } = t.clients;
     for (const nodeId of ['DC1', 'DC2']) {
-      await nodes.createNode({ requestId: `node-${nodeId}`, node: { nodeId, nodeType: pb.NodeType.NODE_TYPE_DC, description: '', createTime: undefined } });
+      await nodes.createNode({
+        requestId: `node-${nodeId}`,
+        node: { nodeId, nodeType: pb.NodeType.NODE_TYPE_DC, description: '', createTime: undefined },
+      });
     }
-    await nodes.createDistributionGroup({ requestId: 'group', distributionGroup: { distributionGroupId: 'EAST', nodeIds: ['DC2', 'DC1'], description: '', createTime: undefined } });
-    await safetyStock.setSafetyStock({ requestId: 'ss-node', safetyStock: { item: item('EV'), nodeId: 'DC1', quantity: 2, level: 0 } });
-    await safetyStock.setSafetyStock({ requestId: 'ss-item', safetyStock: { item: item('EV'), nodeId: '', quantity: 1, level: 0 } });
+    await nodes.createDistributionGroup({
+      requestId: 'group',
+      distributionGroup: {
+        distributionGroupId: 'EAST',
+        nodeIds: ['DC2', 'DC1'],
+        description: '',
+        createTime: undefined,
+      },
+    });
+    await safetyStock.setSafetyStock({
+      requestId: 'ss-node',
+      safetyStock: { item: item('EV'), nodeId: 'DC1', quantity: 2, level: 0 },
+    });
+    await safetyStock.setSafetyStock({
+      requestId: 'ss-item',
+      safetyStock: { item: item('EV'), nodeId: '', quantity: 1, level: 0 },
+    });
     await safetyStock.deleteSafetyStock({ requestId: 'ss-item-del', item: item('EV'), nodeId: '' });
     await supply.syncSupply({
       requestId: 'sync',
@@ -60,16 +92,43 @@ describeEachDatabase('change events', (dialect) => {
         { key: onhandAt('DC2'), quantity: 5, sourceTime: minutesAgo(10) },
       ],
     });
-    await supply.adjustSupply({ requestId: 'adjust', lines: [{ key: onhandAt('DC1'), quantityDelta: -3, sourceTime: minutesAgo(5), reason: 'DAMAGED' }] });
-    await supply.adjustSupply({ requestId: 'adjust-late', lines: [{ key: onhandAt('DC1'), quantityDelta: -1, sourceTime: minutesAgo(20), reason: 'SOLD' }] });
-    await demand.syncDemand({ requestId: 'demand', lines: [{ key: demandAt('DC1'), quantity: 4, sourceTime: minutesAgo(10) }] });
+    await supply.adjustSupply({
+      requestId: 'adjust',
+      lines: [{ key: onhandAt('DC1'), quantityDelta: -3, sourceTime: minutesAgo(5), reason: 'DAMAGED' }],
+    });
+    await supply.adjustSupply({
+      requestId: 'adjust-late',
+      lines: [{ key: onhandAt('DC1'), quantityDelta: -1, sourceTime: minutesAgo(20), reason: 'SOLD' }],
+    });
+    await demand.syncDemand({
+      requestId: 'demand',
+      lines: [{ key: demandAt('DC1'), quantity: 4, sourceTime: minutesAgo(10) }],
+    });
     await reservations.reserve({ reservationId: 'at-node', lines: [atNode('EV', 'DC1', 3)], expireTime: inHours(1) });
-    await reservations.reserve({ reservationId: 'in-group', lines: [inGroup('EV', 'EAST', 4)], expireTime: inHours(1) });
+    await reservations.reserve({
+      reservationId: 'in-group',
+      lines: [inGroup('EV', 'EAST', 4)],
+      expireTime: inHours(1),
+    });
     await reservations.extendReservation({ requestId: 'extend', reservationId: 'at-node', expireTime: inHours(2) });
-    await reservations.changeReservationQuantities({ requestId: 'change', reservationId: 'at-node', lines: [{ lineIndex: 0, quantity: 5 }] });
-    await reservations.consumeReservation({ requestId: 'consume', reservationId: 'in-group', orderReference: 'ORDER-1', lines: [], demandType: pb.DemandType.DEMAND_TYPE_ALLOCATED });
+    await reservations.changeReservationQuantities({
+      requestId: 'change',
+      reservationId: 'at-node',
+      lines: [{ lineIndex: 0, quantity: 5 }],
+    });
+    await reservations.consumeReservation({
+      requestId: 'consume',
+      reservationId: 'in-group',
+      orderReference: 'ORDER-1',
+      lines: [],
+      demandType: pb.DemandType.DEMAND_TYPE_ALLOCATED,
+    });
     await reservations.releaseReservation({ requestId: 'release', reservationId: 'at-node' });
-    await reservations.reserve({ reservationId: 'expiring', lines: [atNode('EV', 'DC1', 1)], expireTime: new Date(Date.now() + 300) });
+    await reservations.reserve({
+      reservationId: 'expiring',
+      lines: [atNode('EV', 'DC1', 1)],
+      expireTime: new Date(Date.now() + 300),
+    });
     await new Promise((resolve) => setTimeout(resolve, 400));
     expect(await t.service.sweeper.sweepOnce()).toBe(1);
 
@@ -122,16 +181,33 @@ describeEachDatabase('change events', (dialect) => {
     }
     const byType = (type: string) => events.filter((e) => e.type === type);
     const sync = events.filter((e) => e.requestId === 'sync');
-    expect(sync.map((e) => e.type)).toEqual(['supply_changed', 'supply_changed', 'position_availability_changed', 'position_availability_changed']);
+    expect(sync.map((e) => e.type)).toEqual([
+      'supply_changed',
+      'supply_changed',
+      'position_availability_changed',
+      'position_availability_changed',
+    ]);
     expect(new Set(sync.map((e) => e.actionId)).size).toBe(1);
-    expect(byType('supply_changed')[2]?.supplyChanged).toMatchObject({ reason: 'DAMAGED', sourceTime: expect.any(Date), outcome: pb.SupplyLineOutcome.SUPPLY_LINE_OUTCOME_APPLIED });
-    expect(byType('supply_ignored')[0]).toMatchObject({ requestId: 'adjust-late', supplyIgnored: { reason: 'SOLD', outcome: pb.SupplyLineOutcome.SUPPLY_LINE_OUTCOME_IGNORED_SUPERSEDED } });
+    expect(byType('supply_changed')[2]?.supplyChanged).toMatchObject({
+      reason: 'DAMAGED',
+      sourceTime: expect.any(Date),
+      outcome: pb.SupplyLineOutcome.SUPPLY_LINE_OUTCOME_APPLIED,
+    });
+    expect(byType('supply_ignored')[0]).toMatchObject({
+      requestId: 'adjust-late',
+      supplyIgnored: { reason: 'SOLD', outcome: pb.SupplyLineOutcome.SUPPLY_LINE_OUTCOME_IGNORED_SUPERSEDED },
+    });
     expect(byType('reservation_extended')[0]?.reservationExtended?.previousExpireTime?.getTime()).toBeLessThan(
       byType('reservation_extended')[0]!.reservationExtended!.reservation!.expireTime!.getTime(),
     );
     // Consuming turns the held units into demand under the consume's action.
     const consume = events.filter((e) => e.requestId === 'consume');
-    expect(consume.map((e) => e.type)).toEqual(['demand_changed', 'position_availability_changed', 'reservation_consumed', 'position_availability_changed']);
+    expect(consume.map((e) => e.type)).toEqual([
+      'demand_changed',
+      'position_availability_changed',
+      'reservation_consumed',
+      'position_availability_changed',
+    ]);
     expect(new Set(consume.map((e) => e.actionId)).size).toBe(1);
     expect(consume[0]?.demandChanged?.key).toMatchObject({ orderReference: 'ORDER-1' });
     expect(consume[2]?.reservationConsumed?.reservation?.lines[0]).toMatchObject({ consumedQuantity: 4 });
@@ -141,20 +217,40 @@ describeEachDatabase('change events', (dialect) => {
       ['reservation_expired', pb.AuditType.AUDIT_TYPE_SYSTEM, 'reservation-expiry-sweeper', ''],
       ['position_availability_changed', pb.AuditType.AUDIT_TYPE_SYSTEM, 'reservation-expiry-sweeper', ''],
     ]);
-    expect(events.filter((e) => e.auditType === pb.AuditType.AUDIT_TYPE_USER).every((e) => e.actor === '' && e.requestId !== '')).toBe(true);
+    expect(
+      events
+        .filter((e) => e.auditType === pb.AuditType.AUDIT_TYPE_USER)
+        .every((e) => e.actor === '' && e.requestId !== ''),
+    ).toBe(true);
   });
 
   it('announces a batch of reservations taken together under one related action id', async () => {
     const { supply, reservations } = t.clients;
-    await supply.syncSupply({ requestId: 'batch-sync', lines: [{ key: { ...onhandAt('DC2'), item: item('BATCH') }, quantity: 100, sourceTime: new Date() }] });
+    await supply.syncSupply({
+      requestId: 'batch-sync',
+      lines: [{ key: { ...onhandAt('DC2'), item: item('BATCH') }, quantity: 100, sourceTime: new Date() }],
+    });
     const before = await readOutbox({ db: t.database.db.knex, afterSequence: 0, limit: 1000 });
-    await Promise.all(Array.from({ length: 20 }, (_, i) => reservations.reserve({ reservationId: `batch-${i}`, lines: [atNode('BATCH', 'DC2', 1)], expireTime: inHours(1) })));
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        reservations.reserve({
+          reservationId: `batch-${i}`,
+          lines: [atNode('BATCH', 'DC2', 1)],
+          expireTime: inHours(1),
+        }),
+      ),
+    );
     const events = await readOutbox({ db: t.database.db.knex, afterSequence: before.at(-1)!.sequence, limit: 1000 });
     const created = events.filter((e) => e.type === 'reservation_created');
     expect(created.map((e) => e.requestId).sort()).toEqual(Array.from({ length: 20 }, (_, i) => `batch-${i}`).sort());
     const positions = events.filter((e) => e.type === 'position_availability_changed');
     // The last announcement of the position is its state after every reservation.
-    expect(positions.at(-1)?.positionAvailabilityChanged).toMatchObject({ nodeId: 'DC2', supplyQuantity: 100, reservedQuantity: 20, available: 80 });
+    expect(positions.at(-1)?.positionAvailabilityChanged).toMatchObject({
+      nodeId: 'DC2',
+      supplyQuantity: 100,
+      reservedQuantity: 20,
+      available: 80,
+    });
     for (const p of positions) {
       const batch = created.filter((c) => c.relatedActionId !== '' && c.relatedActionId === p.relatedActionId);
       // A batch of one is its own action; a batch of several shares the batch's id.

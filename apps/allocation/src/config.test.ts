@@ -16,11 +16,19 @@ describe('loadConfig', () => {
   });
 
   it('selects MySQL by URL', () => {
-    expect(loadConfig({ INVENTORY_DATABASE_URL: 'mysql://root@127.0.0.1:3306/inventory' }).database.dialect).toBe('mysql');
+    expect(loadConfig({ INVENTORY_DATABASE_URL: 'mysql://root@127.0.0.1:3306/inventory' }).database.dialect).toBe(
+      'mysql',
+    );
   });
 
   it('names every bad variable at once', () => {
-    expect(() => loadConfig({ INVENTORY_GRPC_ADDRESS: 'nowhere', INVENTORY_SHUTDOWN_GRACE_MS: '-5', INVENTORY_DATABASE_URL: 'mysql://host' })).toThrow(
+    expect(() =>
+      loadConfig({
+        INVENTORY_GRPC_ADDRESS: 'nowhere',
+        INVENTORY_SHUTDOWN_GRACE_MS: '-5',
+        INVENTORY_DATABASE_URL: 'mysql://host',
+      }),
+    ).toThrow(
       new ConfigError([
         'INVENTORY_DATABASE_URL: mysql URL needs a database name, e.g. mysql://root@127.0.0.1:3306/inventory',
         'INVENTORY_GRPC_ADDRESS must be host:port, got "nowhere"',
@@ -30,11 +38,16 @@ describe('loadConfig', () => {
   });
 
   it('reads the health check interval and the allowed source time skew', () => {
-    const config = loadConfig({ INVENTORY_HEALTH_CHECK_INTERVAL_MS: '250', INVENTORY_MAX_SOURCE_TIME_SKEW_SECONDS: '60' });
+    const config = loadConfig({
+      INVENTORY_HEALTH_CHECK_INTERVAL_MS: '250',
+      INVENTORY_MAX_SOURCE_TIME_SKEW_SECONDS: '60',
+    });
     expect([config.healthCheckIntervalMs, config.maxSourceTimeSkewMs]).toEqual([250, 60_000]);
     expect(() => loadConfig({ INVENTORY_MAX_SOURCE_TIME_SKEW_SECONDS: '-1' })).toThrow(
       'INVENTORY_MAX_SOURCE_TIME_SKEW_SECONDS must be a whole number from 0 to 86400, got "-1"',
     );
-    expect(() => loadConfig({ INVENTORY_HEALTH_CHECK_INTERVAL_MS: 'often' })).toThrow('INVENTORY_HEALTH_CHECK_INTERVAL_MS must be a whole number');
+    expect(() => loadConfig({ INVENTORY_HEALTH_CHECK_INTERVAL_MS: 'often' })).toThrow(
+      'INVENTORY_HEALTH_CHECK_INTERVAL_MS must be a whole number',
+    );
   });
 });

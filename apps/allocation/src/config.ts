@@ -45,7 +45,8 @@ export function loadConfig(env: Record<string, string | undefined>): AllocationC
   const read = (name: keyof typeof CONFIG_DEFAULTS) => env[name] || CONFIG_DEFAULTS[name];
   const integer = (name: keyof typeof CONFIG_DEFAULTS, min: number, max: number) => {
     const value = Number(read(name));
-    if (!Number.isInteger(value) || value < min || value > max) problems.push(`${name} must be a whole number from ${min} to ${max}, got "${read(name)}"`);
+    if (!Number.isInteger(value) || value < min || value > max)
+      problems.push(`${name} must be a whole number from ${min} to ${max}, got "${read(name)}"`);
     return value;
   };
 
@@ -56,9 +57,11 @@ export function loadConfig(env: Record<string, string | undefined>): AllocationC
     problems.push(`INVENTORY_DATABASE_URL: ${(err as Error).message}`);
   }
   const listenAddress = read('INVENTORY_GRPC_ADDRESS');
-  if (!/^.+:\d{1,5}$/.test(listenAddress)) problems.push(`INVENTORY_GRPC_ADDRESS must be host:port, got "${listenAddress}"`);
+  if (!/^.+:\d{1,5}$/.test(listenAddress))
+    problems.push(`INVENTORY_GRPC_ADDRESS must be host:port, got "${listenAddress}"`);
   const logLevel = read('INVENTORY_LOG_LEVEL') as LogLevel;
-  if (!LOG_LEVELS.includes(logLevel)) problems.push(`INVENTORY_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+  if (!LOG_LEVELS.includes(logLevel))
+    problems.push(`INVENTORY_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
   const databasePoolSize = integer('INVENTORY_DATABASE_POOL_SIZE', 1, 1000);
   const shutdownGraceMs = integer('INVENTORY_SHUTDOWN_GRACE_MS', 0, 600_000);
   const reservationTtlMs = integer('INVENTORY_RESERVATION_TTL_SECONDS', 1, 31_536_000) * 1000;

@@ -8,7 +8,15 @@
  */
 import { status, type ServiceError } from '@grpc/grpc-js';
 import * as pb from '@inventory/contracts';
-import { availabilityByDate, itemKey, nodeAvailability, positionKeyId, promisable, UNSEGMENTED, type NodeAvailabilityInputs } from '@inventory/domain';
+import {
+  availabilityByDate,
+  itemKey,
+  nodeAvailability,
+  positionKeyId,
+  promisable,
+  UNSEGMENTED,
+  type NodeAvailabilityInputs,
+} from '@inventory/domain';
 import { errorDetails } from '@inventory/grpc-server';
 import { createLogger } from '@inventory/runtime';
 import { inTransaction, positionsDueForRecount, readPositions, recountPositions } from '@inventory/store';
@@ -17,7 +25,15 @@ import fc from 'fast-check';
 import { startAllocationService, type RunningService } from './allocation-service';
 import { loadConfig } from './config';
 import { connectClients, type Clients } from './testing/harness';
-import { HistoryModel, LAST_TICK, NODE_ID, ORDER_REFERENCES, historyArbitrary, TICK_MS, type Step } from './testing/counting-history';
+import {
+  HistoryModel,
+  LAST_TICK,
+  NODE_ID,
+  ORDER_REFERENCES,
+  historyArbitrary,
+  TICK_MS,
+  type Step,
+} from './testing/counting-history';
 
 const HISTORIES = 200;
 
@@ -30,10 +46,17 @@ describeEachDatabase('what counts toward stock, on random histories', (dialect) 
 
   beforeAll(async () => {
     database = await createTestDatabase(dialect);
-    const config = loadConfig({ INVENTORY_DATABASE_URL: database.url, INVENTORY_GRPC_ADDRESS: '127.0.0.1:0', INVENTORY_EXPIRY_SWEEP_INTERVAL_MS: '0' });
+    const config = loadConfig({
+      INVENTORY_DATABASE_URL: database.url,
+      INVENTORY_GRPC_ADDRESS: '127.0.0.1:0',
+      INVENTORY_EXPIRY_SWEEP_INTERVAL_MS: '0',
+    });
     service = await startAllocationService(config, createLogger('counting-test', 'silent'), () => nowMs);
     connection = connectClients(`127.0.0.1:${service.port}`);
-    await connection.clients.nodes.createNode({ requestId: 'node', node: { nodeId: NODE_ID, nodeType: pb.NodeType.NODE_TYPE_DC, description: '', createTime: undefined } });
+    await connection.clients.nodes.createNode({
+      requestId: 'node',
+      node: { nodeId: NODE_ID, nodeType: pb.NodeType.NODE_TYPE_DC, description: '', createTime: undefined },
+    });
   });
   afterAll(async () => {
     connection.close();
@@ -57,17 +80,27 @@ describeEachDatabase('what counts toward stock, on random histories', (dialect) 
   async function apply(clients: Clients, model: HistoryModel, step: Step, requestId: string): Promise<void> {
     const item = { itemId: model.itemId, unitOfMeasure: '', productClass: '' };
     const sourceTime = new Date(nowMs);
-    const tickTime = (ticks: number) => model.startMs + (Math.floor((nowMs - model.startMs) / TICK_MS) + ticks) * TICK_MS;
+    const tickTime = (ticks: number) =>
+      model.startMs + (Math.floor((nowMs - model.startMs) / TICK_MS) + ticks) * TICK_MS;
     switch (step.kind) {
       case 'syncSupply':
       case 'adjustSupply': {
         const etaMs = model.etaOf(step.supplyType, step.etaTick);
-        const key = { item, nodeId: NODE_ID, segment: undefined, supplyType: pb.SupplyType[`SUPPLY_TYPE_${step.supplyType}`], etaTime: etaMs === null ? undefined : new Date(etaMs) };
+        const key = {
+          item,
+          nodeId: NODE_ID,
+          segment: undefined,
+          supplyType: pb.SupplyType[`SUPPLY_TYPE_${step.supplyType}`],
+          etaTime: etaMs === null ? undefined : new Date(etaMs),
+        };
         if (step.kind === 'syncSupply') {
           await clients.supply.syncSupply({ requestId, lines: [{ key, quantity: step.quantity, sourceTime }] });
           model.syncSupply(step.supplyType, etaMs, step.quantity, nowMs);
         } else {
-          await clients.supply.adjustSupply({ requestId, lines: [{ key, quantityDelta: step.delta, sourceTime, reason: 'test' }] });
+          await clients.supply.adjustSupply({
+            requestId,
+            lines: [{ key, quantityDelta: step.delta, sourceTime, reason: 'test' }],
+          });
           model.adjustSupply(step.supplyType, etaMs, step.delta, nowMs);
         }
         return;
@@ -75,12 +108,21 @@ describeEachDatabase('what counts toward stock, on random histories', (dialect) 
       case 'syncDemand':
       case 'adjustDemand': {
         const orderReference = ORDER_REFERENCES[step.order]!;
-        const key = { item, nodeId: NODE_ID, segment: undefined, demandType: pb.DemandType[`DEMAND_TYPE_${step.demandType}`], orderReference };
+        const key = {
+          item,
+          nodeId: NODE_ID,
+          segment: undefined,
+          demandType: pb.DemandType[`DEMAND_TYPE_${step.demandType}`],
+          orderReference,
+        };
         if (step.kind === 'syncDemand') {
           await clients.demand.syncDemand({ requestId, lines: [{ key, quantity: step.quantity, sourceTime }] });
           model.syncDemand(step.demandType, orderReference, step.quantity, nowMs);
         } else {
-          await clients.demand.adjustDemand({ requestId, lines: [{ key, quantityDelta: step.delta, sourceTime, reason: 'test' }] });
+          await clients.demand.adjustDemand({
+            requestId,
+            lines: [{ key, quantityDelta: step.delta, sourceTime, reason: 'test' }],
+          });
           model.adjustDemand(step.demandType, orderReference, step.delta, nowMs);
         }
         return;
@@ -88,7 +130,10 @@ describeEachDatabase('what counts toward stock, on random histories', (dialect) 
       case 'setSafetyStock': {
         const nodeId = step.atNode ? NODE_ID : '';
         if (step.quantity !== null) {
-          await clients.safetyStock.setSafetyStock({ requestId, safetyStock: { item, nodeId, quantity: step.quantity, level: 0 } });
+          await clients.safetyStock.setSafetyStock({
+            requestId,
+            safetyStock: { item, nodeId, quantity: step.quantity, level: 0 },
+          });
           model.safetyStock.set(nodeId, step.quantity);
         } else if (model.safetyStock.has(nodeId)) {
           await clients.safetyStock.deleteSafetyStock({ requestId, item, nodeId });
@@ -100,17 +145,33 @@ describeEachDatabase('what counts toward stock, on random histories', (dialect) 
         const reservationId = `${model.itemId}-R${model.reservations.length}`;
         const expireMs = tickTime(step.ttlTicks);
         const fits = balanceNow(model) >= step.quantity;
-        const line = { item, nodeId: NODE_ID, distributionGroupId: undefined, segment: undefined, quantity: step.quantity, allowSplit: false };
-        const outcome = await outcomeOf(clients.reservations.reserve({ reservationId, lines: [line], expireTime: new Date(expireMs) }));
+        const line = {
+          item,
+          nodeId: NODE_ID,
+          distributionGroupId: undefined,
+          segment: undefined,
+          quantity: step.quantity,
+          allowSplit: false,
+        };
+        const outcome = await outcomeOf(
+          clients.reservations.reserve({ reservationId, lines: [line], expireTime: new Date(expireMs) }),
+        );
         expect({ step, outcome }).toEqual({ step, outcome: fits ? 'OK' : 'INSUFFICIENT_AVAILABILITY' });
-        if (fits) model.reservations.push({ reservationId, state: 'ACTIVE', held: step.quantity, holdState: 'HELD', expireMs });
+        if (fits)
+          model.reservations.push({ reservationId, state: 'ACTIVE', held: step.quantity, holdState: 'HELD', expireMs });
         return;
       }
       case 'extend': {
         const r = model.pick(step.which);
         if (!r) return;
         const expireMs = tickTime(step.ttlTicks);
-        const outcome = await outcomeOf(clients.reservations.extendReservation({ requestId, reservationId: r.reservationId, expireTime: new Date(expireMs) }));
+        const outcome = await outcomeOf(
+          clients.reservations.extendReservation({
+            requestId,
+            reservationId: r.reservationId,
+            expireTime: new Date(expireMs),
+          }),
+        );
         expect({ step, outcome }).toEqual({ step, outcome: isActive(r) ? 'OK' : 'RESERVATION_NOT_ACTIVE' });
         if (outcome === 'OK') r.expireMs = expireMs;
         return;
@@ -120,7 +181,13 @@ describeEachDatabase('what counts toward stock, on random histories', (dialect) 
         if (!r) return;
         const more = step.quantity - r.held;
         const fits = balanceNow(model) >= more;
-        const outcome = await outcomeOf(clients.reservations.changeReservationQuantities({ requestId, reservationId: r.reservationId, lines: [{ lineIndex: 0, quantity: step.quantity }] }));
+        const outcome = await outcomeOf(
+          clients.reservations.changeReservationQuantities({
+            requestId,
+            reservationId: r.reservationId,
+            lines: [{ lineIndex: 0, quantity: step.quantity }],
+          }),
+        );
         if (!isActive(r)) expect({ step, outcome }).toEqual({ step, outcome: 'RESERVATION_NOT_ACTIVE' });
         else expect({ step, outcome }).toEqual({ step, outcome: fits ? 'OK' : 'INSUFFICIENT_AVAILABILITY' });
         if (outcome === 'OK') r.held = step.quantity;
@@ -129,7 +196,9 @@ describeEachDatabase('what counts toward stock, on random histories', (dialect) 
       case 'release': {
         const r = model.pick(step.which);
         if (!r) return;
-        const outcome = await outcomeOf(clients.reservations.releaseReservation({ requestId, reservationId: r.reservationId }));
+        const outcome = await outcomeOf(
+          clients.reservations.releaseReservation({ requestId, reservationId: r.reservationId }),
+        );
         expect({ step, outcome }).toEqual({ step, outcome: isActive(r) ? 'OK' : 'RESERVATION_NOT_ACTIVE' });
         if (outcome === 'OK') Object.assign(r, { state: 'RELEASED', holdState: 'RELEASED' });
         return;
@@ -141,7 +210,15 @@ describeEachDatabase('what counts toward stock, on random histories', (dialect) 
         const orderReference = ORDER_REFERENCES[ORDER_REFERENCES.length - 1]!;
         const lines = step.quantity === 0 || take === 0 ? [] : [{ lineIndex: 0, quantity: take }];
         const demandType = pb.DemandType[`DEMAND_TYPE_${step.demandType}`];
-        const outcome = await outcomeOf(clients.reservations.consumeReservation({ requestId, reservationId: r.reservationId, orderReference, lines, demandType }));
+        const outcome = await outcomeOf(
+          clients.reservations.consumeReservation({
+            requestId,
+            reservationId: r.reservationId,
+            orderReference,
+            lines,
+            demandType,
+          }),
+        );
         expect({ step, outcome }).toEqual({ step, outcome: isActive(r) ? 'OK' : 'RESERVATION_NOT_ACTIVE' });
         if (outcome !== 'OK') return;
         r.held -= take;
@@ -151,11 +228,15 @@ describeEachDatabase('what counts toward stock, on random histories', (dialect) 
       }
       case 'sweep': {
         await service.sweeper.sweepOnce();
-        for (const r of model.reservations) if (r.state === 'ACTIVE' && r.expireMs <= nowMs) Object.assign(r, { state: 'EXPIRED', holdState: 'EXPIRED' });
+        for (const r of model.reservations)
+          if (r.state === 'ACTIVE' && r.expireMs <= nowMs) Object.assign(r, { state: 'EXPIRED', holdState: 'EXPIRED' });
         return;
       }
       case 'advance': {
-        const target = step.toTick === null ? nowMs + step.byMs : model.startMs + Math.min(step.toTick, LAST_TICK) * TICK_MS + step.byMs;
+        const target =
+          step.toTick === null
+            ? nowMs + step.byMs
+            : model.startMs + Math.min(step.toTick, LAST_TICK) * TICK_MS + step.byMs;
         nowMs = Math.max(nowMs, target);
         return;
       }
@@ -174,7 +255,15 @@ describeEachDatabase('what counts toward stock, on random histories', (dialect) 
     const item = { itemId: model.itemId, unitOfMeasure: '', productClass: '' };
     const inputs: NodeAvailabilityInputs = model.inputs(nowMs);
     const horizon = nowMs + 6 * TICK_MS;
-    const figuresOf = (n: { available: number; shortage: number; onhand: number; futureSupply: number; demand: number; reserved: number; safetyStock: { quantity: number } }) => ({
+    const figuresOf = (n: {
+      available: number;
+      shortage: number;
+      onhand: number;
+      futureSupply: number;
+      demand: number;
+      reserved: number;
+      safetyStock: { quantity: number };
+    }) => ({
       available: n.available,
       shortage: n.shortage,
       onhand: n.onhand,
@@ -187,13 +276,39 @@ describeEachDatabase('what counts toward stock, on random histories', (dialect) 
     const expectedByDate = availabilityByDate([inputs], nowMs, horizon);
 
     // (1) The read path: now, and by date (as of every ETA up to a horizon).
-    const n = (await connection.clients.availability.getNodeAvailability({ item, nodeId: NODE_ID, segment: undefined, asOfTime: undefined })).availability!;
-    expect({ available: n.available, shortage: n.shortage, onhand: n.onhandQuantity, futureSupply: n.futureSupplyQuantity, demand: n.demandQuantity, reserved: n.reservedQuantity, safetyStock: n.safetyStockQuantity }).toEqual(expectedNow);
-    const byDate = await connection.clients.availability.getAvailabilityByDate({ item, nodeId: NODE_ID, distributionGroupId: undefined, segment: undefined, horizonTime: new Date(horizon) });
+    const n = (
+      await connection.clients.availability.getNodeAvailability({
+        item,
+        nodeId: NODE_ID,
+        segment: undefined,
+        asOfTime: undefined,
+      })
+    ).availability!;
+    expect({
+      available: n.available,
+      shortage: n.shortage,
+      onhand: n.onhandQuantity,
+      futureSupply: n.futureSupplyQuantity,
+      demand: n.demandQuantity,
+      reserved: n.reservedQuantity,
+      safetyStock: n.safetyStockQuantity,
+    }).toEqual(expectedNow);
+    const byDate = await connection.clients.availability.getAvailabilityByDate({
+      item,
+      nodeId: NODE_ID,
+      distributionGroupId: undefined,
+      segment: undefined,
+      horizonTime: new Date(horizon),
+    });
     expect({
       currentAvailable: byDate.currentAvailable,
       currentShortage: byDate.currentShortage,
-      buckets: byDate.buckets.map((b) => ({ bucketMs: b.bucketTime!.getTime(), incoming: b.incomingQuantity, available: b.available, shortage: b.shortage })),
+      buckets: byDate.buckets.map((b) => ({
+        bucketMs: b.bucketTime!.getTime(),
+        incoming: b.incomingQuantity,
+        available: b.available,
+        shortage: b.shortage,
+      })),
     }).toEqual(expectedByDate);
 
     // (2) The position: kept by deltas, it must already agree unless it is due for a recount (supply
@@ -202,7 +317,15 @@ describeEachDatabase('what counts toward stock, on random histories', (dialect) 
     const db = database.db.knex;
     const positionFigures = async () => {
       const p = (await readPositions({ db, keys: [key] })).get(positionKeyId(key));
-      return p && { positionId: p.positionId, supply: p.supply, demand: p.demand, reserved: p.reserved, promisable: promisable(key, p) };
+      return (
+        p && {
+          positionId: p.positionId,
+          supply: p.supply,
+          demand: p.demand,
+          reserved: p.reserved,
+          promisable: promisable(key, p),
+        }
+      );
     };
     const expected = {
       supply: expectedNow.onhand + expectedNow.futureSupply,

@@ -23,7 +23,10 @@ function servingStatus(health: healthV1.HealthClient): Promise<healthV1.HealthCh
 }
 
 /** Waits until health reports `wanted`. */
-async function healthBecomes(health: healthV1.HealthClient, wanted: healthV1.HealthCheckResponse_ServingStatus): Promise<void> {
+async function healthBecomes(
+  health: healthV1.HealthClient,
+  wanted: healthV1.HealthCheckResponse_ServingStatus,
+): Promise<void> {
   let seen: healthV1.HealthCheckResponse_ServingStatus | undefined;
   await waitFor(() => (seen === wanted ? true : void servingStatus(health).then((s) => (seen = s))), 10_000);
 }
@@ -73,7 +76,10 @@ describeOnMysql('connections killed under the server [mysql]', () => {
   /** Kills every connection to the test database but the admin's own; returns how many it killed. */
   const killConnections = async () => {
     const database = new URL(t.database.url).pathname.slice(1);
-    const [rows] = (await admin.raw('SELECT id FROM information_schema.processlist WHERE db = ? AND id <> CONNECTION_ID()', [database])) as [Array<{ id: number }>];
+    const [rows] = (await admin.raw(
+      'SELECT id FROM information_schema.processlist WHERE db = ? AND id <> CONNECTION_ID()',
+      [database],
+    )) as [Array<{ id: number }>];
     for (const { id } of rows) await admin.raw(`KILL ${Number(id)}`).catch(() => undefined);
     return rows.length;
   };
@@ -88,13 +94,21 @@ describeOnMysql('connections killed under the server [mysql]', () => {
         (err: ServiceError) => `${status[err.code]} ${errorDetails(err).errorInfo?.reason ?? ''}`,
       );
     return [
-      outcome(t.clients.reservations.reserve({ reservationId: `killed-${n}`, lines: [atNode('KILLED', 'DC1', 1)], expireTime: inOneHour() })),
+      outcome(
+        t.clients.reservations.reserve({
+          reservationId: `killed-${n}`,
+          lines: [atNode('KILLED', 'DC1', 1)],
+          expireTime: inOneHour(),
+        }),
+      ),
       outcome(onhand(t.clients, [{ itemId: `KILLED-${n % 5}`, nodeId: 'DC1', quantity: n }])),
       outcome(available(t.clients, 'KILLED', 'DC1')),
-      outcome(t.clients.reservations.getReservation({ reservationId: `killed-${n - 1}` }).catch((err: ServiceError) => {
-        if (err.code === status.NOT_FOUND) return;
-        throw err;
-      })),
+      outcome(
+        t.clients.reservations.getReservation({ reservationId: `killed-${n - 1}` }).catch((err: ServiceError) => {
+          if (err.code === status.NOT_FOUND) return;
+          throw err;
+        }),
+      ),
     ];
   };
 
@@ -133,7 +147,9 @@ describeEachDatabase('a database that loses its tables', (dialect) => {
   });
 
   const rename = (from: string, to: string) =>
-    t.database.db.knex.raw(dialect === 'mysql' ? `RENAME TABLE ${from} TO ${to}` : `ALTER TABLE ${from} RENAME TO ${to}`);
+    t.database.db.knex.raw(
+      dialect === 'mysql' ? `RENAME TABLE ${from} TO ${to}` : `ALTER TABLE ${from} RENAME TO ${to}`,
+    );
 
   it('turns health NOT_SERVING and answers UNAVAILABLE while a table is gone, and recovers when it is back', async () => {
     expect(await servingStatus(health)).toBe(SERVING);
@@ -141,7 +157,11 @@ describeEachDatabase('a database that loses its tables', (dialect) => {
     await rename('supply', 'supply_gone');
     await healthBecomes(health, NOT_SERVING);
     for (const call of [
-      t.clients.supply.getSupply({ item: { itemId: 'GONE', unitOfMeasure: '', productClass: '' }, nodeId: 'DC1', segment: undefined }),
+      t.clients.supply.getSupply({
+        item: { itemId: 'GONE', unitOfMeasure: '', productClass: '' },
+        nodeId: 'DC1',
+        segment: undefined,
+      }),
       onhand(t.clients, [{ itemId: 'GONE', nodeId: 'DC1', quantity: 7 }]),
     ]) {
       const err = await grpcError(call);
@@ -197,7 +217,10 @@ describeOnMysql('a database that stops answering [mysql]', () => {
     expect(await servingStatus(health)).toBe(SERVING);
 
     await proxy.down();
-    for (const call of [onhand(clients, [{ itemId: 'DOWN', nodeId: 'DC1', quantity: 4 }]), available(clients, 'DOWN', 'DC1')]) {
+    for (const call of [
+      onhand(clients, [{ itemId: 'DOWN', nodeId: 'DC1', quantity: 4 }]),
+      available(clients, 'DOWN', 'DC1'),
+    ]) {
       const err = await grpcError(call);
       expect([status[err.code], errorDetails(err).errorInfo?.reason]).toEqual(['UNAVAILABLE', 'DATABASE_UNAVAILABLE']);
     }

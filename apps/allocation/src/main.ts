@@ -34,7 +34,10 @@ main().catch((err: unknown) => {
     const settings = err.problems.map((p) => /^INVENTORY_[A-Z_]+/.exec(p)?.[0] ?? '');
     logger.fatal({ settings, problems: err.problems }, err.message);
   } else if (err instanceof StartupError) {
-    logger.fatal({ setting: err.setting, cause: err.detail }, `cannot start: ${err.message}: ${err.detail}; check ${err.setting}`);
+    logger.fatal(
+      { setting: err.setting, cause: err.detail },
+      `cannot start: ${err.message}: ${err.detail}; check ${err.setting}`,
+    );
   } else {
     logger.fatal({ cause: err instanceof Error ? err.message : String(err) }, 'cannot start');
   }

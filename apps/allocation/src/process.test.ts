@@ -55,7 +55,11 @@ describe('the allocation process', () => {
 
   /** The one fatal line of a process whose every line of output is JSON. */
   const fatalLine = (proc: ReturnType<typeof start>) => {
-    const lines = proc.output().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = proc
+      .output()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     const fatal = lines.filter((l) => l['level'] === 60);
     expect(fatal).toHaveLength(1);
     return fatal[0] as Record<string, unknown>;
@@ -76,7 +80,10 @@ describe('the allocation process', () => {
     const taken = createServer();
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
     const port = (taken.address() as AddressInfo).port;
-    const proc = start({ INVENTORY_DATABASE_URL: `sqlite:${join(dir, 'taken.sqlite')}`, INVENTORY_GRPC_ADDRESS: `127.0.0.1:${port}` });
+    const proc = start({
+      INVENTORY_DATABASE_URL: `sqlite:${join(dir, 'taken.sqlite')}`,
+      INVENTORY_GRPC_ADDRESS: `127.0.0.1:${port}`,
+    });
     const code = await proc.exited;
     taken.close();
     expect(code).toBe(1);
@@ -92,10 +99,17 @@ describe('the allocation process', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as AddressInfo).port;
     await new Promise((resolve) => closed.close(resolve));
-    const proc = start({ INVENTORY_DATABASE_URL: `mysql://inventory:secret@127.0.0.1:${port}/inventory`, INVENTORY_GRPC_ADDRESS: '127.0.0.1:0' });
+    const proc = start({
+      INVENTORY_DATABASE_URL: `mysql://inventory:secret@127.0.0.1:${port}/inventory`,
+      INVENTORY_GRPC_ADDRESS: '127.0.0.1:0',
+    });
     expect(await proc.exited).toBe(1);
     const line = fatalLine(proc);
-    expect(line).toMatchObject({ level: 60, setting: 'INVENTORY_DATABASE_URL', cause: `connect ECONNREFUSED 127.0.0.1:${port}` });
+    expect(line).toMatchObject({
+      level: 60,
+      setting: 'INVENTORY_DATABASE_URL',
+      cause: `connect ECONNREFUSED 127.0.0.1:${port}`,
+    });
     expect(line['msg']).toContain(`mysql://inventory:***@127.0.0.1:${port}/inventory`);
     expect(proc.output()).not.toContain('secret');
   });

@@ -51,7 +51,8 @@ describe('server reflection', () => {
     const response = await answer;
     stream.end();
     client.close();
-    const files = response.fileDescriptorResponse?.fileDescriptorProto.map((b) => fromBinary(FileDescriptorProtoSchema, b)) ?? [];
+    const files =
+      response.fileDescriptorResponse?.fileDescriptorProto.map((b) => fromBinary(FileDescriptorProtoSchema, b)) ?? [];
     const names = files.map((f) => f.name);
     expect(names[0]).toBe('inventory/v1/supply_service.proto');
     // Every import of every served file is served too, so a client can resolve each type.
@@ -66,22 +67,44 @@ describe('server reflection', () => {
     const listed = await curl('--list-services', `http://${t.address}`);
     expect(listed.stdout.trim().split('\n').sort()).toEqual(SERVICES);
 
-    await curl('-d', JSON.stringify({ request_id: 'n1', node: { node_id: 'DC_EAST', node_type: 'NODE_TYPE_DC' } }), `http://${t.address}/inventory.v1.NodeService/CreateNode`);
+    await curl(
+      '-d',
+      JSON.stringify({ request_id: 'n1', node: { node_id: 'DC_EAST', node_type: 'NODE_TYPE_DC' } }),
+      `http://${t.address}/inventory.v1.NodeService/CreateNode`,
+    );
     const synced = await curl(
       '-d',
       JSON.stringify({
         request_id: 's1',
-        lines: [{ key: { item: { item_id: 'SKU-1' }, node_id: 'DC_EAST', supply_type: 'SUPPLY_TYPE_ONHAND' }, quantity: 40, source_time: '2026-11-29T12:00:00Z' }],
+        lines: [
+          {
+            key: { item: { item_id: 'SKU-1' }, node_id: 'DC_EAST', supply_type: 'SUPPLY_TYPE_ONHAND' },
+            quantity: 40,
+            source_time: '2026-11-29T12:00:00Z',
+          },
+        ],
       }),
       `http://${t.address}/inventory.v1.SupplyService/SyncSupply`,
     );
-    expect(JSON.parse(synced.stdout).results[0]).toMatchObject({ outcome: 'SUPPLY_LINE_OUTCOME_APPLIED', quantityAfter: '40' });
-    const got = await curl('-d', JSON.stringify({ item: { item_id: 'SKU-1' }, node_id: 'DC_EAST' }), `http://${t.address}/inventory.v1.AvailabilityService/GetNodeAvailability`);
-    expect(JSON.parse(got.stdout)).toEqual({ availability: { nodeId: 'DC_EAST', available: '40', onhandQuantity: '40' } });
+    expect(JSON.parse(synced.stdout).results[0]).toMatchObject({
+      outcome: 'SUPPLY_LINE_OUTCOME_APPLIED',
+      quantityAfter: '40',
+    });
+    const got = await curl(
+      '-d',
+      JSON.stringify({ item: { item_id: 'SKU-1' }, node_id: 'DC_EAST' }),
+      `http://${t.address}/inventory.v1.AvailabilityService/GetNodeAvailability`,
+    );
+    expect(JSON.parse(got.stdout)).toEqual({
+      availability: { nodeId: 'DC_EAST', available: '40', onhandQuantity: '40' },
+    });
   });
 
   it('lets a Go reflection client invoke every inventory method', async () => {
-    const methods = (await curl('--list-methods', `http://${t.address}`)).stdout.trim().split('\n').filter((m) => m.startsWith('inventory.v1.'));
+    const methods = (await curl('--list-methods', `http://${t.address}`)).stdout
+      .trim()
+      .split('\n')
+      .filter((m) => m.startsWith('inventory.v1.'));
     expect(methods).toHaveLength(28);
     for (const method of methods) {
       // An empty request is refused or answered by the service itself: what matters is that the client
@@ -90,8 +113,10 @@ describe('server reflection', () => {
         (r) => r.stdout,
         (e: { stdout: string; stderr: string }) => e.stdout + e.stderr,
       );
-      expect([method, answer]).not.toEqual([method, expect.stringMatching(/unimplemented|"internal"|"unknown"|failed to|could not/i)]);
+      expect([method, answer]).not.toEqual([
+        method,
+        expect.stringMatching(/unimplemented|"internal"|"unknown"|failed to|could not/i),
+      ]);
     }
   });
 });
-

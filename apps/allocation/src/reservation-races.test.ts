@@ -38,8 +38,15 @@ describeEachDatabase('reservations under concurrency', (dialect) => {
 
   it('lets exactly 50 of 200 simultaneous one-unit reservations through when 50 are available', async () => {
     await onhand(t.clients, [{ itemId: 'HOT', nodeId: 'DC1', quantity: 50 }]);
-    const results = await all(channels.map((c) => c.clients), 200, (c, i) =>
-      c.reservations.reserve({ reservationId: `hot-${i}`, lines: [atNode('HOT', 'DC1', 1)], expireTime: inOneHour() }),
+    const results = await all(
+      channels.map((c) => c.clients),
+      200,
+      (c, i) =>
+        c.reservations.reserve({
+          reservationId: `hot-${i}`,
+          lines: [atNode('HOT', 'DC1', 1)],
+          expireTime: inOneHour(),
+        }),
     );
     expect(tally(results)).toEqual({ OK: 50, INSUFFICIENT_AVAILABILITY: 150 });
     expect(await available(t.clients, 'HOT', 'DC1')).toMatchObject({ available: 0, reservedQuantity: 50 });
@@ -51,10 +58,18 @@ describeEachDatabase('reservations under concurrency', (dialect) => {
       { itemId: 'LEFT', nodeId: 'DC1', quantity: 60 },
       { itemId: 'RIGHT', nodeId: 'DC2', quantity: 60 },
     ]);
-    const results = await all(channels.map((c) => c.clients), 120, (c, i) => {
-      const lines = [atNode('LEFT', 'DC1', 1), atNode('RIGHT', 'DC2', 1)];
-      return c.reservations.reserve({ reservationId: `pair-${i}`, lines: i % 2 ? lines : lines.reverse(), expireTime: inOneHour() });
-    });
+    const results = await all(
+      channels.map((c) => c.clients),
+      120,
+      (c, i) => {
+        const lines = [atNode('LEFT', 'DC1', 1), atNode('RIGHT', 'DC2', 1)];
+        return c.reservations.reserve({
+          reservationId: `pair-${i}`,
+          lines: i % 2 ? lines : lines.reverse(),
+          expireTime: inOneHour(),
+        });
+      },
+    );
     expect(tally(results)).toEqual({ OK: 60, INSUFFICIENT_AVAILABILITY: 60 });
     expect(await available(t.clients, 'LEFT', 'DC1')).toMatchObject({ available: 0, reservedQuantity: 60 });
     expect(await available(t.clients, 'RIGHT', 'DC2')).toMatchObject({ available: 0, reservedQuantity: 60 });
@@ -66,28 +81,58 @@ describeEachDatabase('reservations under concurrency', (dialect) => {
     const held = 60;
     // Expiries spread over the window in which the consumes and extends arrive.
     const start = Date.now() + 1000;
-    const made = await all(channels.map((c) => c.clients), held, (c, i) =>
-      c.reservations.reserve({ reservationId: `race-${i}`, lines: [atNode('RACE', 'DC1', 5)], expireTime: new Date(start + (i % 20) * 25) }),
+    const made = await all(
+      channels.map((c) => c.clients),
+      held,
+      (c, i) =>
+        c.reservations.reserve({
+          reservationId: `race-${i}`,
+          lines: [atNode('RACE', 'DC1', 5)],
+          expireTime: new Date(start + (i % 20) * 25),
+        }),
     );
     expect(tally(made)).toEqual({ OK: held });
     await new Promise((r) => setTimeout(r, Math.max(0, start + 250 - Date.now())));
     const clients = channels.map((c) => c.clients);
     const [consumes, extends_, newcomers] = await Promise.all([
       all(clients, held, (c, i) =>
-        c.reservations.consumeReservation({ requestId: `race-c-${i}`, reservationId: `race-${i}`, orderReference: `ORDER-${i}`, lines: [], demandType: pb.DemandType.DEMAND_TYPE_UNSPECIFIED }),
+        c.reservations.consumeReservation({
+          requestId: `race-c-${i}`,
+          reservationId: `race-${i}`,
+          orderReference: `ORDER-${i}`,
+          lines: [],
+          demandType: pb.DemandType.DEMAND_TYPE_UNSPECIFIED,
+        }),
       ),
-      all(clients, held, (c, i) => c.reservations.extendReservation({ requestId: `race-e-${i}`, reservationId: `race-${held - 1 - i}`, expireTime: inOneHour() })),
+      all(clients, held, (c, i) =>
+        c.reservations.extendReservation({
+          requestId: `race-e-${i}`,
+          reservationId: `race-${held - 1 - i}`,
+          expireTime: inOneHour(),
+        }),
+      ),
       // New reservations want the stock the expired ones free, so positions expire holds on their own too.
-      all(clients, 40, (c, i) => c.reservations.reserve({ reservationId: `newcomer-${i}`, lines: [atNode('RACE', 'DC1', 10)], expireTime: inOneHour() })),
+      all(clients, 40, (c, i) =>
+        c.reservations.reserve({
+          reservationId: `newcomer-${i}`,
+          lines: [atNode('RACE', 'DC1', 10)],
+          expireTime: inOneHour(),
+        }),
+      ),
     ]);
     for (const results of [consumes, extends_]) {
       for (const r of results) if (r.status === 'rejected') expect(reasonOf(r.reason)).toBe('RESERVATION_NOT_ACTIVE');
     }
-    for (const r of newcomers) if (r.status === 'rejected') expect(reasonOf(r.reason)).toBe('INSUFFICIENT_AVAILABILITY');
+    for (const r of newcomers)
+      if (r.status === 'rejected') expect(reasonOf(r.reason)).toBe('INSUFFICIENT_AVAILABILITY');
     await t.service.sweeper.sweepOnce();
 
     // Each held reservation ended one way: its 5 units are in demand, still held, or free again.
-    const { demands } = await t.clients.demand.getDemand({ item: { itemId: 'RACE', unitOfMeasure: '', productClass: '' }, nodeId: 'DC1', segment: undefined });
+    const { demands } = await t.clients.demand.getDemand({
+      item: { itemId: 'RACE', unitOfMeasure: '', productClass: '' },
+      nodeId: 'DC1',
+      segment: undefined,
+    });
     let consumed = 0;
     let stillHeld = 0;
     for (let i = 0; i < held; i++) {
@@ -141,12 +186,18 @@ describeEachDatabase('reservations across two server processes', (dialect) => {
   });
 
   it('lets exactly 50 of 200 simultaneous reservations through, half sent to each process', async () => {
-    const results = await all(channels.map((c) => c.clients), 200, (c, i) =>
-      c.reservations.reserve({ reservationId: `shared-${i}`, lines: [atNode('SHARED', 'DC1', 1)], expireTime: inOneHour() }),
+    const results = await all(
+      channels.map((c) => c.clients),
+      200,
+      (c, i) =>
+        c.reservations.reserve({
+          reservationId: `shared-${i}`,
+          lines: [atNode('SHARED', 'DC1', 1)],
+          expireTime: inOneHour(),
+        }),
     );
     expect(tally(results)).toEqual({ OK: 50, INSUFFICIENT_AVAILABILITY: 150 });
     expect(await available(t.clients, 'SHARED', 'DC1')).toMatchObject({ available: 0, reservedQuantity: 50 });
     expect(await positionsDisagreeingWithRows(t.database.db.knex)).toEqual([]);
   });
 });
-

@@ -37,7 +37,9 @@ export async function runEchoServer(): Promise<void> {
   };
   server.addService(ECHO_SERVICE, implementation);
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound))),
+    server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (err, bound) =>
+      err ? reject(err) : resolve(bound),
+    ),
   );
   process.stdout.write(`${ECHO_READY}${port}\n`);
   process.once('SIGTERM', () => server.tryShutdown(() => process.exit(0)));

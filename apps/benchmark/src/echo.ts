@@ -23,7 +23,9 @@ export async function measureEcho(plan: LoadPlan): Promise<{ load: LoadResult; s
   const server = spawnNodeServer('echo-server', [__filename, ECHO_SERVER_FLAG]);
   try {
     const port = await Promise.race([
-      new Promise<number>((resolve) => server.onLine((line) => line.startsWith(ECHO_READY) && resolve(Number(line.slice(ECHO_READY.length))))),
+      new Promise<number>((resolve) =>
+        server.onLine((line) => line.startsWith(ECHO_READY) && resolve(Number(line.slice(ECHO_READY.length)))),
+      ),
       server.died,
     ]);
     const channel = openChannel(`127.0.0.1:${port}`);
@@ -35,7 +37,8 @@ export async function measureEcho(plan: LoadPlan): Promise<{ load: LoadResult; s
         plan,
         async () => {
           const answer = await callUnary(echo, request);
-          if (answer.length !== sizes.responseBytes) throw new Error(`echo answered ${answer.length} bytes, expected ${sizes.responseBytes}`);
+          if (answer.length !== sizes.responseBytes)
+            throw new Error(`echo answered ${answer.length} bytes, expected ${sizes.responseBytes}`);
         },
         describeGrpcFailure,
       );

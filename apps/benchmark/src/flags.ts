@@ -57,14 +57,18 @@ export function parseFlags(argv: readonly string[]): BenchOptions | 'help' {
   const { values } = parsed;
   if (values.help) return 'help';
   const previousBuild = values['previous-build'];
-  if (previousBuild !== undefined && !existsSync(previousBuild)) throw new UsageError(`--previous-build names no file: "${previousBuild}"`);
+  if (previousBuild !== undefined && !existsSync(previousBuild))
+    throw new UsageError(`--previous-build names no file: "${previousBuild}"`);
   const targets = list('--targets', values.targets, TARGETS);
   return {
     callers: whole('--callers', values.callers, 1, 10_000),
     seconds: positive('--seconds', values.seconds),
     warmupSeconds: positive('--warmup', values.warmup, true),
     scenarios: list('--scenarios', values.scenarios, SCENARIOS),
-    targets: previousBuild && targets.includes('service') ? [...targets.filter((t) => t !== 'service'), 'previous', 'service'] : targets,
+    targets:
+      previousBuild && targets.includes('service')
+        ? [...targets.filter((t) => t !== 'service'), 'previous', 'service']
+        : targets,
     jsonPath: values.json,
     mysqlUrl: mysqlServerUrl(values['mysql-url']),
     servicePoolSize: whole('--service-pool-size', values['service-pool-size'], 1, 1000),
@@ -94,20 +98,26 @@ function parse(argv: readonly string[]) {
 
 function whole(flag: string, raw: string, min: number, max: number): number {
   const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) throw new UsageError(`${flag} must be a whole number from ${min} to ${max}, got "${raw}"`);
+  if (!Number.isInteger(value) || value < min || value > max)
+    throw new UsageError(`${flag} must be a whole number from ${min} to ${max}, got "${raw}"`);
   return value;
 }
 
 function positive(flag: string, raw: string, zeroAllowed = false): number {
   const value = Number(raw);
-  if (!Number.isFinite(value) || value < 0 || (!zeroAllowed && value === 0)) throw new UsageError(`${flag} must be a positive number of seconds, got "${raw}"`);
+  if (!Number.isFinite(value) || value < 0 || (!zeroAllowed && value === 0))
+    throw new UsageError(`${flag} must be a positive number of seconds, got "${raw}"`);
   return value;
 }
 
 function list<T extends string>(flag: string, raw: string, allowed: readonly T[]): T[] {
-  const items = raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  const items = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
   const unknown = items.filter((s) => !allowed.includes(s as T));
-  if (items.length === 0 || unknown.length > 0) throw new UsageError(`${flag} takes a comma-separated list of ${allowed.join(', ')}, got "${raw}"`);
+  if (items.length === 0 || unknown.length > 0)
+    throw new UsageError(`${flag} takes a comma-separated list of ${allowed.join(', ')}, got "${raw}"`);
   // Runs always go in the canonical order, whatever order the flag gave.
   return allowed.filter((a) => items.includes(a));
 }
@@ -120,7 +130,8 @@ function mysqlServerUrl(raw: string): string {
   } catch {
     throw new UsageError(`--mysql-url must be a URL like mysql://user:password@host:3306, got "${raw}"`);
   }
-  if (url.protocol !== 'mysql:' && url.protocol !== 'mariadb:') throw new UsageError(`--mysql-url must start with mysql://, got "${raw}"`);
+  if (url.protocol !== 'mysql:' && url.protocol !== 'mariadb:')
+    throw new UsageError(`--mysql-url must start with mysql://, got "${raw}"`);
   url.pathname = '';
   return url.toString().replace(/\/$/, '');
 }

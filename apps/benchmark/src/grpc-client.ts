@@ -50,7 +50,9 @@ export type UnaryMethod<Req, Res> = (
 /** Makes one unary call with the benchmark's deadline; resolves to the response, rejects with the ServiceError. */
 export function callUnary<Req, Res>(method: UnaryMethod<Req, Res>, request: Req): Promise<Res> {
   return new Promise((resolve, reject) => {
-    method(request, new Metadata(), { deadline: Date.now() + CALL_TIMEOUT_MS }, (err, res) => (err ? reject(err) : resolve(res)));
+    method(request, new Metadata(), { deadline: Date.now() + CALL_TIMEOUT_MS }, (err, res) =>
+      err ? reject(err) : resolve(res),
+    );
   });
 }
 

@@ -42,7 +42,11 @@ const NS_PER_MS = 1_000_000;
  * completes inside the window; callers start no call after the window ends and the calls in flight are
  * awaited, so every success is known when this resolves.
  */
-export async function runClosedLoop(plan: LoadPlan, attempt: Attempt, describeFailure: DescribeFailure): Promise<LoadResult> {
+export async function runClosedLoop(
+  plan: LoadPlan,
+  attempt: Attempt,
+  describeFailure: DescribeFailure,
+): Promise<LoadResult> {
   const started = process.hrtime.bigint();
   const measureFrom = started + BigInt(Math.round(plan.warmupSeconds * 1000)) * BigInt(NS_PER_MS);
   const measureUntil = measureFrom + BigInt(Math.round(plan.seconds * 1000)) * BigInt(NS_PER_MS);

@@ -11,7 +11,16 @@ import type { LoadPlan, LoadResult } from './load';
 import { describeMachine } from './machine';
 import { ensureBaselineDatabase } from './mysql';
 import { measureRawUpdate } from './raw-update';
-import { evaluateGoals, failureLines, fmtMs, fmtRate, markdown, writeJson, type Measurement, type Report } from './report';
+import {
+  evaluateGoals,
+  failureLines,
+  fmtMs,
+  fmtRate,
+  markdown,
+  writeJson,
+  type Measurement,
+  type Report,
+} from './report';
 import { measureSelectForUpdate } from './select-for-update';
 import { ServiceUnderTest } from './service';
 
@@ -33,7 +42,9 @@ async function main(argv: readonly string[]): Promise<number> {
   let echoSizes: EchoSizes | undefined;
   const record = (target: Target, scenario: Scenario | 'both', load: LoadResult) => {
     measurements.push({ target, scenario, load });
-    log(`  ${target} ${scenario}: ${fmtRate(load.perSecond)} reservations/s, p50 ${fmtMs(load.p50Ms)} ms, p99 ${fmtMs(load.p99Ms)} ms, ${load.failureCount} failures`);
+    log(
+      `  ${target} ${scenario}: ${fmtRate(load.perSecond)} reservations/s, p50 ${fmtMs(load.p50Ms)} ms, p99 ${fmtMs(load.p99Ms)} ms, ${load.failureCount} failures`,
+    );
   };
   log(`${plan.callers} callers, ${plan.warmupSeconds} s warm-up + ${plan.seconds} s measured per target and scenario`);
 
@@ -62,8 +73,10 @@ async function main(argv: readonly string[]): Promise<number> {
 
   // The earlier build runs right before the current one in each scenario, so that both see the same machine.
   for (const scenario of options.scenarios) {
-    if (options.targets.includes('previous') && options.previousBuild) checks.push(...(await measureService('previous', options.previousBuild, scenario, options, plan, record)));
-    if (options.targets.includes('service')) checks.push(...(await measureService('service', undefined, scenario, options, plan, record)));
+    if (options.targets.includes('previous') && options.previousBuild)
+      checks.push(...(await measureService('previous', options.previousBuild, scenario, options, plan, record)));
+    if (options.targets.includes('service'))
+      checks.push(...(await measureService('service', undefined, scenario, options, plan, record)));
   }
 
   const report: Report = {
@@ -86,7 +99,11 @@ async function main(argv: readonly string[]): Promise<number> {
   if (failures.length > 0) console.log(['Failures:', ...failures.map((f) => `  ${f}`), ''].join('\n'));
   console.log(['Targets:', ...evaluateGoals(report).map((g) => `  ${g.status} ${g.name}: ${g.detail}`), ''].join('\n'));
   const checkLines = checks.map((c) => `  ${c.ok ? 'OK    ' : 'FAILED'} ${c.name}: ${c.detail}`);
-  console.log(['Checks:', ...(checkLines.length > 0 ? checkLines : ['  (none: no target in this run stores anything)'])].join('\n'));
+  console.log(
+    ['Checks:', ...(checkLines.length > 0 ? checkLines : ['  (none: no target in this run stores anything)'])].join(
+      '\n',
+    ),
+  );
   if (options.jsonPath) {
     await writeJson(options.jsonPath, report);
     console.log(`\nResults written to ${options.jsonPath}`);
@@ -109,7 +126,9 @@ async function measureService(
   plan: LoadPlan,
   record: (target: Target, scenario: Scenario, load: LoadResult) => void,
 ): Promise<Check[]> {
-  log(`${target} ${scenario}: starting the allocation service${entry ? ` from ${entry}` : ''} (database pool ${options.servicePoolSize})`);
+  log(
+    `${target} ${scenario}: starting the allocation service${entry ? ` from ${entry}` : ''} (database pool ${options.servicePoolSize})`,
+  );
   let service: ServiceUnderTest;
   try {
     service = await ServiceUnderTest.start({ mysqlUrl: options.mysqlUrl, poolSize: options.servicePoolSize, entry });

@@ -28,7 +28,13 @@ export function connect(serverUrl: string, database?: string): Promise<Connectio
  * for a connection in the client: whatever waiting there is happens in the database.
  */
 export function openPool(serverUrl: string, database: string, size: number): Pool {
-  return mysql.createPool({ ...connectionOptions(serverUrl, database), connectionLimit: size, maxIdle: size, waitForConnections: true, queueLimit: 0 });
+  return mysql.createPool({
+    ...connectionOptions(serverUrl, database),
+    connectionLimit: size,
+    maxIdle: size,
+    waitForConnections: true,
+    queueLimit: 0,
+  });
 }
 
 /** Creates the baseline database if it is missing. */

@@ -17,7 +17,11 @@ interface StockRow extends RowDataPacket {
   qty: number;
 }
 
-export async function measureRawUpdate(serverUrl: string, scenario: Scenario, plan: LoadPlan): Promise<{ load: LoadResult; checks: Check[] }> {
+export async function measureRawUpdate(
+  serverUrl: string,
+  scenario: Scenario,
+  plan: LoadPlan,
+): Promise<{ load: LoadResult; checks: Check[] }> {
   const rows = itemNodeCount(scenario);
   const admin = await connect(serverUrl, BASELINE_DATABASE);
   const pool = openPool(serverUrl, BASELINE_DATABASE, plan.callers);
@@ -32,7 +36,10 @@ export async function measureRawUpdate(serverUrl: string, scenario: Scenario, pl
       plan,
       async () => {
         const row = pickItemNode(rows);
-        const [result] = await pool.execute<ResultSetHeader>(`UPDATE ${TABLE} SET qty = qty - 1 WHERE id = ? AND qty >= 1`, [row + 1]);
+        const [result] = await pool.execute<ResultSetHeader>(
+          `UPDATE ${TABLE} SET qty = qty - 1 WHERE id = ? AND qty >= 1`,
+          [row + 1],
+        );
         if (result.affectedRows !== 1) throw new OutOfStock();
         reserved[row]++;
       },
@@ -52,7 +59,11 @@ export async function measureRawUpdate(serverUrl: string, scenario: Scenario, pl
           wrong.length === 0 && final.length === rows && reservedTotal === load.totalSuccesses,
           `${rows} rows, ${load.totalSuccesses} successes, ${rows * INITIAL_STOCK - remaining} units gone, ${wrong.length} rows off`,
         ),
-        check(`b1 ${scenario}: qty >= 0`, negative.length === 0, `lowest qty ${final.reduce((low, r) => Math.min(low, r.qty), Infinity)}`),
+        check(
+          `b1 ${scenario}: qty >= 0`,
+          negative.length === 0,
+          `lowest qty ${final.reduce((low, r) => Math.min(low, r.qty), Infinity)}`,
+        ),
       ],
     };
   } finally {

@@ -50,12 +50,21 @@ const LABELS: Record<Target, string> = {
 };
 
 /** The measurement of `target` that applies to `scenario`: B2's single one for either. */
-export function measurementFor(measurements: readonly Measurement[], target: Target, scenario: Scenario): Measurement | undefined {
+export function measurementFor(
+  measurements: readonly Measurement[],
+  target: Target,
+  scenario: Scenario,
+): Measurement | undefined {
   return measurements.find((m) => m.target === target && (m.scenario === scenario || m.scenario === 'both'));
 }
 
 /** Reservations per second of `m` over those of `baseline` in the same scenario. */
-function ratio(measurements: readonly Measurement[], m: Measurement, scenario: Scenario, baseline: Target): number | undefined {
+function ratio(
+  measurements: readonly Measurement[],
+  m: Measurement,
+  scenario: Scenario,
+  baseline: Target,
+): number | undefined {
   const base = measurementFor(measurements, baseline, scenario);
   return base && base.load.perSecond > 0 ? m.load.perSecond / base.load.perSecond : undefined;
 }
@@ -155,13 +164,23 @@ export async function writeJson(path: string, report: Report): Promise<void> {
   const measurements = report.measurements.map((m) => {
     const scenarios = m.scenario === 'both' ? report.settings.scenarios : [m.scenario];
     const ratios = Object.fromEntries(
-      scenarios.map((s) => [s, { b1: ratio(report.measurements, m, s, 'b1') ?? null, b2: ratio(report.measurements, m, s, 'b2') ?? null, b3: ratio(report.measurements, m, s, 'b3') ?? null }]),
+      scenarios.map((s) => [
+        s,
+        {
+          b1: ratio(report.measurements, m, s, 'b1') ?? null,
+          b2: ratio(report.measurements, m, s, 'b2') ?? null,
+          b3: ratio(report.measurements, m, s, 'b3') ?? null,
+        },
+      ]),
     );
     return { target: m.target, scenario: m.scenario, ...m.load, ratios };
   });
   const json = { ...report, measurements, goals: evaluateGoals(report), passed: report.checks.every((c) => c.ok) };
   // NaN (no successes) is not JSON; write null.
-  await writeFile(path, `${JSON.stringify(json, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`);
+  await writeFile(
+    path,
+    `${JSON.stringify(json, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`,
+  );
 }
 
 /** Failure counts per measurement, one line each; empty when nothing failed. */

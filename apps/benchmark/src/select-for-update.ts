@@ -23,7 +23,11 @@ interface ReservedRow extends RowDataPacket {
   n: number;
 }
 
-export async function measureSelectForUpdate(serverUrl: string, scenario: Scenario, plan: LoadPlan): Promise<{ load: LoadResult; checks: Check[] }> {
+export async function measureSelectForUpdate(
+  serverUrl: string,
+  scenario: Scenario,
+  plan: LoadPlan,
+): Promise<{ load: LoadResult; checks: Check[] }> {
   const rows = itemNodeCount(scenario);
   const admin = await connect(serverUrl, BASELINE_DATABASE);
   const pool = openPool(serverUrl, BASELINE_DATABASE, plan.callers);
@@ -43,10 +47,16 @@ export async function measureSelectForUpdate(serverUrl: string, scenario: Scenar
     await seedStockRows(admin, STOCK, rows, INITIAL_STOCK);
 
     const prefix = `b3-${scenario}-${Date.now().toString(36)}-`;
-    const load = await runClosedLoop(plan, (caller, sequence) => reserveOne(pool, pickItemNode(rows) + 1, `${prefix}${caller}-${sequence}`), describeMysqlFailure);
+    const load = await runClosedLoop(
+      plan,
+      (caller, sequence) => reserveOne(pool, pickItemNode(rows) + 1, `${prefix}${caller}-${sequence}`),
+      describeMysqlFailure,
+    );
 
     const [stock] = await admin.query<StockRow[]>(`SELECT id, qty FROM ${STOCK} ORDER BY id`);
-    const [reserved] = await admin.query<ReservedRow[]>(`SELECT stock_id, SUM(quantity) AS n FROM ${RESERVATIONS} GROUP BY stock_id`);
+    const [reserved] = await admin.query<ReservedRow[]>(
+      `SELECT stock_id, SUM(quantity) AS n FROM ${RESERVATIONS} GROUP BY stock_id`,
+    );
     const reservedByRow = new Map(reserved.map((r) => [r.stock_id, Number(r.n)]));
     const insertedTotal = reserved.reduce((a, r) => a + Number(r.n), 0);
     const wrong = stock.filter((r) => r.qty !== INITIAL_STOCK - (reservedByRow.get(r.id) ?? 0));
@@ -54,9 +64,21 @@ export async function measureSelectForUpdate(serverUrl: string, scenario: Scenar
     return {
       load,
       checks: [
-        check(`b3 ${scenario}: reservation rows = successes`, insertedTotal === load.totalSuccesses, `${insertedTotal} rows, ${load.totalSuccesses} successes`),
-        check(`b3 ${scenario}: qty = initial - reserved, per row`, wrong.length === 0 && stock.length === rows, `${rows} rows, ${wrong.length} off`),
-        check(`b3 ${scenario}: qty >= 0`, negative.length === 0, `lowest qty ${stock.reduce((low, r) => Math.min(low, r.qty), Infinity)}`),
+        check(
+          `b3 ${scenario}: reservation rows = successes`,
+          insertedTotal === load.totalSuccesses,
+          `${insertedTotal} rows, ${load.totalSuccesses} successes`,
+        ),
+        check(
+          `b3 ${scenario}: qty = initial - reserved, per row`,
+          wrong.length === 0 && stock.length === rows,
+          `${rows} rows, ${wrong.length} off`,
+        ),
+        check(
+          `b3 ${scenario}: qty >= 0`,
+          negative.length === 0,
+          `lowest qty ${stock.reduce((low, r) => Math.min(low, r.qty), Infinity)}`,
+        ),
       ],
     };
   } finally {
@@ -73,7 +95,11 @@ async function reserveOne(pool: Pool, stockId: number, reservationId: string): P
     const [rows] = await conn.execute<StockRow[]>(`SELECT id, qty FROM ${STOCK} WHERE id = ? FOR UPDATE`, [stockId]);
     if (rows.length !== 1 || rows[0].qty < 1) throw new OutOfStock();
     await conn.execute(`UPDATE ${STOCK} SET qty = qty - ? WHERE id = ?`, [1, stockId]);
-    await conn.execute(`INSERT INTO ${RESERVATIONS} (reservation_id, stock_id, quantity) VALUES (?, ?, ?)`, [reservationId, stockId, 1]);
+    await conn.execute(`INSERT INTO ${RESERVATIONS} (reservation_id, stock_id, quantity) VALUES (?, ?, ?)`, [
+      reservationId,
+      stockId,
+      1,
+    ]);
     await conn.query('COMMIT');
   } catch (err) {
     // The connection goes back to the pool clean; if even ROLLBACK fails, the connection is broken anyway.

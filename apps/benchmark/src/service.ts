@@ -69,7 +69,8 @@ export class ServiceUnderTest {
   static async start(settings: ServiceSettings): Promise<ServiceUnderTest> {
     // This bundle lives in dist/apps/benchmark; the service's, built by allocation:build, next to it.
     const entry = settings.entry ?? join(__dirname, '..', 'allocation', 'main.js');
-    if (!existsSync(entry)) throw new Error(`${entry} is missing: build the service first (npx nx run allocation:build)`);
+    if (!existsSync(entry))
+      throw new Error(`${entry} is missing: build the service first (npx nx run allocation:build)`);
     const admin = await connect(settings.mysqlUrl);
     try {
       await admin.query(`DROP DATABASE IF EXISTS \`${SERVICE_DATABASE}\``);
@@ -146,10 +147,17 @@ export class ServiceUnderTest {
     );
     const db = await connect(this.settings.mysqlUrl, SERVICE_DATABASE);
     try {
-      const checks = await checkReservationsStored(db, { idPrefix, successes: load.totalSuccesses, sample: sample(reserved, SPOT_CHECKS) });
+      const checks = await checkReservationsStored(db, {
+        idPrefix,
+        successes: load.totalSuccesses,
+        sample: sample(reserved, SPOT_CHECKS),
+      });
       return { load, checks: checks.map((c) => ({ ...c, name: `service ${scenario}: ${c.name}` })) };
     } catch (err) {
-      return { load, checks: [check(`service ${scenario}: database checks`, false, `could not run: ${(err as Error).message}`)] };
+      return {
+        load,
+        checks: [check(`service ${scenario}: database checks`, false, `could not run: ${(err as Error).message}`)],
+      };
     } finally {
       await db.end();
     }
@@ -175,10 +183,14 @@ export async function checkReservationsStored(
   run: { readonly idPrefix: string; readonly successes: number; readonly sample: readonly string[] },
 ): Promise<Check[]> {
   const like = `${run.idPrefix}%`;
-  const [[stored]] = await db.query<CountRow[]>('SELECT COUNT(*) AS n FROM reservations WHERE reservation_id LIKE ?', [like]);
+  const [[stored]] = await db.query<CountRow[]>('SELECT COUNT(*) AS n FROM reservations WHERE reservation_id LIKE ?', [
+    like,
+  ]);
   let found = 0;
   if (run.sample.length > 0) {
-    const [[row]] = await db.query<CountRow[]>('SELECT COUNT(*) AS n FROM reservations WHERE reservation_id IN (?)', [run.sample]);
+    const [[row]] = await db.query<CountRow[]>('SELECT COUNT(*) AS n FROM reservations WHERE reservation_id IN (?)', [
+      run.sample,
+    ]);
     found = Number(row.n);
   }
   const [[held]] = await db.query<CountRow[]>(
@@ -195,13 +207,19 @@ export async function checkReservationsStored(
       LIMIT 10`,
   );
   return [
-    check('reservations stored = successes', Number(stored.n) === run.successes, `${stored.n} stored, ${run.successes} successes`),
+    check(
+      'reservations stored = successes',
+      Number(stored.n) === run.successes,
+      `${stored.n} stored, ${run.successes} successes`,
+    ),
     check('spot check of successful ids', found === run.sample.length, `${found} of ${run.sample.length} found`),
     check('HELD units = successes', Number(held.n) === run.successes, `${held.n} held, ${run.successes} successes`),
     check(
       'HELD <= ONHAND per item-node (nothing oversold)',
       oversold.length === 0,
-      oversold.length === 0 ? 'no item-node oversold' : oversold.map((r) => `${r.item_id}@${r.node_id}: ${r.held} held > ${r.onhand}`).join('; '),
+      oversold.length === 0
+        ? 'no item-node oversold'
+        : oversold.map((r) => `${r.item_id}@${r.node_id}: ${r.held} held > ${r.onhand}`).join('; '),
     ),
   ];
 }
@@ -234,7 +252,8 @@ async function waitUntilServing(channel: Channel, timeoutMs: number, giveUp: Abo
       const answer = await callUnary(check, { service: '' });
       if (answer.status === healthV1.HealthCheckResponse_ServingStatus.SERVING) return;
     } catch (err) {
-      if (Date.now() > deadline) throw new Error(`the service did not become SERVING within ${timeoutMs / 1000} s: ${describeGrpcFailure(err)}`);
+      if (Date.now() > deadline)
+        throw new Error(`the service did not become SERVING within ${timeoutMs / 1000} s: ${describeGrpcFailure(err)}`);
     }
     if (Date.now() > deadline) throw new Error(`the service did not become SERVING within ${timeoutMs / 1000} s`);
     if (giveUp.aborted) throw new Error('stopped waiting for the service');

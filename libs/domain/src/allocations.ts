@@ -13,7 +13,10 @@ export function heldBy(line: ReservedLine): number {
 /** Allocations less the units taken from them (per line and node); allocations that reach zero go. */
 export function subtract(allocations: readonly Allocation[], taken: readonly Allocation[]): Allocation[] {
   return allocations
-    .map((a) => ({ ...a, quantity: a.quantity - unitsOf(taken.filter((t) => t.lineIndex === a.lineIndex && t.nodeId === a.nodeId)) }))
+    .map((a) => ({
+      ...a,
+      quantity: a.quantity - unitsOf(taken.filter((t) => t.lineIndex === a.lineIndex && t.nodeId === a.nodeId)),
+    }))
     .filter((a) => a.quantity > 0);
 }
 

@@ -7,11 +7,27 @@ const NOW = Date.parse('2026-11-29T12:00:00Z');
 const ITEM = itemKey('SKU-1');
 
 function supply(nodeId: string, supplyType: SupplyType, quantity: number, etaMs: number | null = null): Supply {
-  return { key: { item: ITEM, nodeId, segment: UNSEGMENTED, supplyType, etaMs }, quantity, lastSyncMs: null, updateMs: 0 };
+  return {
+    key: { item: ITEM, nodeId, segment: UNSEGMENTED, supplyType, etaMs },
+    quantity,
+    lastSyncMs: null,
+    updateMs: 0,
+  };
 }
 
-function inputs(nodeId: string, supplies: Supply[], extra: Partial<NodeAvailabilityInputs> = {}): NodeAvailabilityInputs {
-  return { nodeId, supplies, countedDemand: 0, activeReservations: 0, safetyStock: { quantity: 0, level: 'NONE' }, ...extra };
+function inputs(
+  nodeId: string,
+  supplies: Supply[],
+  extra: Partial<NodeAvailabilityInputs> = {},
+): NodeAvailabilityInputs {
+  return {
+    nodeId,
+    supplies,
+    countedDemand: 0,
+    activeReservations: 0,
+    safetyStock: { quantity: 0, level: 'NONE' },
+    ...extra,
+  };
 }
 
 describe('nodeAvailability', () => {
@@ -74,12 +90,16 @@ describe('availabilityByDate', () => {
   it('reports now, then one cumulative bucket per ETA up to the horizon', () => {
     const result = availabilityByDate(
       [
-        inputs('DC1', [
-          supply('DC1', 'ONHAND', 4),
-          supply('DC1', 'INTRANSIT', 5, NOW + DAY),
-          supply('DC1', 'PLAN', 50, NOW + DAY),
-          supply('DC1', 'PO_PLACED', 7, NOW + 10 * DAY),
-        ], { safetyStock: { quantity: 6, level: 'ITEM' } }),
+        inputs(
+          'DC1',
+          [
+            supply('DC1', 'ONHAND', 4),
+            supply('DC1', 'INTRANSIT', 5, NOW + DAY),
+            supply('DC1', 'PLAN', 50, NOW + DAY),
+            supply('DC1', 'PO_PLACED', 7, NOW + 10 * DAY),
+          ],
+          { safetyStock: { quantity: 6, level: 'ITEM' } },
+        ),
         inputs('DC2', [supply('DC2', 'WIP', 1, NOW + DAY)]),
       ],
       NOW,

@@ -25,7 +25,9 @@ describe('what supply counts, and from when', () => {
   it('counts supply on hand at once, supply on its way from its ETA, and a forecast never', () => {
     expect(SUPPLY_COUNTED_AT_ONCE).toEqual(['ONHAND']);
     expect(SUPPLY_COUNTED_FROM_ETA).toEqual(['INTRANSIT', 'PO_PLACED', 'PO_RELEASED', 'WIP']);
-    expect(SUPPLY_TYPES.filter((t) => ![...SUPPLY_COUNTED_AT_ONCE, ...SUPPLY_COUNTED_FROM_ETA].includes(t))).toEqual(['PLAN']);
+    expect(SUPPLY_TYPES.filter((t) => ![...SUPPLY_COUNTED_AT_ONCE, ...SUPPLY_COUNTED_FROM_ETA].includes(t))).toEqual([
+      'PLAN',
+    ]);
   });
 
   it.each([
@@ -67,8 +69,14 @@ describe('what demand and holds count', () => {
 
 describe('the availability formula', () => {
   it('takes demand, holds and safety stock from supply, floors at zero and reports the shortage', () => {
-    expect(availabilityOf({ supply: 10, demand: 2, reserved: 3, safetyStock: 1 })).toEqual({ available: 4, shortage: 0 });
-    expect(availabilityOf({ supply: 10, demand: 4, reserved: 5, safetyStock: 3 })).toEqual({ available: 0, shortage: 2 });
+    expect(availabilityOf({ supply: 10, demand: 2, reserved: 3, safetyStock: 1 })).toEqual({
+      available: 4,
+      shortage: 0,
+    });
+    expect(availabilityOf({ supply: 10, demand: 4, reserved: 5, safetyStock: 3 })).toEqual({
+      available: 0,
+      shortage: 2,
+    });
   });
 
   it('withholds the node safety stock rule over the item rule, and only from the unsegmented pool', () => {
@@ -92,6 +100,11 @@ describe('the availability formula', () => {
   it('reports an over-committed position as a negative balance, and an unknown one as nothing', () => {
     const totals = { supply: 1, demand: 2, reserved: 0, nodeSafetyStock: null, itemSafetyStock: null };
     const balance = promisableBalance([at(), at(WEB)], (k) => (k.segment === UNSEGMENTED ? totals : undefined));
-    expect(balance).toEqual(new Map([[positionKeyId(at()), -1], [positionKeyId(at(WEB)), 0]]));
+    expect(balance).toEqual(
+      new Map([
+        [positionKeyId(at()), -1],
+        [positionKeyId(at(WEB)), 0],
+      ]),
+    );
   });
 });

@@ -114,7 +114,11 @@ export function withholdsSafetyStock(segment: SegmentKey): boolean {
 }
 
 /** The safety stock withheld at a node in a segment, from the item's rules there. */
-export function safetyStockWithheld(segment: SegmentKey, rules: readonly SafetyStockRule[], nodeId: string): EffectiveSafetyStock {
+export function safetyStockWithheld(
+  segment: SegmentKey,
+  rules: readonly SafetyStockRule[],
+  nodeId: string,
+): EffectiveSafetyStock {
   return withholdsSafetyStock(segment) ? resolveSafetyStock(rules, nodeId) : NO_SAFETY_STOCK;
 }
 
@@ -130,7 +134,8 @@ export interface PositionTotals {
 /** The safety stock withheld at a position: the node's rule, else the item's, and only in the unsegmented pool. */
 export function withheldSafetyStock(key: PositionKey, totals: PositionTotals): number {
   const rules: SafetyStockRule[] = [];
-  if (totals.nodeSafetyStock !== null) rules.push({ item: key.item, nodeId: key.nodeId, quantity: totals.nodeSafetyStock });
+  if (totals.nodeSafetyStock !== null)
+    rules.push({ item: key.item, nodeId: key.nodeId, quantity: totals.nodeSafetyStock });
   if (totals.itemSafetyStock !== null) rules.push({ item: key.item, nodeId: '', quantity: totals.itemSafetyStock });
   return safetyStockWithheld(key.segment, rules, key.nodeId).quantity;
 }
@@ -138,15 +143,25 @@ export function withheldSafetyStock(key: PositionKey, totals: PositionTotals): n
 /** What a position can still promise (negative when it is over-committed); nothing where no position exists. */
 export function promisable(key: PositionKey, totals: PositionTotals | undefined): number {
   if (!totals) return 0;
-  return balanceOf({ supply: totals.supply, demand: totals.demand, reserved: totals.reserved, safetyStock: withheldSafetyStock(key, totals) });
+  return balanceOf({
+    supply: totals.supply,
+    demand: totals.demand,
+    reserved: totals.reserved,
+    safetyStock: withheldSafetyStock(key, totals),
+  });
 }
 
 /** The positions lines may draw on: each line's item and segment at each of its candidate nodes. */
 export function candidatePositions(demands: readonly LineDemand[]): PositionKey[] {
-  return demands.flatMap((d) => d.candidateNodes.map((nodeId) => ({ item: d.line.item, nodeId, segment: d.line.segment })));
+  return demands.flatMap((d) =>
+    d.candidateNodes.map((nodeId) => ({ item: d.line.item, nodeId, segment: d.line.segment })),
+  );
 }
 
 /** The balance {@link planAllocations} starts from: what each position can promise, by position id. */
-export function promisableBalance(keys: readonly PositionKey[], totalsOf: (key: PositionKey) => PositionTotals | undefined): Map<string, number> {
+export function promisableBalance(
+  keys: readonly PositionKey[],
+  totalsOf: (key: PositionKey) => PositionTotals | undefined,
+): Map<string, number> {
   return new Map(keys.map((k) => [positionKeyId(k), promisable(k, totalsOf(k))]));
 }

@@ -25,5 +25,14 @@ export interface Demand {
 /** A string that identifies a demand position; positions are locked in the order of these strings. */
 export function demandKeyId(key: DemandKey): string {
   const { item, segment } = key;
-  return JSON.stringify([item.itemId, item.unitOfMeasure, item.productClass, key.nodeId, segment.segmentType, segment.segment, key.demandType, key.orderReference]);
+  return JSON.stringify([
+    item.itemId,
+    item.unitOfMeasure,
+    item.productClass,
+    key.nodeId,
+    segment.segmentType,
+    segment.segment,
+    key.demandType,
+    key.orderReference,
+  ]);
 }

@@ -5,12 +5,7 @@
 
 /** How a failure is classified; the transport layer turns it into a status code. */
 export type ErrorCategory =
-  | 'INVALID_ARGUMENT'
-  | 'NOT_FOUND'
-  | 'ALREADY_EXISTS'
-  | 'FAILED_PRECONDITION'
-  | 'RESOURCE_EXHAUSTED'
-  | 'UNAVAILABLE';
+  'INVALID_ARGUMENT' | 'NOT_FOUND' | 'ALREADY_EXISTS' | 'FAILED_PRECONDITION' | 'RESOURCE_EXHAUSTED' | 'UNAVAILABLE';
 
 export abstract class DomainError extends Error {
   abstract readonly category: ErrorCategory;

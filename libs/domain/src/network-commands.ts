@@ -40,7 +40,8 @@ export function parseCreateDistributionGroup(input: CreateDistributionGroupComma
   v.requestId('request_id', input.requestId);
   v.id('distribution_group.distribution_group_id', input.distributionGroupId);
   if (input.nodeIds.length === 0) v.add('distribution_group.node_ids', 'must list at least one node');
-  if (input.nodeIds.length > MAX_GROUP_NODES) v.add('distribution_group.node_ids', `must list at most ${MAX_GROUP_NODES} nodes`);
+  if (input.nodeIds.length > MAX_GROUP_NODES)
+    v.add('distribution_group.node_ids', `must list at most ${MAX_GROUP_NODES} nodes`);
   const seen = new Set<string>();
   input.nodeIds.forEach((nodeId, i) => {
     v.id(`distribution_group.node_ids[${i}]`, nodeId);
@@ -71,7 +72,10 @@ export function parseSetSafetyStock(input: SetSafetyStockInput): SetSafetyStockC
   if (input.nodeId !== '') v.id('safety_stock.node_id', input.nodeId);
   v.quantity('safety_stock.quantity', input.quantity, 0);
   v.throwIfAny();
-  return { requestId: input.requestId, rule: { item: input.item as ItemKey, nodeId: input.nodeId, quantity: input.quantity } };
+  return {
+    requestId: input.requestId,
+    rule: { item: input.item as ItemKey, nodeId: input.nodeId, quantity: input.quantity },
+  };
 }
 
 export interface DeleteSafetyStockCommand {

@@ -16,14 +16,23 @@ export interface SyncCommand<K> {
 
 export interface AdjustCommand<K> {
   readonly requestId: string;
-  readonly lines: ReadonlyArray<{ readonly key: K; readonly delta: number; readonly sourceMs: number; readonly reason: string }>;
+  readonly lines: ReadonlyArray<{
+    readonly key: K;
+    readonly delta: number;
+    readonly sourceMs: number;
+    readonly reason: string;
+  }>;
 }
 
 export interface SyncInput<KIn> {
   readonly requestId: string;
   /** Source times later than this are refused. */
   readonly sourceTimeLimit: SourceTimeLimit;
-  readonly lines: ReadonlyArray<{ readonly key: KIn | undefined; readonly quantity: number; readonly sourceMs: number | undefined }>;
+  readonly lines: ReadonlyArray<{
+    readonly key: KIn | undefined;
+    readonly quantity: number;
+    readonly sourceMs: number | undefined;
+  }>;
 }
 
 export interface AdjustInput<KIn> {
@@ -66,7 +75,11 @@ function parseSync<KIn, K>(rules: KeyRules<KIn, K>, input: SyncInput<KIn>): Sync
   v.throwIfAny();
   return {
     requestId: input.requestId,
-    lines: input.lines.map((l) => ({ key: rules.toKey(l.key as KIn), quantity: l.quantity, sourceMs: l.sourceMs as number })),
+    lines: input.lines.map((l) => ({
+      key: rules.toKey(l.key as KIn),
+      quantity: l.quantity,
+      sourceMs: l.sourceMs as number,
+    })),
   };
 }
 
@@ -84,19 +97,36 @@ function parseAdjust<KIn, K>(rules: KeyRules<KIn, K>, input: AdjustInput<KIn>): 
   v.throwIfAny();
   return {
     requestId: input.requestId,
-    lines: input.lines.map((l) => ({ key: rules.toKey(l.key as KIn), delta: l.delta, sourceMs: l.sourceMs as number, reason: l.reason })),
+    lines: input.lines.map((l) => ({
+      key: rules.toKey(l.key as KIn),
+      delta: l.delta,
+      sourceMs: l.sourceMs as number,
+      reason: l.reason,
+    })),
   };
 }
 
 const SUPPLY_KEYS: KeyRules<SupplyKeyInput, SupplyKey> = {
   check: (v, field, key) => v.supplyKey(field, key),
-  toKey: (input) => ({ item: input.item!, nodeId: input.nodeId, segment: input.segment, supplyType: input.supplyType!, etaMs: input.etaMs ?? null }),
+  toKey: (input) => ({
+    item: input.item!,
+    nodeId: input.nodeId,
+    segment: input.segment,
+    supplyType: input.supplyType!,
+    etaMs: input.etaMs ?? null,
+  }),
   keyId: supplyKeyId,
 };
 
 const DEMAND_KEYS: KeyRules<DemandKeyInput, DemandKey> = {
   check: (v, field, key) => v.demandKey(field, key),
-  toKey: (input) => ({ item: input.item!, nodeId: input.nodeId, segment: input.segment, demandType: input.demandType!, orderReference: input.orderReference }),
+  toKey: (input) => ({
+    item: input.item!,
+    nodeId: input.nodeId,
+    segment: input.segment,
+    demandType: input.demandType!,
+    orderReference: input.orderReference,
+  }),
   keyId: demandKeyId,
 };
 

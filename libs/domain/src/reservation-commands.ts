@@ -38,7 +38,8 @@ export function parseReserve(input: ReserveInput, nowMs: number, defaultTtlMs: n
     if (line.nodeId !== undefined) v.id(`${field}.node_id`, line.nodeId);
     else if (line.distributionGroupId !== undefined) v.id(`${field}.distribution_group_id`, line.distributionGroupId);
     else v.add(`${field}.location`, 'one of node_id and distribution_group_id is required');
-    if (line.nodeId !== undefined && line.allowSplit) v.add(`${field}.allow_split`, 'applies only to distribution-group lines');
+    if (line.nodeId !== undefined && line.allowSplit)
+      v.add(`${field}.allow_split`, 'applies only to distribution-group lines');
     v.segment(`${field}.segment`, line.segment);
     v.quantity(`${field}.quantity`, line.quantity, 1);
   });
@@ -49,7 +50,8 @@ export function parseReserve(input: ReserveInput, nowMs: number, defaultTtlMs: n
     reservationId: input.reservationId,
     lines: input.lines.map((l) => ({
       item: l.item as ItemKey,
-      location: l.nodeId !== undefined ? { nodeId: l.nodeId } : { distributionGroupId: l.distributionGroupId as string },
+      location:
+        l.nodeId !== undefined ? { nodeId: l.nodeId } : { distributionGroupId: l.distributionGroupId as string },
       segment: l.segment,
       quantity: l.quantity,
       allowSplit: l.allowSplit,
@@ -80,7 +82,10 @@ export interface ExtendCommand {
   readonly expireMs: number;
 }
 
-export function parseExtend(input: ReservationChangeInput & { expireMs: number | undefined }, nowMs: number): ExtendCommand {
+export function parseExtend(
+  input: ReservationChangeInput & { expireMs: number | undefined },
+  nowMs: number,
+): ExtendCommand {
   const v = new Violations();
   checkChange(v, input);
   if (input.expireMs === undefined) v.add('expire_time', 'is required');
@@ -120,7 +125,9 @@ export interface ChangeQuantitiesCommand {
   readonly lines: readonly LineQuantityInput[];
 }
 
-export function parseChangeQuantities(input: ReservationChangeInput & { lines: readonly LineQuantityInput[] }): ChangeQuantitiesCommand {
+export function parseChangeQuantities(
+  input: ReservationChangeInput & { lines: readonly LineQuantityInput[] },
+): ChangeQuantitiesCommand {
   const v = new Violations();
   checkChange(v, input);
   lineQuantities(v, 'lines', input.lines, 0);
@@ -147,7 +154,12 @@ export function parseConsume(input: ConsumeInput): ConsumeCommand {
   checkChange(v, input);
   v.text('order_reference', input.orderReference, 128, true);
   if (input.lines.length > 0) lineQuantities(v, 'lines', input.lines, 1);
-  if (input.demandType === 'UNKNOWN' || (input.demandType !== undefined && !demandCounts(input.demandType))) v.add('demand_type', 'must be a counted demand type (not PLAN)');
+  if (input.demandType === 'UNKNOWN' || (input.demandType !== undefined && !demandCounts(input.demandType)))
+    v.add('demand_type', 'must be a counted demand type (not PLAN)');
   v.throwIfAny();
-  return { lines: input.lines, demandType: (input.demandType as DemandType | undefined) ?? 'ALLOCATED', orderReference: input.orderReference };
+  return {
+    lines: input.lines,
+    demandType: (input.demandType as DemandType | undefined) ?? 'ALLOCATED',
+    orderReference: input.orderReference,
+  };
 }

@@ -1,6 +1,17 @@
-import { InsufficientAvailabilityError, InvalidArgumentError, ReservationNotActiveError, ReservationNotExpiredError } from './errors';
+import {
+  InsufficientAvailabilityError,
+  InvalidArgumentError,
+  ReservationNotActiveError,
+  ReservationNotExpiredError,
+} from './errors';
 import { itemKey, UNSEGMENTED } from './keys';
-import { positionKeyId, type Allocation, type Reservation, type ReservationLine, type ReservationState } from './reservation';
+import {
+  positionKeyId,
+  type Allocation,
+  type Reservation,
+  type ReservationLine,
+  type ReservationState,
+} from './reservation';
 import {
   changeReservationQuantities,
   consumeReservation,
@@ -21,7 +32,13 @@ const WEB = { segmentType: 'CHANNEL', segment: 'WEB' };
 
 type Hold = HeldUnits & { readonly holdId: number };
 
-const atNode = (quantity: number, nodeId = 'N1'): ReservationLine => ({ item: itemKey('A'), location: { nodeId }, segment: UNSEGMENTED, quantity, allowSplit: false });
+const atNode = (quantity: number, nodeId = 'N1'): ReservationLine => ({
+  item: itemKey('A'),
+  location: { nodeId },
+  segment: UNSEGMENTED,
+  quantity,
+  allowSplit: false,
+});
 const inGroup = (quantity: number, allowSplit: boolean, itemId = 'B'): ReservationLine => ({
   item: itemKey(itemId),
   location: { distributionGroupId: 'G' },
@@ -36,7 +53,11 @@ const inGroup = (quantity: number, allowSplit: boolean, itemId = 'B'): Reservati
  */
 function stored(
   lines: ReadonlyArray<readonly [ReservationLine, Record<string, number>]>,
-  { state = 'ACTIVE', expireMs = EXPIRY, consumed = 0 }: { state?: ReservationState; expireMs?: number; consumed?: number } = {},
+  {
+    state = 'ACTIVE',
+    expireMs = EXPIRY,
+    consumed = 0,
+  }: { state?: ReservationState; expireMs?: number; consumed?: number } = {},
 ): HeldReservation<Hold> {
   const reservation: Reservation = {
     reservationId: 'R1',
@@ -50,7 +71,9 @@ function stored(
     createMs: NOW - 1000,
     updateMs: NOW - 1000,
   };
-  const holds = reservation.lines.flatMap((l) => l.allocations).map((a, i) => ({ holdId: i + 1, lineIndex: a.lineIndex, nodeId: a.nodeId, quantity: a.quantity }));
+  const holds = reservation.lines
+    .flatMap((l) => l.allocations)
+    .map((a, i) => ({ holdId: i + 1, lineIndex: a.lineIndex, nodeId: a.nodeId, quantity: a.quantity }));
   return { reservation, holds };
 }
 
@@ -103,7 +126,11 @@ describe('reserve', () => {
       { lineIndex: 1, nodeId: 'N1', quantity: 1 },
       { lineIndex: 1, nodeId: 'N2', quantity: 3 },
     ];
-    const t = reserve({ reservationId: 'R1', lines: [atNode(2), inGroup(4, true)], expireMs: EXPIRY }, allocations, NOW);
+    const t = reserve(
+      { reservationId: 'R1', lines: [atNode(2), inGroup(4, true)], expireMs: EXPIRY },
+      allocations,
+      NOW,
+    );
     expect(t.reservation).toEqual({
       reservationId: 'R1',
       state: 'ACTIVE',
@@ -119,7 +146,13 @@ describe('reserve', () => {
   });
 
   it('reports a reservation decided only after its expiry time as expired', () => {
-    expect(reserve({ reservationId: 'R1', lines: [atNode(1)], expireMs: NOW }, [{ lineIndex: 0, nodeId: 'N1', quantity: 1 }], NOW).reservation.state).toBe('EXPIRED');
+    expect(
+      reserve(
+        { reservationId: 'R1', lines: [atNode(1)], expireMs: NOW },
+        [{ lineIndex: 0, nodeId: 'N1', quantity: 1 }],
+        NOW,
+      ).reservation.state,
+    ).toBe('EXPIRED');
   });
 });
 
@@ -197,10 +230,18 @@ describe('consumeReservation', () => {
       [atNode(2), { N1: 2 }],
       [inGroup(5, true), { N1: 2, N2: 3 }],
     ]);
-    const t = consumeReservation(current, { lines: [{ lineIndex: 1, quantity: 3 }], demandType: 'OPEN_ORDER', orderReference: 'ORDER-8' }, NOW);
+    const t = consumeReservation(
+      current,
+      { lines: [{ lineIndex: 1, quantity: 3 }], demandType: 'OPEN_ORDER', orderReference: 'ORDER-8' },
+      NOW,
+    );
     expect(t.reservation.state).toBe('ACTIVE');
     expect(t.reservation.lines[0]).toEqual(current.reservation.lines[0]);
-    expect(t.reservation.lines[1]).toEqual({ line: inGroup(2, true), allocations: [{ lineIndex: 1, nodeId: 'N2', quantity: 2 }], consumedQuantity: 3 });
+    expect(t.reservation.lines[1]).toEqual({
+      line: inGroup(2, true),
+      allocations: [{ lineIndex: 1, nodeId: 'N2', quantity: 2 }],
+      consumedQuantity: 3,
+    });
     expect(holdsAfter(t.holds)).toEqual([
       { holdId: 2, quantity: 0, state: 'CONSUMED', freed: 2 },
       { holdId: 3, quantity: 2, state: 'HELD', freed: 1 },
@@ -223,10 +264,24 @@ describe('consumeReservation', () => {
       [inGroup(5, true), { N1: 2, N2: 3 }],
     ]);
     const before = structuredClone(current);
-    const tooMuch = refusal(() => consumeReservation(current, { lines: [{ lineIndex: 1, quantity: 6 }], ...order }, NOW));
+    const tooMuch = refusal(() =>
+      consumeReservation(current, { lines: [{ lineIndex: 1, quantity: 6 }], ...order }, NOW),
+    );
     expect(fieldOf(tooMuch)).toBe('lines[1]');
     expect((tooMuch as Error).message).toBe('lines[1]: consumes 6 but the line holds 5');
-    const beyond = refusal(() => consumeReservation(current, { lines: [{ lineIndex: 0, quantity: 1 }, { lineIndex: 2, quantity: 1 }], ...order }, NOW));
+    const beyond = refusal(() =>
+      consumeReservation(
+        current,
+        {
+          lines: [
+            { lineIndex: 0, quantity: 1 },
+            { lineIndex: 2, quantity: 1 },
+          ],
+          ...order,
+        },
+        NOW,
+      ),
+    );
     expect(fieldOf(beyond)).toBe('lines[1].line_index');
     expect(current).toEqual(before);
   });
@@ -237,24 +292,43 @@ describe('consumeReservation', () => {
 });
 
 describe('changeReservationQuantities', () => {
-  it('frees a decrease from the line\'s last node first, ending holds that reach zero', () => {
+  it("frees a decrease from the line's last node first, ending holds that reach zero", () => {
     const current = stored([
       [atNode(2), { N1: 2 }],
       [inGroup(5, true), { N1: 2, N2: 3 }],
     ]);
     const t = changeReservationQuantities(current, { lines: [{ lineIndex: 1, quantity: 1 }] }, NOW);
     expect(t.reservation.lines[0]).toEqual(current.reservation.lines[0]);
-    expect(t.reservation.lines[1]).toEqual({ line: inGroup(1, true), allocations: [{ lineIndex: 1, nodeId: 'N1', quantity: 1 }], consumedQuantity: 0 });
+    expect(t.reservation.lines[1]).toEqual({
+      line: inGroup(1, true),
+      allocations: [{ lineIndex: 1, nodeId: 'N1', quantity: 1 }],
+      consumedQuantity: 0,
+    });
     expect(holdsAfter(t.holds)).toEqual([
       { holdId: 3, quantity: 0, state: 'RELEASED', freed: 3 },
       { holdId: 2, quantity: 1, state: 'HELD', freed: 1 },
     ]);
-    expect([t.reservation.state, t.reservation.updateMs, t.increases, t.grown, t.demand, t.event]).toEqual(['ACTIVE', NOW, [], [], [], 'changed']);
+    expect([t.reservation.state, t.reservation.updateMs, t.increases, t.grown, t.demand, t.event]).toEqual([
+      'ACTIVE',
+      NOW,
+      [],
+      [],
+      [],
+      'changed',
+    ]);
   });
 
   it('keeps an active reservation whose lines are all set to zero', () => {
-    const t = changeReservationQuantities(stored([[atNode(2), { N1: 2 }]]), { lines: [{ lineIndex: 0, quantity: 0 }] }, NOW);
-    expect([t.reservation.state, t.reservation.lines[0]?.line.quantity, t.reservation.lines[0]?.allocations]).toEqual(['ACTIVE', 0, []]);
+    const t = changeReservationQuantities(
+      stored([[atNode(2), { N1: 2 }]]),
+      { lines: [{ lineIndex: 0, quantity: 0 }] },
+      NOW,
+    );
+    expect([t.reservation.state, t.reservation.lines[0]?.line.quantity, t.reservation.lines[0]?.allocations]).toEqual([
+      'ACTIVE',
+      0,
+      [],
+    ]);
     expect(holdsAfter(t.holds)).toEqual([{ holdId: 1, quantity: 0, state: 'RELEASED', freed: 2 }]);
   });
 
@@ -264,13 +338,23 @@ describe('changeReservationQuantities', () => {
     expect([t.reservation.lines, t.holds, t.increases]).toEqual([current.reservation.lines, [], []]);
   });
 
-  it('lets an increase use the line\'s node, the node a whole group line is held at, or the group for a split line', () => {
+  it("lets an increase use the line's node, the node a whole group line is held at, or the group for a split line", () => {
     const current = stored([
       [atNode(2, 'N3'), { N3: 2 }],
       [inGroup(4, false), { N2: 4 }],
       [inGroup(5, true, 'C'), { N1: 2, N2: 3 }],
     ]);
-    const t = changeReservationQuantities(current, { lines: [{ lineIndex: 0, quantity: 3 }, { lineIndex: 1, quantity: 6 }, { lineIndex: 2, quantity: 9 }] }, NOW);
+    const t = changeReservationQuantities(
+      current,
+      {
+        lines: [
+          { lineIndex: 0, quantity: 3 },
+          { lineIndex: 1, quantity: 6 },
+          { lineIndex: 2, quantity: 9 },
+        ],
+      },
+      NOW,
+    );
     expect(t.increases.map((i) => [i.lineIndex, i.quantity, i.candidates])).toEqual([
       [0, 1, { nodeIds: ['N3'] }],
       [1, 2, { nodeIds: ['N2'] }],
@@ -282,17 +366,25 @@ describe('changeReservationQuantities', () => {
   });
 
   it('lets a whole group line that holds nothing any more use the group again', () => {
-    const t = changeReservationQuantities(stored([[inGroup(0, false), {}]]), { lines: [{ lineIndex: 0, quantity: 2 }] }, NOW);
+    const t = changeReservationQuantities(
+      stored([[inGroup(0, false), {}]]),
+      { lines: [{ lineIndex: 0, quantity: 2 }] },
+      NOW,
+    );
     expect(t.increases.map((i) => i.candidates)).toEqual([{ distributionGroupId: 'G' }]);
   });
 
   it('refuses a line the reservation does not have', () => {
     const current = stored([[atNode(2), { N1: 2 }]]);
-    expect(fieldOf(refusal(() => changeReservationQuantities(current, { lines: [{ lineIndex: 1, quantity: 3 }] }, NOW)))).toBe('lines[0].line_index');
+    expect(
+      fieldOf(refusal(() => changeReservationQuantities(current, { lines: [{ lineIndex: 1, quantity: 3 }] }, NOW))),
+    ).toBe('lines[0].line_index');
   });
 
   it('refuses a reservation that is not active, naming its state', () => {
-    refusesInactive((current, nowMs) => changeReservationQuantities(current, { lines: [{ lineIndex: 0, quantity: 1 }] }, nowMs));
+    refusesInactive((current, nowMs) =>
+      changeReservationQuantities(current, { lines: [{ lineIndex: 0, quantity: 1 }] }, nowMs),
+    );
   });
 });
 
@@ -302,10 +394,21 @@ describe('increaseDemands and holdIncreases', () => {
     [inGroup(5, true), { N1: 2, N2: 3 }],
     [atNode(4, 'N2'), { N2: 4 }],
   ]);
-  const change = changeReservationQuantities(current, { lines: [{ lineIndex: 0, quantity: 3 }, { lineIndex: 1, quantity: 8 }, { lineIndex: 2, quantity: 1 }] }, NOW);
-  const at = (itemId: string, nodeId: string, segment = UNSEGMENTED) => positionKeyId({ item: itemKey(itemId), nodeId, segment });
+  const change = changeReservationQuantities(
+    current,
+    {
+      lines: [
+        { lineIndex: 0, quantity: 3 },
+        { lineIndex: 1, quantity: 8 },
+        { lineIndex: 2, quantity: 1 },
+      ],
+    },
+    NOW,
+  );
+  const at = (itemId: string, nodeId: string, segment = UNSEGMENTED) =>
+    positionKeyId({ item: itemKey(itemId), nodeId, segment });
 
-  it('asks for the increases at their nodes, and at the group\'s nodes in priority order', () => {
+  it("asks for the increases at their nodes, and at the group's nodes in priority order", () => {
     const demands = increaseDemands(change.increases, (id) => (id === 'G' ? ['N2', 'N3', 'N1'] : undefined));
     expect(demands.map((d) => [d.lineIndex, d.quantity, d.candidateNodes, d.allowSplit])).toEqual([
       [0, 1, ['N1'], false],
@@ -327,11 +430,20 @@ describe('increaseDemands and holdIncreases', () => {
       { lineIndex: 1, nodeId: 'N2', quantity: 1 },
       { lineIndex: 1, nodeId: 'N3', quantity: 2 },
     ]);
-    expect(t.reservation.lines.map((l) => [l.line.quantity, l.allocations.map((a) => [a.nodeId, a.quantity])])).toEqual([
-      [3, [['N1', 3]]],
-      [8, [['N1', 2], ['N2', 4], ['N3', 2]]],
-      [1, [['N2', 1]]],
-    ]);
+    expect(t.reservation.lines.map((l) => [l.line.quantity, l.allocations.map((a) => [a.nodeId, a.quantity])])).toEqual(
+      [
+        [3, [['N1', 3]]],
+        [
+          8,
+          [
+            ['N1', 2],
+            ['N2', 4],
+            ['N3', 2],
+          ],
+        ],
+        [1, [['N2', 1]]],
+      ],
+    );
     expect(holdsAfter(t.holds)).toEqual([{ holdId: 4, quantity: 1, state: 'HELD', freed: 3 }]);
     expect(t.event).toBe('changed');
     expect('increases' in t).toBe(false);
@@ -342,7 +454,9 @@ describe('increaseDemands and holdIncreases', () => {
     const demands = increaseDemands(change.increases, () => ['N2']);
     const err = refusal(() => holdIncreases(change, demands, new Map([[at('A', 'N1'), 1]])));
     expect(err).toBeInstanceOf(InsufficientAvailabilityError);
-    expect((err as InsufficientAvailabilityError).shortfalls).toEqual([{ lineIndex: 1, itemId: 'B', location: 'G', requested: 3, available: 0 }]);
+    expect((err as InsufficientAvailabilityError).shortfalls).toEqual([
+      { lineIndex: 1, itemId: 'B', location: 'G', requested: 3, available: 0 },
+    ]);
   });
 });
 
@@ -350,7 +464,11 @@ describe('expireReservation', () => {
   it('ends an active reservation past its expiry: every hold still held expires and frees its units', () => {
     const current = withHoldExpiredUnderneath(stored([[inGroup(5, true), { N1: 2, N2: 3 }]]));
     const t = expireReservation(current, EXPIRY);
-    expect([t.reservation.state, t.reservation.lines[0]?.allocations, t.reservation.updateMs]).toEqual(['EXPIRED', [], EXPIRY]);
+    expect([t.reservation.state, t.reservation.lines[0]?.allocations, t.reservation.updateMs]).toEqual([
+      'EXPIRED',
+      [],
+      EXPIRY,
+    ]);
     expect(holdsAfter(t.holds)).toEqual([{ holdId: 2, quantity: 3, state: 'EXPIRED', freed: 3 }]);
     expect([t.grown, t.demand, t.event]).toEqual([[], [], 'expired']);
   });
@@ -358,10 +476,16 @@ describe('expireReservation', () => {
   it('refuses a reservation before its expiry, or one that ended otherwise', () => {
     const early = refusal(() => expireReservation(stored([[atNode(2), { N1: 2 }]]), EXPIRY - 1));
     expect(early).toBeInstanceOf(ReservationNotExpiredError);
-    expect((early as ReservationNotExpiredError).metadata).toEqual({ reservation_id: 'R1', expire_time: new Date(EXPIRY).toISOString() });
+    expect((early as ReservationNotExpiredError).metadata).toEqual({
+      reservation_id: 'R1',
+      expire_time: new Date(EXPIRY).toISOString(),
+    });
     for (const state of ['RELEASED', 'CONSUMED', 'EXPIRED'] as const) {
       const err = refusal(() => expireReservation(stored([[atNode(2), {}]], { state }), EXPIRY));
-      expect([err instanceof ReservationNotActiveError, (err as ReservationNotActiveError).state]).toEqual([true, state]);
+      expect([err instanceof ReservationNotActiveError, (err as ReservationNotActiveError).state]).toEqual([
+        true,
+        state,
+      ]);
     }
   });
 });
@@ -370,7 +494,11 @@ describe('reservationAsOf', () => {
   it('shows an active reservation past its expiry as expired and holding nothing', () => {
     const { reservation } = stored([[atNode(2), { N1: 2 }]]);
     expect(reservationAsOf(reservation, NOW)).toEqual(reservation);
-    expect(reservationAsOf(reservation, EXPIRY)).toEqual({ ...reservation, state: 'EXPIRED', lines: [{ ...reservation.lines[0], allocations: [] }] });
+    expect(reservationAsOf(reservation, EXPIRY)).toEqual({
+      ...reservation,
+      state: 'EXPIRED',
+      lines: [{ ...reservation.lines[0], allocations: [] }],
+    });
     const consumed = { ...reservation, state: 'CONSUMED' as const };
     expect(reservationAsOf(consumed, EXPIRY)).toEqual(consumed);
   });

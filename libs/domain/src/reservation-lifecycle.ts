@@ -12,7 +12,13 @@ import {
   type ReservationLine,
   type ReservedLine,
 } from './reservation';
-import type { ChangeQuantitiesCommand, ConsumeCommand, ExtendCommand, LineQuantityInput, ReserveCommand } from './reservation-commands';
+import type {
+  ChangeQuantitiesCommand,
+  ConsumeCommand,
+  ExtendCommand,
+  LineQuantityInput,
+  ReserveCommand,
+} from './reservation-commands';
 
 /**
  * The life of a reservation, as pure transitions: reserve, extend, change quantities, release, consume and
@@ -82,11 +88,19 @@ export interface QuantityChange<H extends HeldUnits = HeldUnits> extends Reserva
 }
 
 /** A new reservation holding the units planned for its lines. */
-export function reserve(cmd: ReserveCommand, allocations: readonly Allocation[], nowMs: number): ReservationTransition<never> {
+export function reserve(
+  cmd: ReserveCommand,
+  allocations: readonly Allocation[],
+  nowMs: number,
+): ReservationTransition<never> {
   const reservation: Reservation = {
     reservationId: cmd.reservationId,
     state: effectiveState('ACTIVE', cmd.expireMs, nowMs),
-    lines: cmd.lines.map((line, lineIndex) => ({ line, allocations: allocations.filter((a) => a.lineIndex === lineIndex), consumedQuantity: 0 })),
+    lines: cmd.lines.map((line, lineIndex) => ({
+      line,
+      allocations: allocations.filter((a) => a.lineIndex === lineIndex),
+      consumedQuantity: 0,
+    })),
     expireMs: cmd.expireMs,
     createMs: nowMs,
     updateMs: nowMs,
@@ -95,7 +109,11 @@ export function reserve(cmd: ReserveCommand, allocations: readonly Allocation[],
 }
 
 /** Moves the expiry of an active reservation and of all its holds. */
-export function extendReservation<H extends HeldUnits>(current: HeldReservation<H>, cmd: ExtendCommand, nowMs: number): ReservationTransition<H> {
+export function extendReservation<H extends HeldUnits>(
+  current: HeldReservation<H>,
+  cmd: ExtendCommand,
+  nowMs: number,
+): ReservationTransition<H> {
   requireActive(current, nowMs);
   const { reservation, holds } = current;
   return {
@@ -108,7 +126,10 @@ export function extendReservation<H extends HeldUnits>(current: HeldReservation<
 }
 
 /** Ends an active reservation: every hold is released and its units are free again. */
-export function releaseReservation<H extends HeldUnits>(current: HeldReservation<H>, nowMs: number): ReservationTransition<H> {
+export function releaseReservation<H extends HeldUnits>(
+  current: HeldReservation<H>,
+  nowMs: number,
+): ReservationTransition<H> {
   requireActive(current, nowMs);
   return ended(current, 'RELEASED', nowMs, 'released');
 }
@@ -117,7 +138,10 @@ export function releaseReservation<H extends HeldUnits>(current: HeldReservation
  * Ends an active reservation past its expiry time, as the expiry sweeper does. Refused for a reservation
  * that ended otherwise, or whose expiry has not come.
  */
-export function expireReservation<H extends HeldUnits>(current: HeldReservation<H>, nowMs: number): ReservationTransition<H> {
+export function expireReservation<H extends HeldUnits>(
+  current: HeldReservation<H>,
+  nowMs: number,
+): ReservationTransition<H> {
   const { reservation } = current;
   if (reservation.state !== 'ACTIVE') throw new ReservationNotActiveError(reservation.reservationId, reservation.state);
   if (effectiveState(reservation.state, reservation.expireMs, nowMs) !== 'EXPIRED') {
@@ -130,7 +154,11 @@ export function expireReservation<H extends HeldUnits>(current: HeldReservation<
  * Turns held units into demand for an order: the quantities named per line, or every line whole. Units
  * are taken from a line's first node first. The reservation is CONSUMED once no line holds anything.
  */
-export function consumeReservation<H extends HeldUnits>(current: HeldReservation<H>, cmd: ConsumeCommand, nowMs: number): ReservationTransition<H> {
+export function consumeReservation<H extends HeldUnits>(
+  current: HeldReservation<H>,
+  cmd: ConsumeCommand,
+  nowMs: number,
+): ReservationTransition<H> {
   requireActive(current, nowMs);
   const { reservation, holds } = current;
   const wanted = lineQuantities(reservation, cmd.lines, heldBy);
@@ -147,10 +175,18 @@ export function consumeReservation<H extends HeldUnits>(current: HeldReservation
   }));
   const demand = taken.flat().map((a): ConsumedDemand => {
     const { item, segment } = reservation.lines[a.lineIndex]!.line;
-    return { key: { item, nodeId: a.nodeId, segment, demandType: cmd.demandType, orderReference: cmd.orderReference }, quantity: a.quantity };
+    return {
+      key: { item, nodeId: a.nodeId, segment, demandType: cmd.demandType, orderReference: cmd.orderReference },
+      quantity: a.quantity,
+    };
   });
   return {
-    reservation: { ...reservation, state: lines.every((l) => heldBy(l) === 0) ? 'CONSUMED' : 'ACTIVE', lines, updateMs: nowMs },
+    reservation: {
+      ...reservation,
+      state: lines.every((l) => heldBy(l) === 0) ? 'CONSUMED' : 'ACTIVE',
+      lines,
+      updateMs: nowMs,
+    },
     holds: takeFromHolds(holds, taken.flat(), 'CONSUMED'),
     grown: [],
     demand,
@@ -178,10 +214,15 @@ export function changeReservationQuantities<H extends HeldUnits>(
     const target = wanted.get(lineIndex);
     const delta = target === undefined ? 0 : target - heldBy(line);
     freed.push(delta < 0 ? takeFromAllocations(line.allocations, -delta, 'last') : []);
-    if (delta > 0) increases.push({ lineIndex, line: line.line, quantity: delta, candidates: increaseCandidates(line) });
+    if (delta > 0)
+      increases.push({ lineIndex, line: line.line, quantity: delta, candidates: increaseCandidates(line) });
   });
   return {
-    reservation: { ...reservation, lines: reservation.lines.map((line, i) => withAllocations(line, subtract(line.allocations, freed[i]!))), updateMs: nowMs },
+    reservation: {
+      ...reservation,
+      lines: reservation.lines.map((line, i) => withAllocations(line, subtract(line.allocations, freed[i]!))),
+      updateMs: nowMs,
+    },
     holds: takeFromHolds(holds, freed.flat(), 'RELEASED'),
     grown: [],
     demand: [],
@@ -191,12 +232,16 @@ export function changeReservationQuantities<H extends HeldUnits>(
 }
 
 /** The increases as requests for units, given the nodes of the groups they name (a group not found has none). */
-export function increaseDemands(increases: readonly LineIncrease[], groupNodes: (distributionGroupId: string) => readonly string[] | undefined): LineDemand[] {
+export function increaseDemands(
+  increases: readonly LineIncrease[],
+  groupNodes: (distributionGroupId: string) => readonly string[] | undefined,
+): LineDemand[] {
   return increases.map((inc) => ({
     lineIndex: inc.lineIndex,
     line: inc.line,
     quantity: inc.quantity,
-    candidateNodes: 'nodeIds' in inc.candidates ? inc.candidates.nodeIds : (groupNodes(inc.candidates.distributionGroupId) ?? []),
+    candidateNodes:
+      'nodeIds' in inc.candidates ? inc.candidates.nodeIds : (groupNodes(inc.candidates.distributionGroupId) ?? []),
     allowSplit: inc.line.allowSplit,
   }));
 }
@@ -205,17 +250,33 @@ export function increaseDemands(increases: readonly LineIncrease[], groupNodes: 
  * Completes a quantity change: plans its increases against what the positions can promise (all or
  * nothing, like a new reservation; see {@link planAllocations}) and adds the units to the lines.
  */
-export function holdIncreases<H extends HeldUnits>(change: QuantityChange<H>, demands: readonly LineDemand[], balance: Map<string, number>): ReservationTransition<H> {
+export function holdIncreases<H extends HeldUnits>(
+  change: QuantityChange<H>,
+  demands: readonly LineDemand[],
+  balance: Map<string, number>,
+): ReservationTransition<H> {
   const grown = planAllocations(demands, balance);
   const { increases: _increases, ...transition } = change;
-  const lines = change.reservation.lines.map((line, i) => withAllocations(line, addTo(line.allocations, grown.filter((a) => a.lineIndex === i))));
+  const lines = change.reservation.lines.map((line, i) =>
+    withAllocations(
+      line,
+      addTo(
+        line.allocations,
+        grown.filter((a) => a.lineIndex === i),
+      ),
+    ),
+  );
   return { ...transition, reservation: { ...change.reservation, lines }, grown };
 }
 
 /** The reservation as a caller sees it now: an active one past expiry is expired and holds nothing. */
 export function reservationAsOf(reservation: Reservation, nowMs: number): Reservation {
   const state = effectiveState(reservation.state, reservation.expireMs, nowMs);
-  return { ...reservation, state, lines: state === 'ACTIVE' || state === 'CONSUMED' ? reservation.lines : withoutAllocations(reservation.lines) };
+  return {
+    ...reservation,
+    state,
+    lines: state === 'ACTIVE' || state === 'CONSUMED' ? reservation.lines : withoutAllocations(reservation.lines),
+  };
 }
 
 /**
@@ -234,7 +295,12 @@ function holdOf<H extends HeldUnits>(holds: readonly H[], allocation: Allocation
 }
 
 /** Ends every hold; the reservation keeps its lines but holds nothing. */
-function ended<H extends HeldUnits>({ reservation, holds }: HeldReservation<H>, state: 'RELEASED' | 'EXPIRED', nowMs: number, event: ReservationEvent): ReservationTransition<H> {
+function ended<H extends HeldUnits>(
+  { reservation, holds }: HeldReservation<H>,
+  state: 'RELEASED' | 'EXPIRED',
+  nowMs: number,
+  event: ReservationEvent,
+): ReservationTransition<H> {
   return {
     reservation: { ...reservation, state, lines: withoutAllocations(reservation.lines), updateMs: nowMs },
     holds: holds.map((hold) => ({ hold, quantity: hold.quantity, state, freed: hold.quantity })),
@@ -245,7 +311,11 @@ function ended<H extends HeldUnits>({ reservation, holds }: HeldReservation<H>, 
 }
 
 /** Takes units out of the holds they were held in; a hold that reaches zero ends in `endState`. */
-function takeFromHolds<H extends HeldUnits>(holds: readonly H[], taken: readonly Allocation[], endState: HoldState): HoldChange<H>[] {
+function takeFromHolds<H extends HeldUnits>(
+  holds: readonly H[],
+  taken: readonly Allocation[],
+  endState: HoldState,
+): HoldChange<H>[] {
   return taken.map((a) => {
     // requireActive found a hold for every allocation.
     const hold = holdOf(holds, a)!;
@@ -261,11 +331,20 @@ function increaseCandidates({ line, allocations }: ReservedLine): IncreaseCandid
 }
 
 /** Per line index, the quantity asked; no lines means every line at `whole(line)`. */
-function lineQuantities(reservation: Reservation, lines: readonly LineQuantityInput[], whole: (line: ReservedLine) => number): Map<number, number> {
+function lineQuantities(
+  reservation: Reservation,
+  lines: readonly LineQuantityInput[],
+  whole: (line: ReservedLine) => number,
+): Map<number, number> {
   if (lines.length === 0) return new Map(reservation.lines.map((l, i) => [i, whole(l)]));
   lines.forEach((l, i) => {
     if (l.lineIndex >= reservation.lines.length) {
-      throw new InvalidArgumentError([{ field: `lines[${i}].line_index`, description: `must be below ${reservation.lines.length}, the reservation's line count` }]);
+      throw new InvalidArgumentError([
+        {
+          field: `lines[${i}].line_index`,
+          description: `must be below ${reservation.lines.length}, the reservation's line count`,
+        },
+      ]);
     }
   });
   return new Map(lines.map((l) => [l.lineIndex, l.quantity]));

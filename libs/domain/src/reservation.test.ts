@@ -1,17 +1,35 @@
 import { InsufficientAvailabilityError } from './errors';
 import { itemKey, UNSEGMENTED } from './keys';
-import { effectiveState, planAllocations, positionKeyId, takeFromAllocations, type LineDemand, type ReservationLine } from './reservation';
+import {
+  effectiveState,
+  planAllocations,
+  positionKeyId,
+  takeFromAllocations,
+  type LineDemand,
+  type ReservationLine,
+} from './reservation';
 import { parseReserve } from './reservation-commands';
 
 const at = (itemId: string, nodeId: string) => positionKeyId({ item: itemKey(itemId), nodeId, segment: UNSEGMENTED });
-const line = (itemId: string, quantity: number, location: ReservationLine['location'] = { nodeId: 'N1' }, allowSplit = false): ReservationLine => ({
+const line = (
+  itemId: string,
+  quantity: number,
+  location: ReservationLine['location'] = { nodeId: 'N1' },
+  allowSplit = false,
+): ReservationLine => ({
   item: itemKey(itemId),
   location,
   segment: UNSEGMENTED,
   quantity,
   allowSplit,
 });
-const demand = (lineIndex: number, l: ReservationLine, candidateNodes = ['N1']): LineDemand => ({ lineIndex, line: l, quantity: l.quantity, candidateNodes, allowSplit: l.allowSplit });
+const demand = (lineIndex: number, l: ReservationLine, candidateNodes = ['N1']): LineDemand => ({
+  lineIndex,
+  line: l,
+  quantity: l.quantity,
+  candidateNodes,
+  allowSplit: l.allowSplit,
+});
 
 describe('planAllocations', () => {
   it('checks lines on one position against their sum, and takes nothing when one falls short', () => {
@@ -21,7 +39,9 @@ describe('planAllocations', () => {
     try {
       short();
     } catch (err) {
-      expect((err as InsufficientAvailabilityError).shortfalls).toEqual([{ lineIndex: 1, itemId: 'A', location: 'N1', requested: 3, available: 2 }]);
+      expect((err as InsufficientAvailabilityError).shortfalls).toEqual([
+        { lineIndex: 1, itemId: 'A', location: 'N1', requested: 3, available: 2 },
+      ]);
     }
     expect(balance.get(at('A', 'N1'))).toBe(5);
     expect(planAllocations([demand(0, line('A', 3)), demand(1, line('A', 2))], balance)).toHaveLength(2);
@@ -34,17 +54,26 @@ describe('planAllocations', () => {
       [at('A', 'N2'), 5],
     ]);
     const group = { distributionGroupId: 'G' };
-    expect(planAllocations([demand(0, line('A', 4, group), ['N1', 'N2'])], new Map(balance))).toEqual([{ lineIndex: 0, nodeId: 'N2', quantity: 4 }]);
+    expect(planAllocations([demand(0, line('A', 4, group), ['N1', 'N2'])], new Map(balance))).toEqual([
+      { lineIndex: 0, nodeId: 'N2', quantity: 4 },
+    ]);
     expect(planAllocations([demand(0, line('A', 6, group, true), ['N1', 'N2'])], new Map(balance))).toEqual([
       { lineIndex: 0, nodeId: 'N1', quantity: 2 },
       { lineIndex: 0, nodeId: 'N2', quantity: 4 },
     ]);
-    expect(() => planAllocations([demand(0, line('A', 6, group), ['N1', 'N2'])], new Map(balance))).toThrow(InsufficientAvailabilityError);
+    expect(() => planAllocations([demand(0, line('A', 6, group), ['N1', 'N2'])], new Map(balance))).toThrow(
+      InsufficientAvailabilityError,
+    );
   });
 
   it('treats an over-committed position as holding nothing, not as a debt', () => {
-    const balance = new Map([[at('A', 'N1'), -3], [at('A', 'N2'), 1]]);
-    expect(planAllocations([demand(0, line('A', 1, { distributionGroupId: 'G' }, true), ['N1', 'N2'])], balance)).toEqual([{ lineIndex: 0, nodeId: 'N2', quantity: 1 }]);
+    const balance = new Map([
+      [at('A', 'N1'), -3],
+      [at('A', 'N2'), 1],
+    ]);
+    expect(
+      planAllocations([demand(0, line('A', 1, { distributionGroupId: 'G' }, true), ['N1', 'N2'])], balance),
+    ).toEqual([{ lineIndex: 0, nodeId: 'N2', quantity: 1 }]);
   });
 });
 
@@ -54,7 +83,10 @@ describe('takeFromAllocations', () => {
     { lineIndex: 0, nodeId: 'N2', quantity: 3 },
   ];
   it('takes from the first node (consumption) or from the last (a decrease)', () => {
-    expect(takeFromAllocations(held, 3, 'first')).toEqual([{ lineIndex: 0, nodeId: 'N1', quantity: 2 }, { lineIndex: 0, nodeId: 'N2', quantity: 1 }]);
+    expect(takeFromAllocations(held, 3, 'first')).toEqual([
+      { lineIndex: 0, nodeId: 'N1', quantity: 2 },
+      { lineIndex: 0, nodeId: 'N2', quantity: 1 },
+    ]);
     expect(takeFromAllocations(held, 3, 'last')).toEqual([{ lineIndex: 0, nodeId: 'N2', quantity: 3 }]);
   });
 });
@@ -69,7 +101,24 @@ describe('reservation state and position figures', () => {
 
 describe('parseReserve', () => {
   it('gives a reservation without expiry the default time to live', () => {
-    const cmd = parseReserve({ reservationId: 'r', lines: [{ item: itemKey('A'), nodeId: 'N1', distributionGroupId: undefined, segment: UNSEGMENTED, quantity: 1, allowSplit: false }], expireMs: undefined }, 1000, 60_000);
+    const cmd = parseReserve(
+      {
+        reservationId: 'r',
+        lines: [
+          {
+            item: itemKey('A'),
+            nodeId: 'N1',
+            distributionGroupId: undefined,
+            segment: UNSEGMENTED,
+            quantity: 1,
+            allowSplit: false,
+          },
+        ],
+        expireMs: undefined,
+      },
+      1000,
+      60_000,
+    );
     expect(cmd.expireMs).toBe(61_000);
     expect(cmd.lines[0]?.location).toEqual({ nodeId: 'N1' });
   });

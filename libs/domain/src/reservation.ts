@@ -11,7 +11,14 @@ export interface PositionKey {
 /** A string that identifies a position. */
 export function positionKeyId(key: PositionKey): string {
   const { item, segment } = key;
-  return JSON.stringify([item.itemId, item.unitOfMeasure, item.productClass, key.nodeId, segment.segmentType, segment.segment]);
+  return JSON.stringify([
+    item.itemId,
+    item.unitOfMeasure,
+    item.productClass,
+    key.nodeId,
+    segment.segmentType,
+    segment.segment,
+  ]);
 }
 
 export type ReservationState = 'ACTIVE' | 'RELEASED' | 'CONSUMED' | 'EXPIRED';
@@ -98,7 +105,13 @@ export function planAllocations(demands: readonly LineDemand[], available: Map<s
     }
     if (taken.length === 0 && d.quantity > 0) {
       const could = d.allowSplit ? free.reduce((s, n) => s + n.free, 0) : Math.max(0, ...free.map((n) => n.free));
-      shortfalls.push({ lineIndex: d.lineIndex, itemId: d.line.item.itemId, location: locationOf(d.line), requested: d.quantity, available: could });
+      shortfalls.push({
+        lineIndex: d.lineIndex,
+        itemId: d.line.item.itemId,
+        location: locationOf(d.line),
+        requested: d.quantity,
+        available: could,
+      });
       continue;
     }
     for (const a of taken) balance.set(at(d, a.nodeId), (balance.get(at(d, a.nodeId)) ?? 0) - a.quantity);
@@ -113,7 +126,11 @@ export function planAllocations(demands: readonly LineDemand[], available: Map<s
  * Frees `quantity` units of a line's allocations, last node first (the group's lowest priority), and
  * returns the per-node decrements.
  */
-export function takeFromAllocations(allocations: readonly Allocation[], quantity: number, order: 'first' | 'last'): Allocation[] {
+export function takeFromAllocations(
+  allocations: readonly Allocation[],
+  quantity: number,
+  order: 'first' | 'last',
+): Allocation[] {
   const ordered = order === 'first' ? [...allocations] : [...allocations].reverse();
   const taken: Allocation[] = [];
   let left = quantity;

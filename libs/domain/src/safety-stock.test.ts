@@ -15,7 +15,14 @@ describe('resolveSafetyStock', () => {
   });
 
   it('honours an explicit zero at the node over the item rule', () => {
-    expect(resolveSafetyStock([{ item, nodeId: '', quantity: 5 }, { item, nodeId: 'DC1', quantity: 0 }], 'DC1'))
-      .toEqual({ quantity: 0, level: 'ITEM_NODE' });
+    expect(
+      resolveSafetyStock(
+        [
+          { item, nodeId: '', quantity: 5 },
+          { item, nodeId: 'DC1', quantity: 0 },
+        ],
+        'DC1',
+      ),
+    ).toEqual({ quantity: 0, level: 'ITEM_NODE' });
   });
 });

@@ -54,14 +54,18 @@ describe('sync versus adjust', () => {
   });
 
   it('treats an adjust dated exactly at the sync as covered by it, whichever arrives first', () => {
-    expect(replay([
-      { kind: 'sync', quantity: 10, time: '12:00' },
-      { kind: 'adjust', quantity: 5, time: '12:00' },
-    ]).quantity).toBe(10);
-    expect(replay([
-      { kind: 'adjust', quantity: 5, time: '12:00' },
-      { kind: 'sync', quantity: 10, time: '12:00' },
-    ]).quantity).toBe(10);
+    expect(
+      replay([
+        { kind: 'sync', quantity: 10, time: '12:00' },
+        { kind: 'adjust', quantity: 5, time: '12:00' },
+      ]).quantity,
+    ).toBe(10);
+    expect(
+      replay([
+        { kind: 'adjust', quantity: 5, time: '12:00' },
+        { kind: 'sync', quantity: 10, time: '12:00' },
+      ]).quantity,
+    ).toBe(10);
   });
 
   it('keeps every later adjust when two syncs arrive late', () => {

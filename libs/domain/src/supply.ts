@@ -32,5 +32,14 @@ export function requiresEta(type: SupplyType): boolean {
 /** A string that identifies a position; positions are locked in the order of these strings. */
 export function supplyKeyId(key: SupplyKey): string {
   const { item, segment } = key;
-  return JSON.stringify([item.itemId, item.unitOfMeasure, item.productClass, key.nodeId, segment.segmentType, segment.segment, key.supplyType, key.etaMs ?? 0]);
+  return JSON.stringify([
+    item.itemId,
+    item.unitOfMeasure,
+    item.productClass,
+    key.nodeId,
+    segment.segmentType,
+    segment.segment,
+    key.supplyType,
+    key.etaMs ?? 0,
+  ]);
 }

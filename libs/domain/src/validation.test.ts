@@ -16,7 +16,13 @@ function violationsOf(check: (v: Violations) => void) {
 describe('Violations', () => {
   it('names every offending field of a supply key', () => {
     const fields = violationsOf((v) =>
-      v.supplyKey('lines[0].key', { item: itemKey(''), nodeId: 'bad id', segment: UNSEGMENTED, supplyType: 'INTRANSIT', etaMs: undefined }),
+      v.supplyKey('lines[0].key', {
+        item: itemKey(''),
+        nodeId: 'bad id',
+        segment: UNSEGMENTED,
+        supplyType: 'INTRANSIT',
+        etaMs: undefined,
+      }),
     );
     expect(fields).toEqual(['lines[0].key.item.item_id', 'lines[0].key.node_id', 'lines[0].key.eta_time']);
   });

@@ -65,7 +65,8 @@ export class Violations {
 
   requestId(field: string, value: string): void {
     if (value === '') this.add(field, 'is required');
-    else if (value.length > MAX_REQUEST_ID_LENGTH) this.add(field, `must be at most ${MAX_REQUEST_ID_LENGTH} characters`);
+    else if (value.length > MAX_REQUEST_ID_LENGTH)
+      this.add(field, `must be at most ${MAX_REQUEST_ID_LENGTH} characters`);
   }
 
   /** Node and distribution group ids: a restricted alphabet, because operators type them. */
@@ -118,7 +119,10 @@ export class Violations {
     const before = this.found.length;
     this.time(field, value);
     if (this.found.length === before && (value as number) > limit.nowMs + limit.maxSkewMs) {
-      this.add(field, `must not be more than ${limit.maxSkewMs / 1000} seconds ahead of the server's clock (${new Date(limit.nowMs).toISOString()})`);
+      this.add(
+        field,
+        `must not be more than ${limit.maxSkewMs / 1000} seconds ahead of the server's clock (${new Date(limit.nowMs).toISOString()})`,
+      );
     }
   }
 
@@ -156,7 +160,6 @@ export class Violations {
     if (count === 0) this.add(field, 'must have at least one line');
     else if (count > MAX_LINES_PER_REQUEST) throw new BatchTooLargeError(field, count, MAX_LINES_PER_REQUEST);
   }
-
 }
 
 /**

@@ -1,6 +1,12 @@
 import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { BadRequest, ErrorInfo, Status } from '@inventory/contracts';
-import { DatabaseUnavailableError, DomainError, InvalidArgumentError, type ErrorCategory, type FieldViolation } from '@inventory/domain';
+import {
+  DatabaseUnavailableError,
+  DomainError,
+  InvalidArgumentError,
+  type ErrorCategory,
+  type FieldViolation,
+} from '@inventory/domain';
 import type { Logger } from '@inventory/runtime';
 
 /** The ErrorInfo.domain of every error this service reports. */
@@ -42,7 +48,8 @@ export function toServiceError(err: unknown, logger: Logger, method: string): Pa
   }
   if (err instanceof DomainError) {
     const code = CODE_OF[err.category];
-    if (err instanceof InvalidArgumentError) return withDetails(code, invalidArgumentMessage(err), err.reason, err.metadata, err);
+    if (err instanceof InvalidArgumentError)
+      return withDetails(code, invalidArgumentMessage(err), err.reason, err.metadata, err);
     return withDetails(code, err.message, err.reason, err.metadata);
   }
   logger.error({ err, method }, 'internal error');
@@ -60,7 +67,9 @@ function withDetails(
   const details = [
     {
       typeUrl: 'type.googleapis.com/google.rpc.ErrorInfo',
-      value: Buffer.from(ErrorInfo.encode({ reason, domain: ERROR_DOMAIN, metadata: boundedMetadata(metadata) }).finish()),
+      value: Buffer.from(
+        ErrorInfo.encode({ reason, domain: ERROR_DOMAIN, metadata: boundedMetadata(metadata) }).finish(),
+      ),
     },
   ];
   if (invalid) {

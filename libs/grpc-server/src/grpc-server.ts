@@ -1,4 +1,10 @@
-import { Server, ServerCredentials, setLogger, type ServiceDefinition, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import {
+  Server,
+  ServerCredentials,
+  setLogger,
+  type ServiceDefinition,
+  type UntypedServiceImplementation,
+} from '@grpc/grpc-js';
 import { HealthImplementation } from 'grpc-health-check';
 import type { Logger } from '@inventory/runtime';
 import { HealthCheck } from './health-check';
@@ -48,7 +54,9 @@ export class GrpcServer {
   /** Binds `host:port` (port 0 picks a free one) and returns the bound port. */
   async listen(address: string): Promise<number> {
     const port = await new Promise<number>((resolve, reject) =>
-      this.server.bindAsync(address, ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound))),
+      this.server.bindAsync(address, ServerCredentials.createInsecure(), (err, bound) =>
+        err ? reject(err) : resolve(bound),
+      ),
     );
     this.logger.info({ address, port, services: this.serviceNames }, 'listening');
     return port;

@@ -6,7 +6,11 @@ describe('HealthCheck', () => {
   it('reports only changes: failing once, passing again once', async () => {
     let failing = false;
     const changes: boolean[] = [];
-    const check = new HealthCheck(async () => (failing ? Promise.reject(new Error('down')) : undefined), 10, (passing) => changes.push(passing));
+    const check = new HealthCheck(
+      async () => (failing ? Promise.reject(new Error('down')) : undefined),
+      10,
+      (passing) => changes.push(passing),
+    );
     await tick(50);
     failing = true;
     await tick(50);

@@ -29,7 +29,10 @@ export class HealthCheck {
     try {
       await Promise.race([
         this.check(),
-        new Promise((_, reject) => (deadline = setTimeout(() => reject(new Error(`no answer within ${this.intervalMs} ms`)), this.intervalMs))),
+        new Promise(
+          (_, reject) =>
+            (deadline = setTimeout(() => reject(new Error(`no answer within ${this.intervalMs} ms`)), this.intervalMs)),
+        ),
       ]);
     } catch (err) {
       failure = err ?? new Error('health check failed');

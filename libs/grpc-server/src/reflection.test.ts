@@ -4,7 +4,8 @@ import { descriptorSetBase64 } from '@inventory/contracts';
 import { DescriptorIndex } from './reflection';
 
 const index = new DescriptorIndex(Buffer.from(descriptorSetBase64, 'base64'));
-const names = (files: Uint8Array[] | undefined) => (files ?? []).map((b) => fromBinary(FileDescriptorProtoSchema, b).name);
+const names = (files: Uint8Array[] | undefined) =>
+  (files ?? []).map((b) => fromBinary(FileDescriptorProtoSchema, b).name);
 
 describe('DescriptorIndex', () => {
   it('finds the file of services, methods, messages, nested types, fields and enum values', () => {

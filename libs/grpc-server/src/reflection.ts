@@ -113,7 +113,11 @@ export function addReflection(server: Server, index: DescriptorIndex, serviceNam
   server.addService(v1alpha, { serverReflectionInfo: handler });
 }
 
-function answer(index: DescriptorIndex, serviceNames: readonly string[], request: ReflectionRequest): ReflectionResponse {
+function answer(
+  index: DescriptorIndex,
+  serviceNames: readonly string[],
+  request: ReflectionRequest,
+): ReflectionResponse {
   const base = { validHost: request.host, originalRequest: request };
   const files = (found: Uint8Array[] | undefined, what: string): ReflectionResponse =>
     found
@@ -123,13 +127,17 @@ function answer(index: DescriptorIndex, serviceNames: readonly string[], request
   if (request.listServices !== undefined) {
     return { ...base, listServicesResponse: { service: serviceNames.map((name) => ({ name })) } };
   }
-  if (request.fileByFilename !== undefined) return files(index.filesForName(request.fileByFilename), `file ${request.fileByFilename}`);
+  if (request.fileByFilename !== undefined)
+    return files(index.filesForName(request.fileByFilename), `file ${request.fileByFilename}`);
   if (request.fileContainingSymbol !== undefined) {
     return files(index.filesForSymbol(request.fileContainingSymbol), `symbol ${request.fileContainingSymbol}`);
   }
   if (request.allExtensionNumbersOfType !== undefined) {
     // None of the served files declare extensions.
-    return { ...base, allExtensionNumbersResponse: { baseTypeName: request.allExtensionNumbersOfType, extensionNumber: [] } };
+    return {
+      ...base,
+      allExtensionNumbersResponse: { baseTypeName: request.allExtensionNumbersOfType, extensionNumber: [] },
+    };
   }
   return { ...base, errorResponse: { errorCode: status.NOT_FOUND, errorMessage: 'extension not found' } };
 }

@@ -7,7 +7,11 @@ import { UndecodableRequest } from './malformed';
  * Adapts an async handler to grpc-js: resolves to the response, or to the status that
  * {@link toServiceError} chooses. Logs every call at debug and every failure at info.
  */
-export function unary<Req, Res>(method: string, logger: Logger, handle: (request: Req) => Promise<Res>): handleUnaryCall<Req, Res> {
+export function unary<Req, Res>(
+  method: string,
+  logger: Logger,
+  handle: (request: Req) => Promise<Res>,
+): handleUnaryCall<Req, Res> {
   return (call, callback) => {
     const started = performance.now();
     Promise.resolve()
@@ -22,7 +26,10 @@ export function unary<Req, Res>(method: string, logger: Logger, handle: (request
         },
         (err: unknown) => {
           const serviceError = toServiceError(err, logger, method);
-          logger.info({ method, ms: elapsed(started), code: serviceError.code, message: serviceError.details }, 'failed');
+          logger.info(
+            { method, ms: elapsed(started), code: serviceError.code, message: serviceError.details },
+            'failed',
+          );
           callback(serviceError as ServiceError);
         },
       );

@@ -54,7 +54,8 @@ export class WireCheck {
       };
       file.messageType.forEach((m) => add(m, scope));
       for (const service of file.service) {
-        for (const method of service.method) this.requestTypes.set(`/${scope}${service.name}/${method.name}`, method.inputType.replace(/^\./, ''));
+        for (const method of service.method)
+          this.requestTypes.set(`/${scope}${service.name}/${method.name}`, method.inputType.replace(/^\./, ''));
       }
     }
   }
@@ -95,7 +96,8 @@ export class WireCheck {
         if (!isUtf8(value)) found.push({ field: path, description: 'must be valid UTF-8' });
       } else if (field.kind === 'timestamp') {
         const nanos = timestampNanos(value);
-        if (nanos < 0 || nanos > MAX_NANOS) found.push({ field: `${path}.nanos`, description: `must be from 0 to ${MAX_NANOS}, got ${nanos}` });
+        if (nanos < 0 || nanos > MAX_NANOS)
+          found.push({ field: `${path}.nanos`, description: `must be from 0 to ${MAX_NANOS}, got ${nanos}` });
       } else {
         this.walk(field.messageType, value, `${path}.`, found);
       }
@@ -103,7 +105,12 @@ export class WireCheck {
   }
 }
 
-function shapeOf(f: { name: string; type: FieldDescriptorProto_Type; typeName: string; label: FieldDescriptorProto_Label }): FieldShape {
+function shapeOf(f: {
+  name: string;
+  type: FieldDescriptorProto_Type;
+  typeName: string;
+  label: FieldDescriptorProto_Label;
+}): FieldShape {
   const repeated = f.label === FieldDescriptorProto_Label.REPEATED;
   const messageType = f.typeName.replace(/^\./, '');
   if (f.type === FieldDescriptorProto_Type.STRING) return { name: f.name, kind: 'string', messageType: '', repeated };

@@ -94,7 +94,10 @@ describeEachDatabase('periodic job', (dialect) => {
     const rounds: Round[] = [];
     let open!: () => void;
     const gate = new Promise<void>((resolve) => (open = resolve));
-    const first = replica('hand-over', recording(rounds, 0, 0, () => gate));
+    const first = replica(
+      'hand-over',
+      recording(rounds, 0, 0, () => gate),
+    );
     first.start();
     await waitFor(() => rounds.length === 1);
 

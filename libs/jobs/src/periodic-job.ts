@@ -59,7 +59,9 @@ export class PeriodicJob<T> {
   private scheduleNext(): void {
     this.timer = setTimeout(() => {
       void this.runOnce()
-        .catch((err: unknown) => this.options.logger.error({ err, job: this.options.name }, 'periodic job round failed'))
+        .catch((err: unknown) =>
+          this.options.logger.error({ err, job: this.options.name }, 'periodic job round failed'),
+        )
         .finally(() => {
           if (!this.stopped) this.scheduleNext();
         });
@@ -71,7 +73,9 @@ export class PeriodicJob<T> {
   private async leasedRound(): Promise<T | undefined> {
     if (this.stopped) return undefined;
     const { db, clock, name, intervalMs, leaseTtlMs = Math.max(3 * intervalMs, 30_000) } = this.options;
-    const held = await inTransaction(db, (trx) => acquireLease({ trx, name, holder: this.holder, nowMs: clock(), ttlMs: leaseTtlMs }));
+    const held = await inTransaction(db, (trx) =>
+      acquireLease({ trx, name, holder: this.holder, nowMs: clock(), ttlMs: leaseTtlMs }),
+    );
     return held ? this.options.round() : undefined;
   }
 }

@@ -4,7 +4,11 @@ function capture(): { lines: () => Record<string, unknown>[]; write: (line: stri
   let text = '';
   return {
     write: (line) => void (text += line),
-    lines: () => text.split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>),
+    lines: () =>
+      text
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as Record<string, unknown>),
   };
 }
 

@@ -27,15 +27,19 @@ export interface Database {
 /** Parses a database URL; throws a message that names the problem. */
 export function parseDatabaseUrl(url: string): DatabaseTarget {
   if (url.startsWith('sqlite:')) {
-    if (url.length === 'sqlite:'.length) throw new Error('sqlite URL needs a file path, e.g. sqlite:data/inventory.sqlite');
+    if (url.length === 'sqlite:'.length)
+      throw new Error('sqlite URL needs a file path, e.g. sqlite:data/inventory.sqlite');
     return { dialect: 'sqlite', url };
   }
   if (url.startsWith('mysql://') || url.startsWith('mariadb://')) {
     const parsed = new URL(url);
-    if (parsed.pathname.length <= 1) throw new Error('mysql URL needs a database name, e.g. mysql://root@127.0.0.1:3306/inventory');
+    if (parsed.pathname.length <= 1)
+      throw new Error('mysql URL needs a database name, e.g. mysql://root@127.0.0.1:3306/inventory');
     return { dialect: 'mysql', url };
   }
-  throw new Error(`unsupported database URL "${redact(url)}": use sqlite:<file> or mysql://user:pass@host:port/database`);
+  throw new Error(
+    `unsupported database URL "${redact(url)}": use sqlite:<file> or mysql://user:pass@host:port/database`,
+  );
 }
 
 export interface DatabaseOptions {
@@ -55,7 +59,8 @@ export interface DatabaseOptions {
 export function openDatabase(target: DatabaseTarget, options: DatabaseOptions = {}): Database {
   const say = options.onDriverMessage ?? ((message: string) => console.warn(message));
   const log = { warn: say, error: say, debug: () => undefined, deprecate: () => undefined };
-  const knex = target.dialect === 'sqlite' ? openSqlite(target.url, log) : openMysql(target.url, options.poolSize ?? 10, log);
+  const knex =
+    target.dialect === 'sqlite' ? openSqlite(target.url, log) : openMysql(target.url, options.poolSize ?? 10, log);
   return { knex, dialect: target.dialect };
 }
 
@@ -168,7 +173,10 @@ function openMysql(url: string, poolSize: number, log: KnexLog): Knex {
       // READ COMMITTED: row locks without gap locks, so concurrent first writes to new positions do not
       // deadlock on each other's gaps; every read that decides a write locks its row explicitly.
       // Strict mode: a bad value is an error, never a silent truncation (the hold check relies on it).
-      afterCreate: (conn: { query(sql: string, cb: (err: Error | null) => void): void }, done: (err: Error | null, conn: unknown) => void) => {
+      afterCreate: (
+        conn: { query(sql: string, cb: (err: Error | null) => void): void },
+        done: (err: Error | null, conn: unknown) => void,
+      ) => {
         conn.query(
           "SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED; SET SESSION sql_mode = IF(@@SESSION.sql_mode = '', 'STRICT_ALL_TABLES', CONCAT(@@SESSION.sql_mode, ',STRICT_ALL_TABLES'))",
           (err) => done(err, conn),

@@ -6,15 +6,28 @@ const driverError = (message: string, fields: Record<string, unknown>) => Object
 
 describe('driver errors', () => {
   it.each([
-    ['a killed connection', driverError('Connection lost: The server closed the connection.', { code: 'PROTOCOL_CONNECTION_LOST', fatal: true })],
+    [
+      'a killed connection',
+      driverError('Connection lost: The server closed the connection.', {
+        code: 'PROTOCOL_CONNECTION_LOST',
+        fatal: true,
+      }),
+    ],
     ['a write to a closed socket', driverError('This socket has been ended by the other party', { code: 'EPIPE' })],
-    ['a command on a closed connection', driverError("Can't add new command when connection is in closed state", { fatal: true })],
+    [
+      'a command on a closed connection',
+      driverError("Can't add new command when connection is in closed state", { fatal: true }),
+    ],
     ['a reset', driverError('read ECONNRESET', { code: 'ECONNRESET', errno: -104 })],
     ['a refused connect', driverError('connect ECONNREFUSED 127.0.0.1:3306', { code: 'ECONNREFUSED', errno: -111 })],
     ['a pool timeout', Object.assign(new Error('Knex: Timeout acquiring a connection.'), { name: 'KnexTimeoutError' })],
   ])('reports %s as a lost connection', (_what, err) => {
     expect(databaseProblemOf(err)).toBe('CONNECTION_LOST');
-    expect(fromDriverError(err)).toMatchObject({ reason: 'DATABASE_UNAVAILABLE', problem: 'CONNECTION_LOST', cause: err });
+    expect(fromDriverError(err)).toMatchObject({
+      reason: 'DATABASE_UNAVAILABLE',
+      problem: 'CONNECTION_LOST',
+      cause: err,
+    });
   });
 
   it.each([
@@ -49,7 +62,9 @@ describe('retryingLostConnection', () => {
 
   it('gives up after the second lost connection', async () => {
     let attempts = 0;
-    await expect(retryingLostConnection(async () => (++attempts, Promise.reject(lost())))).rejects.toBeInstanceOf(DatabaseUnavailableError);
+    await expect(retryingLostConnection(async () => (++attempts, Promise.reject(lost())))).rejects.toBeInstanceOf(
+      DatabaseUnavailableError,
+    );
     expect(attempts).toBe(2);
   });
 
@@ -62,7 +77,9 @@ describe('retryingLostConnection', () => {
         throw lost();
       }),
     ).rejects.toBeInstanceOf(DatabaseUnavailableError);
-    await expect(retryingLostConnection(async () => (attempts++, Promise.reject(new DatabaseUnavailableError('NOT_USABLE'))))).rejects.toThrow();
+    await expect(
+      retryingLostConnection(async () => (attempts++, Promise.reject(new DatabaseUnavailableError('NOT_USABLE')))),
+    ).rejects.toThrow();
     expect(attempts).toBe(2);
   });
 });

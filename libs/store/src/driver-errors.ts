@@ -40,7 +40,11 @@ const NOT_USABLE_ERRNOS = new Set([
 ]);
 
 /** mysql2 reports a write to a closed connection with a message only. */
-const CONNECTION_MESSAGES = [/socket has been ended by the other party/i, /connection is in closed state/i, /connection lost/i];
+const CONNECTION_MESSAGES = [
+  /socket has been ended by the other party/i,
+  /connection is in closed state/i,
+  /connection lost/i,
+];
 
 /** SQLite codes meaning the file cannot be used (busy locks are conflicts, retried elsewhere). */
 const SQLITE_NOT_USABLE = /^SQLITE_(CANTOPEN|CORRUPT|NOTADB|IOERR|READONLY_DBMOVED)/;
@@ -53,7 +57,8 @@ export function databaseProblemOf(err: unknown): DatabaseProblem | undefined {
   const code = typeof e.code === 'string' ? e.code : '';
   const errno = typeof e.errno === 'number' ? e.errno : -1;
   const message = typeof e.message === 'string' ? e.message : '';
-  if (e.name === 'KnexTimeoutError' || CONNECTION_CODES.has(code) || CONNECTION_ERRNOS.has(errno)) return 'CONNECTION_LOST';
+  if (e.name === 'KnexTimeoutError' || CONNECTION_CODES.has(code) || CONNECTION_ERRNOS.has(errno))
+    return 'CONNECTION_LOST';
   if (NOT_USABLE_ERRNOS.has(errno) || SQLITE_NOT_USABLE.test(code)) return 'NOT_USABLE';
   if (code === 'SQLITE_ERROR' && /no such table/i.test(message)) return 'NOT_USABLE';
   if (CONNECTION_MESSAGES.some((m) => m.test(message))) return 'CONNECTION_LOST';

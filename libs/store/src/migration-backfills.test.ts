@@ -32,7 +32,13 @@ const FUTURE_ETA = NOW + 240 * HOUR;
 const LATER_ETA = NOW + 480 * HOUR;
 
 const unsegmented = { segment_type: '', segment: '' };
-const at = (itemId: string, nodeId: string, segment = unsegmented) => ({ item_id: itemId, unit_of_measure: 'EACH', product_class: '', node_id: nodeId, ...segment });
+const at = (itemId: string, nodeId: string, segment = unsegmented) => ({
+  item_id: itemId,
+  unit_of_measure: 'EACH',
+  product_class: '',
+  node_id: nodeId,
+  ...segment,
+});
 const b2b = { segment_type: 'CHANNEL', segment: 'B2B' };
 
 type NewSupply = Omit<SupplyRow, 'supply_id' | 'last_sync_ms' | 'updated_ms'>;
@@ -69,26 +75,60 @@ const EXPECTED_POSITIONS = [
 ];
 
 /** More than MySQL's TEXT holds (64 KiB), as a reservation event of 1000 lines is. */
-const WIDE_PAYLOAD = JSON.stringify({ lines: Array.from({ length: 1000 }, (_, i) => ({ lineIndex: i, itemId: `SKU-${i}`.padEnd(100, 'x') })) });
+const WIDE_PAYLOAD = JSON.stringify({
+  lines: Array.from({ length: 1000 }, (_, i) => ({ lineIndex: i, itemId: `SKU-${i}`.padEnd(100, 'x') })),
+});
 const OLD_PAYLOAD = JSON.stringify({ key: { itemId: 'SKU-A' }, quantityBefore: 0, quantityAfter: 10 });
 
 async function fillBeforePositions(knex: Knex): Promise<void> {
-  await knex('nodes').insert(['DC1', 'DC2'].map((node_id) => ({ node_id, node_type: 'DC', description: '', created_ms: NOW })));
+  await knex('nodes').insert(
+    ['DC1', 'DC2'].map((node_id) => ({ node_id, node_type: 'DC', description: '', created_ms: NOW })),
+  );
   await knex('supply').insert(SUPPLY_ROWS.map((r) => ({ ...r, last_sync_ms: NOW - HOUR, updated_ms: NOW })));
   await knex('demand').insert(DEMAND_ROWS.map((r) => ({ ...r, last_sync_ms: null, updated_ms: NOW })));
-  const [onhand] = await knex('supply').where({ ...at('SKU-A', 'DC1'), supply_type: 'ONHAND' }).pluck('supply_id');
+  const [onhand] = await knex('supply')
+    .where({ ...at('SKU-A', 'DC1'), supply_type: 'ONHAND' })
+    .pluck('supply_id');
   await knex('supply_ledger').insert({
-    action_id: 'a-1', request_id: 'r-1', supply_id: onhand, transaction_type: 'SYNC', quantity: 10, source_ms: NOW - HOUR,
-    outcome: 'APPLIED', quantity_before: 0, quantity_after: 10, reason: '', recorded_ms: NOW,
+    action_id: 'a-1',
+    request_id: 'r-1',
+    supply_id: onhand,
+    transaction_type: 'SYNC',
+    quantity: 10,
+    source_ms: NOW - HOUR,
+    outcome: 'APPLIED',
+    quantity_before: 0,
+    quantity_after: 10,
+    reason: '',
+    recorded_ms: NOW,
   });
-  await knex('outbox').insert({ event_type: 'supply.changed', action_id: 'a-1', payload: OLD_PAYLOAD, created_ms: NOW });
-  await knex('safety_stock').insert({ item_id: 'SKU-A', unit_of_measure: 'EACH', product_class: '', node_id: 'DC1', quantity: 2, updated_ms: NOW });
-  await knex('idempotency_keys').insert({ request_id: 'r-1', method: 'SyncSupply', request_hash: 'h', response: '{"results":[]}', created_ms: NOW });
+  await knex('outbox').insert({
+    event_type: 'supply.changed',
+    action_id: 'a-1',
+    payload: OLD_PAYLOAD,
+    created_ms: NOW,
+  });
+  await knex('safety_stock').insert({
+    item_id: 'SKU-A',
+    unit_of_measure: 'EACH',
+    product_class: '',
+    node_id: 'DC1',
+    quantity: 2,
+    updated_ms: NOW,
+  });
+  await knex('idempotency_keys').insert({
+    request_id: 'r-1',
+    method: 'SyncSupply',
+    request_hash: 'h',
+    response: '{"results":[]}',
+    created_ms: NOW,
+  });
 }
 
 /** Every row of the tables that exist before stock positions, in a stable order, to compare across migrations. */
 async function rowsBeforePositions(knex: Knex) {
-  const all = async (table: string, orderBy: string) => (await knex(table).orderBy(orderBy)).map((r: Record<string, unknown>) => ({ ...r }));
+  const all = async (table: string, orderBy: string) =>
+    (await knex(table).orderBy(orderBy)).map((r: Record<string, unknown>) => ({ ...r }));
   return {
     nodes: await all('nodes', 'node_id'),
     supply: await all('supply', 'supply_id'),
@@ -158,9 +198,13 @@ describeEachDatabase('migrations with data', (dialect) => {
     await migrateToLatest(test.db);
 
     // Created at zero and marked due for recount (next_eta_ms 0), so the first reservation recounts them.
-    expect(await positions(knex)).toEqual(EXPECTED_POSITIONS.map((p) => ({ key: p.key, supply: 0, demand: 0, reserved: 0, next_eta_ms: 0 })));
+    expect(await positions(knex)).toEqual(
+      EXPECTED_POSITIONS.map((p) => ({ key: p.key, supply: 0, demand: 0, reserved: 0, next_eta_ms: 0 })),
+    );
     const ids = await positionIds(knex);
-    expect(await positionsDueForRecount({ db: knex, positionIds: ids, nowMs: NOW })).toEqual(expect.arrayContaining(ids));
+    expect(await positionsDueForRecount({ db: knex, positionIds: ids, nowMs: NOW })).toEqual(
+      expect.arrayContaining(ids),
+    );
     expect(await rowsBeforePositions(knex)).toEqual(before);
 
     await inTransaction(test.db, (trx) => recountPositions({ trx, positionIds: ids, nowMs: NOW }));
@@ -168,7 +212,12 @@ describeEachDatabase('migrations with data', (dialect) => {
     expect(await positionsDisagreeingWithRows(knex)).toEqual([]);
     expect(await positionsDueForRecount({ db: knex, positionIds: ids, nowMs: NOW })).toEqual([]);
     // The rows read back through the store as they were written.
-    const supply = await findQuantities(SUPPLY, { db: knex, item: { itemId: 'SKU-A', unitOfMeasure: 'EACH', productClass: '' }, nodeIds: ['DC1'], segment: { segmentType: '', segment: '' } });
+    const supply = await findQuantities(SUPPLY, {
+      db: knex,
+      item: { itemId: 'SKU-A', unitOfMeasure: 'EACH', productClass: '' },
+      nodeIds: ['DC1'],
+      segment: { segmentType: '', segment: '' },
+    });
     expect(supply.map((s) => [s.key.supplyType, s.key.etaMs, s.quantity])).toEqual([
       ['INTRANSIT', PAST_ETA, 3],
       ['ONHAND', null, 10],

@@ -2,14 +2,30 @@ import { migrateAllDown, migrateToLatest } from './database';
 import { createTestDatabase, describeEachDatabase, type TestDatabase } from './testing';
 
 const TABLES = [
-  'nodes', 'distribution_groups', 'distribution_group_nodes', 'safety_stock', 'supply', 'supply_ledger', 'outbox', 'idempotency_keys',
-  'demand', 'demand_ledger', 'stock_positions', 'reservations', 'reservation_holds', 'leases',
+  'nodes',
+  'distribution_groups',
+  'distribution_group_nodes',
+  'safety_stock',
+  'supply',
+  'supply_ledger',
+  'outbox',
+  'idempotency_keys',
+  'demand',
+  'demand_ledger',
+  'stock_positions',
+  'reservations',
+  'reservation_holds',
+  'leases',
 ];
 
 describeEachDatabase('migrations', (dialect) => {
   let test: TestDatabase;
-  beforeAll(async () => { test = await createTestDatabase(dialect); });
-  afterAll(async () => { await test.drop(); });
+  beforeAll(async () => {
+    test = await createTestDatabase(dialect);
+  });
+  afterAll(async () => {
+    await test.drop();
+  });
 
   async function existing(): Promise<string[]> {
     const found: string[] = [];

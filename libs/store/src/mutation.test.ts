@@ -13,11 +13,14 @@ describeEachDatabase('mutate', (dialect) => {
 
   // The change each mutation makes: a row in a real table, written in the mutation's transaction.
   const takeLease = (requestId: string, name: string, fail = false) =>
-    mutate({ db: test.db, clock: () => 5_000, method: 'TakeLease', requestId, request: { name } }, async (trx, nowMs) => {
-      await trx('leases').insert({ name, holder: requestId, expire_ms: nowMs });
-      if (fail) throw new Error('refused after writing');
-      return { name, nowMs };
-    });
+    mutate(
+      { db: test.db, clock: () => 5_000, method: 'TakeLease', requestId, request: { name } },
+      async (trx, nowMs) => {
+        await trx('leases').insert({ name, holder: requestId, expire_ms: nowMs });
+        if (fail) throw new Error('refused after writing');
+        return { name, nowMs };
+      },
+    );
   const leases = (name: string) => test.db.knex('leases').where({ name });
 
   it('runs once per request id: a retry returns the first answer and changes nothing more', async () => {

@@ -10,7 +10,13 @@ import { inTransaction } from './transaction';
  * retried attempt dates its change by when it ran.
  */
 export function mutate<T>(
-  { db, clock, method, requestId, request }: { db: Database; clock: Clock; method: string; requestId: string; request: unknown },
+  {
+    db,
+    clock,
+    method,
+    requestId,
+    request,
+  }: { db: Database; clock: Clock; method: string; requestId: string; request: unknown },
   work: (trx: Knex.Transaction, nowMs: number) => Promise<T>,
 ): Promise<T> {
   return inTransaction(db, (trx) => {

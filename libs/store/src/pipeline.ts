@@ -47,39 +47,52 @@ export function pipelinedTransaction<T>(db: Database, work: (tx: PipelinedTransa
   }
   // A lost connection is retried on a fresh one while no round trip of `work` has come back and no COMMIT
   // has been sent: until then the server has decided nothing for `work`, and rolls back whatever it ran.
-  return retryingConflicts(() => retryingLostConnection(async (started) => {
-    const connection: unknown = await db.knex.client.acquireConnection();
-    let begun = false;
-    let committed = false;
-    const send = async (statements: readonly Statement[], prefix: string[], suffix: string[]) => {
-      const compiled = statements.map((s) => builderOf(s).toSQL().toNative());
-      const sql = [...prefix, ...compiled.map((c) => c.sql), ...suffix].join(';\n');
-      if (suffix.length > 0) started();
-      const [raw] = (await db.knex.raw(sql, compiled.flatMap((c) => c.bindings as Knex.Value[])).connection(connection)) as [unknown];
-      started();
-      const results = (prefix.length + compiled.length + suffix.length === 1 ? [raw] : (raw as unknown[])).slice(prefix.length);
-      return statements.map((s, i) => resultOf(s, results[i]));
-    };
-    const begin = () => (begun ? [] : ((begun = true), ['START TRANSACTION']));
-    try {
-      const result = await work({
-        db: db.knex,
-        run: (statements) => send(statements, begin(), []),
-        commitWith: async (statements) => {
-          const results = await send(statements, begin(), ['COMMIT']);
-          committed = true;
-          return results;
-        },
-      });
-      if (begun && !committed) await db.knex.raw('ROLLBACK').connection(connection);
-      return result;
-    } catch (err) {
-      if (begun && !committed) await db.knex.raw('ROLLBACK').connection(connection).catch(() => undefined);
-      throw err;
-    } finally {
-      await db.knex.client.releaseConnection(connection);
-    }
-  }));
+  return retryingConflicts(() =>
+    retryingLostConnection(async (started) => {
+      const connection: unknown = await db.knex.client.acquireConnection();
+      let begun = false;
+      let committed = false;
+      const send = async (statements: readonly Statement[], prefix: string[], suffix: string[]) => {
+        const compiled = statements.map((s) => builderOf(s).toSQL().toNative());
+        const sql = [...prefix, ...compiled.map((c) => c.sql), ...suffix].join(';\n');
+        if (suffix.length > 0) started();
+        const [raw] = (await db.knex
+          .raw(
+            sql,
+            compiled.flatMap((c) => c.bindings as Knex.Value[]),
+          )
+          .connection(connection)) as [unknown];
+        started();
+        const results = (prefix.length + compiled.length + suffix.length === 1 ? [raw] : (raw as unknown[])).slice(
+          prefix.length,
+        );
+        return statements.map((s, i) => resultOf(s, results[i]));
+      };
+      const begin = () => (begun ? [] : ((begun = true), ['START TRANSACTION']));
+      try {
+        const result = await work({
+          db: db.knex,
+          run: (statements) => send(statements, begin(), []),
+          commitWith: async (statements) => {
+            const results = await send(statements, begin(), ['COMMIT']);
+            committed = true;
+            return results;
+          },
+        });
+        if (begun && !committed) await db.knex.raw('ROLLBACK').connection(connection);
+        return result;
+      } catch (err) {
+        if (begun && !committed)
+          await db.knex
+            .raw('ROLLBACK')
+            .connection(connection)
+            .catch(() => undefined);
+        throw err;
+      } finally {
+        await db.knex.client.releaseConnection(connection);
+      }
+    }),
+  );
 }
 
 function builderOf(s: Statement): Knex.QueryBuilder {

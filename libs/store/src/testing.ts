@@ -30,7 +30,15 @@ export async function createTestDatabase(dialect: Dialect): Promise<TestDatabase
     const dir = mkdtempSync(join(tmpdir(), 'inventory-test-'));
     const url = `sqlite:${join(dir, 'inventory.sqlite')}`;
     const db = openDatabase(parseDatabaseUrl(url));
-    return { dialect, url, db, drop: async () => { await db.knex.destroy(); rmSync(dir, { recursive: true, force: true }); } };
+    return {
+      dialect,
+      url,
+      db,
+      drop: async () => {
+        await db.knex.destroy();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
   }
   const name = `inventory_test_${randomBytes(6).toString('hex')}`;
   const admin = knex({ client: 'mysql2', connection: MYSQL_TEST_URL });
@@ -77,7 +85,14 @@ export function describeEachDatabase(title: string, suite: (dialect: Dialect) =>
  * deltas; after any race it must still add up.
  */
 export async function positionsDisagreeingWithRows(db: Knex, nowMs = Date.now()): Promise<unknown[]> {
-  const rows: PositionKeyColumns[] = await db('stock_positions').select('item_id', 'unit_of_measure', 'product_class', 'node_id', 'segment_type', 'segment');
+  const rows: PositionKeyColumns[] = await db('stock_positions').select(
+    'item_id',
+    'unit_of_measure',
+    'product_class',
+    'node_id',
+    'segment_type',
+    'segment',
+  );
   const keys = rows.map(positionKeyOf);
   const positions = await readPositions({ db, keys });
   const wrong: unknown[] = [];
@@ -86,14 +101,17 @@ export async function positionsDisagreeingWithRows(db: Knex, nowMs = Date.now())
     const supply = (await findQuantities(SUPPLY, where)).filter((s) => supplyCountsAsOf(s.key, nowMs));
     const demand = (await findQuantities(DEMAND, where)).filter((d) => demandCounts(d.key.demandType));
     const p = positions.get(positionKeyId(key))!;
-    const holds: Array<{ quantity: number; state: HoldState }> = await db('reservation_holds').where({ position_id: p.positionId }).select('quantity', 'state');
+    const holds: Array<{ quantity: number; state: HoldState }> = await db('reservation_holds')
+      .where({ position_id: p.positionId })
+      .select('quantity', 'state');
     const expected = {
       supply: sum(supply.map((s) => s.quantity)),
       demand: sum(demand.map((d) => d.quantity)),
       reserved: sum(holds.filter((h) => h.state === TAKING_HOLD_STATE).map((h) => h.quantity)),
     };
     const actual = { supply: p.supply, demand: p.demand, reserved: p.reserved };
-    if (JSON.stringify(expected) !== JSON.stringify(actual)) wrong.push({ item: key.item.itemId, node: key.nodeId, expected, actual });
+    if (JSON.stringify(expected) !== JSON.stringify(actual))
+      wrong.push({ item: key.item.itemId, node: key.nodeId, expected, actual });
   }
   return wrong;
 }

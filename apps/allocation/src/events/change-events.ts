@@ -39,9 +39,26 @@ export interface EventContext {
 }
 
 /** The payload fields of the envelope's `oneof`. */
-type PayloadField = Exclude<keyof pb.ChangeEvent, 'sequence' | 'eventId' | 'type' | 'occurTime' | 'commitTime' | 'actionId' | 'requestId' | 'parentActionId' | 'relatedActionId' | 'auditType' | 'actor'>;
+type PayloadField = Exclude<
+  keyof pb.ChangeEvent,
+  | 'sequence'
+  | 'eventId'
+  | 'type'
+  | 'occurTime'
+  | 'commitTime'
+  | 'actionId'
+  | 'requestId'
+  | 'parentActionId'
+  | 'relatedActionId'
+  | 'auditType'
+  | 'actor'
+>;
 
-function changeEvent<F extends PayloadField>(context: EventContext, field: F, payload: NonNullable<pb.ChangeEvent[F]>): pb.ChangeEvent {
+function changeEvent<F extends PayloadField>(
+  context: EventContext,
+  field: F,
+  payload: NonNullable<pb.ChangeEvent[F]>,
+): pb.ChangeEvent {
   return {
     sequence: 0,
     eventId: randomUUID(),
@@ -58,7 +75,10 @@ function changeEvent<F extends PayloadField>(context: EventContext, field: F, pa
   };
 }
 
-const TRANSACTION_TYPES = { SYNC: pb.TransactionType.TRANSACTION_TYPE_SYNC, ADJUST: pb.TransactionType.TRANSACTION_TYPE_ADJUST } as const;
+const TRANSACTION_TYPES = {
+  SYNC: pb.TransactionType.TRANSACTION_TYPE_SYNC,
+  ADJUST: pb.TransactionType.TRANSACTION_TYPE_ADJUST,
+} as const;
 
 function transactionOf(entry: LedgerEntry) {
   return {
@@ -77,7 +97,9 @@ export function supplyEvent(context: EventContext, key: SupplyKey, entry: Ledger
   const payload: pb.SupplyTransaction = {
     key: fromSupplyKey(key),
     ...transactionOf(entry),
-    outcome: applied ? pb.SupplyLineOutcome.SUPPLY_LINE_OUTCOME_APPLIED : pb.SupplyLineOutcome.SUPPLY_LINE_OUTCOME_IGNORED_SUPERSEDED,
+    outcome: applied
+      ? pb.SupplyLineOutcome.SUPPLY_LINE_OUTCOME_APPLIED
+      : pb.SupplyLineOutcome.SUPPLY_LINE_OUTCOME_IGNORED_SUPERSEDED,
   };
   return applied ? changeEvent(context, 'supplyChanged', payload) : changeEvent(context, 'supplyIgnored', payload);
 }
@@ -88,7 +110,9 @@ export function demandEvent(context: EventContext, key: DemandKey, entry: Ledger
   const payload: pb.DemandTransaction = {
     key: fromDemandKey(key),
     ...transactionOf(entry),
-    outcome: applied ? pb.DemandLineOutcome.DEMAND_LINE_OUTCOME_APPLIED : pb.DemandLineOutcome.DEMAND_LINE_OUTCOME_IGNORED_SUPERSEDED,
+    outcome: applied
+      ? pb.DemandLineOutcome.DEMAND_LINE_OUTCOME_APPLIED
+      : pb.DemandLineOutcome.DEMAND_LINE_OUTCOME_IGNORED_SUPERSEDED,
   };
   return applied ? changeEvent(context, 'demandChanged', payload) : changeEvent(context, 'demandIgnored', payload);
 }
@@ -98,13 +122,20 @@ export type ReservationChange =
   | { readonly kind: 'created' | 'changed' | 'released' | 'consumed' | 'expired' }
   | { readonly kind: 'extended'; readonly previousExpireMs: number };
 
-export function reservationEvent(context: EventContext, change: ReservationChange, reservation: Reservation): pb.ChangeEvent {
+export function reservationEvent(
+  context: EventContext,
+  change: ReservationChange,
+  reservation: Reservation,
+): pb.ChangeEvent {
   const r = fromReservation(reservation);
   switch (change.kind) {
     case 'created':
       return changeEvent(context, 'reservationCreated', { reservation: r });
     case 'extended':
-      return changeEvent(context, 'reservationExtended', { reservation: r, previousExpireTime: fromMs(change.previousExpireMs) });
+      return changeEvent(context, 'reservationExtended', {
+        reservation: r,
+        previousExpireTime: fromMs(change.previousExpireMs),
+      });
     case 'changed':
       return changeEvent(context, 'reservationQuantitiesChanged', { reservation: r });
     case 'released':
@@ -125,7 +156,12 @@ export function distributionGroupCreatedEvent(context: EventContext, group: Dist
 }
 
 export function safetyStockSetEvent(context: EventContext, rule: SafetyStockRule): pb.ChangeEvent {
-  const safetyStock = { item: fromItemKey(rule.item), nodeId: rule.nodeId, quantity: rule.quantity, level: fromSafetyStockLevel(levelOf(rule)) };
+  const safetyStock = {
+    item: fromItemKey(rule.item),
+    nodeId: rule.nodeId,
+    quantity: rule.quantity,
+    level: fromSafetyStockLevel(levelOf(rule)),
+  };
   return changeEvent(context, 'safetyStockSet', { safetyStock });
 }
 

@@ -9,7 +9,11 @@ import { positionEvent, type EventContext } from './change-events';
  * caller's transaction. Called after the change has updated the positions, so their row locks are held
  * and the totals are those the commit leaves (one read per chunk of positions).
  */
-export async function positionEventsAfterChange(trx: Knex.Transaction, context: EventContext, keys: readonly PositionKey[]): Promise<pb.ChangeEvent[]> {
+export async function positionEventsAfterChange(
+  trx: Knex.Transaction,
+  context: EventContext,
+  keys: readonly PositionKey[],
+): Promise<pb.ChangeEvent[]> {
   if (keys.length === 0) return [];
   const unique = [...new Map(keys.map((k) => [positionKeyId(k), k])).values()];
   const totals = await readPositions({ db: trx, keys: unique });
@@ -21,5 +25,7 @@ export async function positionEventsAfterChange(trx: Knex.Transaction, context: 
 
 /** The positions a reservation's lines hold units at. */
 export function heldPositions(lines: readonly ReservedLine[]): PositionKey[] {
-  return lines.flatMap((l) => l.allocations.map((a) => ({ item: l.line.item, nodeId: a.nodeId, segment: l.line.segment })));
+  return lines.flatMap((l) =>
+    l.allocations.map((a) => ({ item: l.line.item, nodeId: a.nodeId, segment: l.line.segment })),
+  );
 }

@@ -26,13 +26,24 @@ export async function reservationChangeEvents(
  * plus what the batch holds there (the hot path reads no position twice; see PositionAvailabilityChanged).
  * The reservations of a batch of several share the batch's action id as their related action id.
  */
-export function reserveBatchEvents(granted: ReadonlyArray<{ reservation: Reservation }>, positionAt: (k: PositionKey) => StockPosition | undefined, nowMs: number): pb.ChangeEvent[] {
+export function reserveBatchEvents(
+  granted: ReadonlyArray<{ reservation: Reservation }>,
+  positionAt: (k: PositionKey) => StockPosition | undefined,
+  nowMs: number,
+): pb.ChangeEvent[] {
   const batchId = randomUUID();
   const related = granted.length > 1 ? batchId : '';
   const made = granted.map(({ reservation }) =>
-    reservationEvent({ actionId: randomUUID(), requestId: reservation.reservationId, occurMs: nowMs, relatedActionId: related }, { kind: 'created' }, reservation),
+    reservationEvent(
+      { actionId: randomUUID(), requestId: reservation.reservationId, occurMs: nowMs, relatedActionId: related },
+      { kind: 'created' },
+      reservation,
+    ),
   );
-  const context = granted.length === 1 ? { actionId: made[0]!.actionId, requestId: made[0]!.requestId, occurMs: nowMs } : { actionId: batchId, requestId: '', occurMs: nowMs, relatedActionId: related };
+  const context =
+    granted.length === 1
+      ? { actionId: made[0]!.actionId, requestId: made[0]!.requestId, occurMs: nowMs }
+      : { actionId: batchId, requestId: '', occurMs: nowMs, relatedActionId: related };
   const held = new Map<string, { key: PositionKey; quantity: number }>();
   for (const { reservation } of granted) {
     for (const { line, allocations } of reservation.lines) {

@@ -16,7 +16,11 @@ export function demandServiceHandlers(
       const cmd = parseDemandSync({
         requestId: req.requestId,
         sourceTimeLimit: sourceTimeLimit(),
-        lines: req.lines.map((l) => ({ key: toDemandKeyInput(l.key), quantity: l.quantity, sourceMs: toMs(l.sourceTime) })),
+        lines: req.lines.map((l) => ({
+          key: toDemandKeyInput(l.key),
+          quantity: l.quantity,
+          sourceMs: toMs(l.sourceTime),
+        })),
       });
       return { results: (await ledger.sync('SyncDemand', cmd)).map(fromDemandLineResult) };
     }),
@@ -24,7 +28,12 @@ export function demandServiceHandlers(
       const cmd = parseDemandAdjust({
         requestId: req.requestId,
         sourceTimeLimit: sourceTimeLimit(),
-        lines: req.lines.map((l) => ({ key: toDemandKeyInput(l.key), delta: l.quantityDelta, sourceMs: toMs(l.sourceTime), reason: l.reason })),
+        lines: req.lines.map((l) => ({
+          key: toDemandKeyInput(l.key),
+          delta: l.quantityDelta,
+          sourceMs: toMs(l.sourceTime),
+          reason: l.reason,
+        })),
       });
       return { results: (await ledger.adjust('AdjustDemand', cmd)).map(fromDemandLineResult) };
     }),
@@ -32,7 +41,11 @@ export function demandServiceHandlers(
       demands: (await ledger.get(toItemKey(req.item), req.nodeId, toSegment(req.segment))).map(fromDemand),
     })),
     listDemand: unary('ListDemand', logger, async (req: pb.ListDemandRequest) => {
-      const { items, nextPageToken } = await ledger.list({ nodeId: req.nodeId, itemId: req.itemId }, req.pageSize, req.pageToken);
+      const { items, nextPageToken } = await ledger.list(
+        { nodeId: req.nodeId, itemId: req.itemId },
+        req.pageSize,
+        req.pageToken,
+      );
       return { demands: items.map(fromDemand), nextPageToken };
     }),
   };

@@ -17,21 +17,27 @@ export function nodeServiceHandlers(catalog: NodeCatalog, logger: Logger): pb.No
         }),
       ),
     })),
-    getNode: unary('GetNode', logger, async (req: pb.GetNodeRequest) => ({ node: fromNode(await catalog.getNode(req.nodeId)) })),
+    getNode: unary('GetNode', logger, async (req: pb.GetNodeRequest) => ({
+      node: fromNode(await catalog.getNode(req.nodeId)),
+    })),
     listNodes: unary('ListNodes', logger, async (req: pb.ListNodesRequest) => {
       const { items, nextPageToken } = await catalog.listNodes(req.pageSize, req.pageToken);
       return { nodes: items.map(fromNode), nextPageToken };
     }),
-    createDistributionGroup: unary('CreateDistributionGroup', logger, async (req: pb.CreateDistributionGroupRequest) => ({
-      distributionGroup: fromGroup(
-        await catalog.createDistributionGroup({
-          requestId: req.requestId,
-          distributionGroupId: req.distributionGroup?.distributionGroupId ?? '',
-          nodeIds: req.distributionGroup?.nodeIds ?? [],
-          description: req.distributionGroup?.description ?? '',
-        }),
-      ),
-    })),
+    createDistributionGroup: unary(
+      'CreateDistributionGroup',
+      logger,
+      async (req: pb.CreateDistributionGroupRequest) => ({
+        distributionGroup: fromGroup(
+          await catalog.createDistributionGroup({
+            requestId: req.requestId,
+            distributionGroupId: req.distributionGroup?.distributionGroupId ?? '',
+            nodeIds: req.distributionGroup?.nodeIds ?? [],
+            description: req.distributionGroup?.description ?? '',
+          }),
+        ),
+      }),
+    ),
     getDistributionGroup: unary('GetDistributionGroup', logger, async (req: pb.GetDistributionGroupRequest) => ({
       distributionGroup: fromGroup(await catalog.getDistributionGroup(req.distributionGroupId)),
     })),
@@ -43,7 +49,12 @@ export function nodeServiceHandlers(catalog: NodeCatalog, logger: Logger): pb.No
 }
 
 export function fromNode(node: Node): pb.Node {
-  return { nodeId: node.nodeId, nodeType: fromNodeType(node.nodeType), description: node.description, createTime: fromMs(node.createMs) };
+  return {
+    nodeId: node.nodeId,
+    nodeType: fromNodeType(node.nodeType),
+    description: node.description,
+    createTime: fromMs(node.createMs),
+  };
 }
 
 export function fromGroup(group: DistributionGroup): pb.DistributionGroup {

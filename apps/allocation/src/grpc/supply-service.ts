@@ -16,7 +16,11 @@ export function supplyServiceHandlers(
       const cmd = parseSupplySync({
         requestId: req.requestId,
         sourceTimeLimit: sourceTimeLimit(),
-        lines: req.lines.map((l) => ({ key: toSupplyKeyInput(l.key), quantity: l.quantity, sourceMs: toMs(l.sourceTime) })),
+        lines: req.lines.map((l) => ({
+          key: toSupplyKeyInput(l.key),
+          quantity: l.quantity,
+          sourceMs: toMs(l.sourceTime),
+        })),
       });
       return { results: (await ledger.sync('SyncSupply', cmd)).map(fromLineResult) };
     }),
@@ -24,7 +28,12 @@ export function supplyServiceHandlers(
       const cmd = parseSupplyAdjust({
         requestId: req.requestId,
         sourceTimeLimit: sourceTimeLimit(),
-        lines: req.lines.map((l) => ({ key: toSupplyKeyInput(l.key), delta: l.quantityDelta, sourceMs: toMs(l.sourceTime), reason: l.reason })),
+        lines: req.lines.map((l) => ({
+          key: toSupplyKeyInput(l.key),
+          delta: l.quantityDelta,
+          sourceMs: toMs(l.sourceTime),
+          reason: l.reason,
+        })),
       });
       return { results: (await ledger.adjust('AdjustSupply', cmd)).map(fromLineResult) };
     }),
@@ -32,7 +41,11 @@ export function supplyServiceHandlers(
       supplies: (await ledger.get(toItemKey(req.item), req.nodeId, toSegment(req.segment))).map(fromSupply),
     })),
     listSupply: unary('ListSupply', logger, async (req: pb.ListSupplyRequest) => {
-      const { items, nextPageToken } = await ledger.list({ nodeId: req.nodeId, itemId: req.itemId }, req.pageSize, req.pageToken);
+      const { items, nextPageToken } = await ledger.list(
+        { nodeId: req.nodeId, itemId: req.itemId },
+        req.pageSize,
+        req.pageToken,
+      );
       return { supplies: items.map(fromSupply), nextPageToken };
     }),
   };

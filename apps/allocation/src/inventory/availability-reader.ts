@@ -42,7 +42,13 @@ export class AvailabilityReader {
     const nodeIds = await this.nodeIdsOf(query);
     const db = this.db.knex;
     const supplies = await findQuantities(SUPPLY, { db, item: query.item, nodeIds, segment: query.segment });
-    const commitments = await commitmentsAt({ db, item: query.item, nodeIds, segment: query.segment, nowMs: this.clock() });
+    const commitments = await commitmentsAt({
+      db,
+      item: query.item,
+      nodeIds,
+      segment: query.segment,
+      nowMs: this.clock(),
+    });
     const rules = withholdsSafetyStock(query.segment) ? await findSafetyStock({ db, item: query.item, nodeIds }) : [];
     return nodeIds.map((nodeId) => ({
       nodeId,
@@ -54,7 +60,8 @@ export class AvailabilityReader {
   }
 
   private async nodeIdsOf(query: AvailabilityQuery): Promise<readonly string[]> {
-    if ('distributionGroupId' in query.scope) return (await this.nodes.getDistributionGroup(query.scope.distributionGroupId)).nodeIds;
+    if ('distributionGroupId' in query.scope)
+      return (await this.nodes.getDistributionGroup(query.scope.distributionGroupId)).nodeIds;
     await this.nodes.requireNodes([query.scope.nodeId]);
     return [query.scope.nodeId];
   }

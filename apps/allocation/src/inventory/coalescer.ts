@@ -28,7 +28,7 @@ export class Coalescer<T, R> {
       const keys = new Set<string>();
       const batch: typeof this.queue = [];
       let weight = 0;
-      for (let i = 0; i < this.queue.length; ) {
+      for (let i = 0; i < this.queue.length;) {
         const entry = this.queue[i] as (typeof this.queue)[number];
         const entryWeight = this.weightOf(entry.item);
         if (batch.length > 0 && weight + entryWeight > this.maxBatchWeight) break;
@@ -43,7 +43,9 @@ export class Coalescer<T, R> {
       }
       this.inFlight++;
       this.run(batch.map((b) => b.item))
-        .then((results) => batch.forEach((b, i) => (results[i] instanceof Error ? b.reject(results[i]) : b.resolve(results[i] as R))))
+        .then((results) =>
+          batch.forEach((b, i) => (results[i] instanceof Error ? b.reject(results[i]) : b.resolve(results[i] as R))),
+        )
         .catch((err: unknown) => batch.forEach((b) => b.reject(err)))
         .finally(() => {
           this.inFlight--;

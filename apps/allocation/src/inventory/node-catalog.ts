@@ -37,13 +37,24 @@ export class NodeCatalog {
 
   async createNode(input: CreateNodeInput): Promise<Node> {
     const cmd = parseCreateNode(input);
-    return mutate({ db: this.db, clock: this.clock, method: 'CreateNode', requestId: cmd.requestId, request: cmd }, async (trx, nowMs) => {
-      if (await getNode({ db: trx, nodeId: cmd.nodeId })) throw new AlreadyExistsError('node', cmd.nodeId);
-      const node: Node = { nodeId: cmd.nodeId, nodeType: cmd.nodeType, description: cmd.description, createMs: nowMs };
-      await insertNode({ trx, node });
-      await appendOutbox({ trx, events: [nodeCreatedEvent({ actionId: randomUUID(), requestId: cmd.requestId, occurMs: nowMs }, node)] });
-      return node;
-    });
+    return mutate(
+      { db: this.db, clock: this.clock, method: 'CreateNode', requestId: cmd.requestId, request: cmd },
+      async (trx, nowMs) => {
+        if (await getNode({ db: trx, nodeId: cmd.nodeId })) throw new AlreadyExistsError('node', cmd.nodeId);
+        const node: Node = {
+          nodeId: cmd.nodeId,
+          nodeType: cmd.nodeType,
+          description: cmd.description,
+          createMs: nowMs,
+        };
+        await insertNode({ trx, node });
+        await appendOutbox({
+          trx,
+          events: [nodeCreatedEvent({ actionId: randomUUID(), requestId: cmd.requestId, occurMs: nowMs }, node)],
+        });
+        return node;
+      },
+    );
   }
 
   async getNode(nodeId: string): Promise<Node> {
@@ -64,14 +75,30 @@ export class NodeCatalog {
     const cmd = parseCreateDistributionGroup(input);
     const missing = await findMissingNodes({ db: this.db.knex, nodeIds: cmd.nodeIds });
     if (missing.length > 0) throw new NodeNotFoundError(missing);
-    const mutation = { db: this.db, clock: this.clock, method: 'CreateDistributionGroup', requestId: cmd.requestId, request: cmd };
+    const mutation = {
+      db: this.db,
+      clock: this.clock,
+      method: 'CreateDistributionGroup',
+      requestId: cmd.requestId,
+      request: cmd,
+    };
     return mutate(mutation, async (trx, nowMs) => {
       if (await getDistributionGroup({ db: trx, id: cmd.distributionGroupId })) {
         throw new AlreadyExistsError('distribution group', cmd.distributionGroupId);
       }
-      const group: DistributionGroup = { distributionGroupId: cmd.distributionGroupId, nodeIds: cmd.nodeIds, description: cmd.description, createMs: nowMs };
+      const group: DistributionGroup = {
+        distributionGroupId: cmd.distributionGroupId,
+        nodeIds: cmd.nodeIds,
+        description: cmd.description,
+        createMs: nowMs,
+      };
       await insertDistributionGroup({ trx, group });
-      await appendOutbox({ trx, events: [distributionGroupCreatedEvent({ actionId: randomUUID(), requestId: cmd.requestId, occurMs: nowMs }, group)] });
+      await appendOutbox({
+        trx,
+        events: [
+          distributionGroupCreatedEvent({ actionId: randomUUID(), requestId: cmd.requestId, occurMs: nowMs }, group),
+        ],
+      });
       return group;
     });
   }

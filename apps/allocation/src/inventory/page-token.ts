@@ -16,7 +16,9 @@ export function decodePageToken<T extends string | number>(token: string, filter
   } catch {
     // fall through to the error below
   }
-  throw new InvalidArgumentError([{ field: 'page_token', description: 'is not a token this list returned for these filters' }]);
+  throw new InvalidArgumentError([
+    { field: 'page_token', description: 'is not a token this list returned for these filters' },
+  ]);
 }
 
 /** Given one row more than the page size, the page and the token for the next one. */

@@ -77,21 +77,24 @@ export class QuantityLedger<K extends PositionKey> {
   ) {}
 
   async sync(method: string, cmd: SyncCommand<K>): Promise<Array<LineResult<K>>> {
-    const lines = cmd.lines.map(
-      (line): PendingLine<K> => ({
-        key: line.key,
-        transactionType: 'SYNC',
-        quantity: line.quantity,
-        sourceMs: line.sourceMs,
-        reason: '',
-        decide: (row, adjustsAfter) => decideSync(row, line.quantity, line.sourceMs, adjustsAfter(line.sourceMs)),
-      }),
-    );
+    const lines = cmd.lines.map((line): PendingLine<K> => ({
+      key: line.key,
+      transactionType: 'SYNC',
+      quantity: line.quantity,
+      sourceMs: line.sourceMs,
+      reason: '',
+      decide: (row, adjustsAfter) => decideSync(row, line.quantity, line.sourceMs, adjustsAfter(line.sourceMs)),
+    }));
     return this.apply(method, cmd.requestId, cmd, lines);
   }
 
   async adjust(method: string, cmd: AdjustCommand<K>): Promise<Array<LineResult<K>>> {
-    return this.apply(method, cmd.requestId, cmd, cmd.lines.map((line) => adjustLine(line.key, line.delta, line.sourceMs, line.reason)));
+    return this.apply(
+      method,
+      cmd.requestId,
+      cmd,
+      cmd.lines.map((line) => adjustLine(line.key, line.delta, line.sourceMs, line.reason)),
+    );
   }
 
   /** Every row of an item at a node in a segment. */
@@ -115,7 +118,12 @@ export class QuantityLedger<K extends PositionKey> {
     return { items: result.items.map((r) => r.record), nextPageToken: result.nextPageToken };
   }
 
-  private async apply(method: string, requestId: string, request: unknown, lines: ReadonlyArray<PendingLine<K>>): Promise<Array<LineResult<K>>> {
+  private async apply(
+    method: string,
+    requestId: string,
+    request: unknown,
+    lines: ReadonlyArray<PendingLine<K>>,
+  ): Promise<Array<LineResult<K>>> {
     lines.forEach((line, i) => requireDefinedSegment(`lines[${i}].key.segment`, line.key.segment));
     await this.nodes.requireNodes(lines.map((l) => l.key.nodeId));
     return mutate({ db: this.db, clock: this.clock, method, requestId, request }, (trx, nowMs) =>
@@ -144,7 +152,12 @@ export class QuantityLedger<K extends PositionKey> {
       const row = rows.get(id) as LockedQuantity;
       const decision = line.decide(row, (afterMs) => adjustsAfter(row.id, afterMs));
       rows.set(id, { ...row, quantity: decision.quantityAfter, lastSyncMs: decision.lastSyncMs });
-      results.push({ key: line.key, outcome: decision.outcome, quantityBefore: decision.quantityBefore, quantityAfter: decision.quantityAfter });
+      results.push({
+        key: line.key,
+        outcome: decision.outcome,
+        quantityBefore: decision.quantityBefore,
+        quantityAfter: decision.quantityAfter,
+      });
       shifts.push({
         positionId: positions.get(positionKeyId(line.key)) as number,
         ...this.effect(line.key, decision.quantityAfter - decision.quantityBefore, nowMs),
@@ -170,13 +183,20 @@ export class QuantityLedger<K extends PositionKey> {
     const moved = lines.filter((_, i) => shifts[i]?.supply || shifts[i]?.demand).map((l) => l.key);
     await appendOutbox({
       trx,
-      events: [...ledger.map((entry, i) => this.event(context, lines[i]!.key, entry)), ...(await positionEventsAfterChange(trx, context, moved))],
+      events: [
+        ...ledger.map((entry, i) => this.event(context, lines[i]!.key, entry)),
+        ...(await positionEventsAfterChange(trx, context, moved)),
+      ],
     });
     return results;
   }
 
   /** For syncs: the adjusts already applied after the earliest sync time, in one read per chunk of rows. */
-  private async adjustsAfterFor(trx: Knex.Transaction, lines: ReadonlyArray<PendingLine<K>>, rows: readonly LockedQuantity[]) {
+  private async adjustsAfterFor(
+    trx: Knex.Transaction,
+    lines: ReadonlyArray<PendingLine<K>>,
+    rows: readonly LockedQuantity[],
+  ) {
     const syncTimes = lines.filter((l) => l.transactionType === 'SYNC').map((l) => l.sourceMs);
     const applied =
       syncTimes.length === 0
@@ -188,7 +208,14 @@ export class QuantityLedger<K extends PositionKey> {
 }
 
 export function adjustLine<K>(key: K, delta: number, sourceMs: number, reason: string): PendingLine<K> {
-  return { key, transactionType: 'ADJUST', quantity: delta, sourceMs, reason, decide: (row) => decideAdjust(row, delta, sourceMs) };
+  return {
+    key,
+    transactionType: 'ADJUST',
+    quantity: delta,
+    sourceMs,
+    reason,
+    decide: (row) => decideAdjust(row, delta, sourceMs),
+  };
 }
 
 /** Supply that counts now moves the position's supply; supply that counts from a later ETA marks when to recount. */
@@ -202,5 +229,7 @@ function demandEffect(key: DemandKey, delta: number): Omit<PositionShift, 'posit
   return demandCounts(key.demandType) ? { demand: delta } : {};
 }
 
-export const supplyLedger = (db: Database, nodes: NodeCatalog, clock: Clock) => new QuantityLedger(db, nodes, clock, SUPPLY, 'supply', supplyEffect, supplyEvent);
-export const demandLedger = (db: Database, nodes: NodeCatalog, clock: Clock) => new QuantityLedger(db, nodes, clock, DEMAND, 'demand', demandEffect, demandEvent);
+export const supplyLedger = (db: Database, nodes: NodeCatalog, clock: Clock) =>
+  new QuantityLedger(db, nodes, clock, SUPPLY, 'supply', supplyEffect, supplyEvent);
+export const demandLedger = (db: Database, nodes: NodeCatalog, clock: Clock) =>
+  new QuantityLedger(db, nodes, clock, DEMAND, 'demand', demandEffect, demandEvent);

@@ -93,7 +93,13 @@ export class ReservationChanges {
     const size = parsePageSize(pageSize);
     const filters = `reservations:${state ?? ''}`;
     const nowMs = this.clock();
-    const rows = await listReservations({ db: this.db.knex, state, afterId: decodePageToken(pageToken, filters, ''), limit: size + 1, nowMs });
+    const rows = await listReservations({
+      db: this.db.knex,
+      state,
+      afterId: decodePageToken(pageToken, filters, ''),
+      limit: size + 1,
+      nowMs,
+    });
     const result = page(rows, size, (r) => r.reservationId, filters);
     return { items: result.items.map((r) => reservationAsOf(r, nowMs)), nextPageToken: result.nextPageToken };
   }
@@ -127,7 +133,9 @@ export class ReservationChanges {
     });
   }
 
-  async changeQuantities(input: ReservationChangeInput & { lines: readonly LineQuantityInput[] }): Promise<Reservation> {
+  async changeQuantities(
+    input: ReservationChangeInput & { lines: readonly LineQuantityInput[] },
+  ): Promise<Reservation> {
     const cmd = parseChangeQuantities(input);
     return this.change('ChangeReservationQuantities', input, async (trx, nowMs, locked) => {
       const change = changeReservationQuantities(locked, cmd, nowMs);
@@ -137,7 +145,11 @@ export class ReservationChanges {
       const demands = increaseDemands(change.increases, await this.groupNodes(trx, change.increases));
       const keys = candidatePositions(demands);
       const positions = await this.recountedPositions(trx, keys, nowMs);
-      const transition = holdIncreases(change, demands, promisableBalance(keys, (k) => positions.get(positionKeyId(k))));
+      const transition = holdIncreases(
+        change,
+        demands,
+        promisableBalance(keys, (k) => positions.get(positionKeyId(k))),
+      );
       await this.holdMore(trx, nowMs, transition, positions);
       return transition;
     });
@@ -162,7 +174,12 @@ export class ReservationChanges {
           throw err;
         }
         await this.writeHolds(trx, transition);
-        await this.record(trx, { actionId: randomUUID(), requestId: '', occurMs: nowMs, systemActor: 'reservation-expiry-sweeper' }, locked, transition);
+        await this.record(
+          trx,
+          { actionId: randomUUID(), requestId: '', occurMs: nowMs, systemActor: 'reservation-expiry-sweeper' },
+          locked,
+          transition,
+        );
         return true;
       });
       if (done) expired++;
@@ -176,22 +193,36 @@ export class ReservationChanges {
     input: ReservationChangeInput,
     work: (trx: Knex.Transaction, nowMs: number, locked: Locked, actionId: string) => Promise<Transition>,
   ): Promise<Reservation> {
-    return mutate({ db: this.db, clock: this.clock, method, requestId: input.requestId, request: input }, async (trx, nowMs) => {
-      const locked = await lockReservation({ trx, reservationId: input.reservationId });
-      if (!locked) throw new ReservationNotFoundError(input.reservationId);
-      const actionId = randomUUID();
-      const transition = await work(trx, nowMs, locked, actionId);
-      await this.record(trx, { actionId, requestId: input.requestId, occurMs: nowMs }, locked, transition);
-      return reservationAsOf(transition.reservation, nowMs);
-    });
+    return mutate(
+      { db: this.db, clock: this.clock, method, requestId: input.requestId, request: input },
+      async (trx, nowMs) => {
+        const locked = await lockReservation({ trx, reservationId: input.reservationId });
+        if (!locked) throw new ReservationNotFoundError(input.reservationId);
+        const actionId = randomUUID();
+        const transition = await work(trx, nowMs, locked, actionId);
+        await this.record(trx, { actionId, requestId: input.requestId, occurMs: nowMs }, locked, transition);
+        return reservationAsOf(transition.reservation, nowMs);
+      },
+    );
   }
 
   /** Writes the reservation after a transition and announces it. */
-  private async record(trx: Knex.Transaction, context: EventContext, locked: Locked, transition: Transition): Promise<void> {
+  private async record(
+    trx: Knex.Transaction,
+    context: EventContext,
+    locked: Locked,
+    transition: Transition,
+  ): Promise<void> {
     const { reservation } = transition;
     await updateReservation({ trx, reservation });
-    const change: ReservationChange = transition.event === 'extended' ? { kind: 'extended', previousExpireMs: locked.reservation.expireMs } : { kind: transition.event };
-    await appendOutbox({ trx, events: await reservationChangeEvents(trx, context, change, { before: locked.reservation, after: reservation }) });
+    const change: ReservationChange =
+      transition.event === 'extended'
+        ? { kind: 'extended', previousExpireMs: locked.reservation.expireMs }
+        : { kind: transition.event };
+    await appendOutbox({
+      trx,
+      events: await reservationChangeEvents(trx, context, change, { before: locked.reservation, after: reservation }),
+    });
   }
 
   /** Writes the holds a transition changes or ends, and takes the units they free off their positions. */
@@ -206,16 +237,27 @@ export class ReservationChanges {
    * The positions an increase may draw on, recounted first where supply has arrived or holds have expired
    * since they were counted (as a Reserve batch does), so that the increase sees what is there now.
    */
-  private async recountedPositions(trx: Knex.Transaction, keys: readonly PositionKey[], nowMs: number): Promise<ReadonlyMap<string, StockPosition>> {
+  private async recountedPositions(
+    trx: Knex.Transaction,
+    keys: readonly PositionKey[],
+    nowMs: number,
+  ): Promise<ReadonlyMap<string, StockPosition>> {
     const positions = await readPositions({ db: trx, keys });
-    const due = await positionsDueForRecount({ db: trx, positionIds: [...positions.values()].map((p) => p.positionId), nowMs });
+    const due = await positionsDueForRecount({
+      db: trx,
+      positionIds: [...positions.values()].map((p) => p.positionId),
+      nowMs,
+    });
     if (due.length === 0) return positions;
     await recountPositions({ trx, positionIds: due, nowMs });
     return readPositions({ db: trx, keys });
   }
 
   /** The nodes of the groups the increases may draw on, in priority order. */
-  private async groupNodes(trx: Knex.Transaction, increases: readonly LineIncrease[]): Promise<(distributionGroupId: string) => readonly string[] | undefined> {
+  private async groupNodes(
+    trx: Knex.Transaction,
+    increases: readonly LineIncrease[],
+  ): Promise<(distributionGroupId: string) => readonly string[] | undefined> {
     const groups = new Map<string, readonly string[]>();
     for (const inc of increases) {
       if (!('distributionGroupId' in inc.candidates) || groups.has(inc.candidates.distributionGroupId)) continue;
@@ -229,22 +271,51 @@ export class ReservationChanges {
    * Holds the units an increase was granted, checked like a new reservation: the conditional UPDATEs
    * come last, and refuse if another transaction took the units after the positions were read.
    */
-  private async holdMore(trx: Knex.Transaction, nowMs: number, transition: Transition, positions: ReadonlyMap<string, StockPosition>): Promise<void> {
+  private async holdMore(
+    trx: Knex.Transaction,
+    nowMs: number,
+    transition: Transition,
+    positions: ReadonlyMap<string, StockPosition>,
+  ): Promise<void> {
     const { reservation } = transition;
     const holds = transition.grown.map((a) => {
       const line = reservation.lines[a.lineIndex]!.line;
       const key = { item: line.item, nodeId: a.nodeId, segment: line.segment };
       const position = positions.get(positionKeyId(key))!;
-      return { key, position, hold: { reservationId: reservation.reservationId, lineIndex: a.lineIndex, positionId: position.positionId, nodeId: a.nodeId, itemId: line.item.itemId, quantity: a.quantity, expireMs: reservation.expireMs } };
+      return {
+        key,
+        position,
+        hold: {
+          reservationId: reservation.reservationId,
+          lineIndex: a.lineIndex,
+          positionId: position.positionId,
+          nodeId: a.nodeId,
+          itemId: line.item.itemId,
+          quantity: a.quantity,
+          expireMs: reservation.expireMs,
+        },
+      };
     });
     for (const { hold } of holds) await growHold({ trx, hold });
-    const checks = holds.map(({ key, position, hold }) => ({ positionId: position.positionId, quantity: hold.quantity, safetyStock: withheldSafetyStock(key, position) }));
+    const checks = holds.map(({ key, position, hold }) => ({
+      positionId: position.positionId,
+      quantity: hold.quantity,
+      safetyStock: withheldSafetyStock(key, position),
+    }));
     try {
       for (const statement of holdStatements(trx, checks, nowMs)) await statement;
     } catch (err) {
       if (!isRefusedHold(err)) throw err;
       // Another transaction took the units between the read and the update.
-      throw new InsufficientAvailabilityError(holds.map(({ hold }) => ({ lineIndex: hold.lineIndex, itemId: hold.itemId, location: hold.nodeId, requested: hold.quantity, available: 0 })));
+      throw new InsufficientAvailabilityError(
+        holds.map(({ hold }) => ({
+          lineIndex: hold.lineIndex,
+          itemId: hold.itemId,
+          location: hold.nodeId,
+          requested: hold.quantity,
+          available: 0,
+        })),
+      );
     }
   }
 }

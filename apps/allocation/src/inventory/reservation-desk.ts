@@ -81,7 +81,12 @@ export class ReservationDesk {
     private readonly clock: Clock,
     private readonly settings: ReservationSettings,
   ) {
-    this.batches = new Coalescer((calls) => this.reserveBatch(calls), settings.maxBatchesInFlight, settings.maxBatchLines, (call) => call.cmd.lines.length);
+    this.batches = new Coalescer(
+      (calls) => this.reserveBatch(calls),
+      settings.maxBatchesInFlight,
+      settings.maxBatchLines,
+      (call) => call.cmd.lines.length,
+    );
   }
 
   async reserve(input: ReserveInput): Promise<Reservation> {
@@ -97,7 +102,9 @@ export class ReservationDesk {
       } catch (err) {
         if (isRefusedHold(err) && attempt < MAX_ATTEMPTS) continue; // another transaction took stock after the read
         if (err instanceof RecountNeeded && attempt < MAX_ATTEMPTS) {
-          await inTransaction(this.db, (trx) => recountPositions({ trx, positionIds: err.positionIds, nowMs: this.clock() }));
+          await inTransaction(this.db, (trx) =>
+            recountPositions({ trx, positionIds: err.positionIds, nowMs: this.clock() }),
+          );
         } else {
           throw err;
         }
@@ -110,17 +117,34 @@ export class ReservationDesk {
    * and one write that ends with the check-and-hold UPDATEs (in position order) and the COMMIT. If a
    * position refuses, the write fails, nothing commits, and the batch is decided again from a fresh read.
    */
-  private async decideAndHold(tx: PipelinedTransaction, calls: readonly ReserveCall[]): Promise<Array<Reservation | Error>> {
+  private async decideAndHold(
+    tx: PipelinedTransaction,
+    calls: readonly ReserveCall[],
+  ): Promise<Array<Reservation | Error>> {
     const trx = tx.db;
     const nowMs = this.clock();
     const results: Array<Reservation | Error | undefined> = calls.map(() => undefined);
-    const candidates = await this.candidateNodes(trx, calls.map((c) => c.cmd));
+    const candidates = await this.candidateNodes(
+      trx,
+      calls.map((c) => c.cmd),
+    );
     const demands = calls.map((call) =>
-      call.cmd.lines.map((line, lineIndex): LineDemand => ({ lineIndex, line, quantity: line.quantity, candidateNodes: candidates.nodesOf(line), allowSplit: line.allowSplit })),
+      call.cmd.lines.map((line, lineIndex): LineDemand => ({
+        lineIndex,
+        line,
+        quantity: line.quantity,
+        candidateNodes: candidates.nodesOf(line),
+        allowSplit: line.allowSplit,
+      })),
     );
     const keys = candidatePositions(demands.flat());
     const [answerRows, ...positionRows] = (await tx.run([
-      { select: firstAnswersQuery(trx, calls.map((c) => c.cmd.reservationId)) },
+      {
+        select: firstAnswersQuery(
+          trx,
+          calls.map((c) => c.cmd.reservationId),
+        ),
+      },
       ...positionsQueries(trx, keys).map((select) => ({ select })),
     ])) as Array<Array<Record<string, unknown>>>;
     const positions = positionsByKey(positionRows.flat());
@@ -132,7 +156,11 @@ export class ReservationDesk {
     const earlier = firstAnswersOf(answerRows ?? []);
     calls.forEach((call, i) => {
       const first = earlier.get(call.cmd.reservationId);
-      if (first) results[i] = first.requestHash === call.requestHash ? first.answer : new RequestIdReusedError(call.cmd.reservationId, 'Reserve');
+      if (first)
+        results[i] =
+          first.requestHash === call.requestHash
+            ? first.answer
+            : new RequestIdReusedError(call.cmd.reservationId, 'Reserve');
     });
     // A node can only be unknown where no position exists (positions are only made for known nodes).
     await candidates.checkNodes(keys.filter((k) => !positionAt(k)).map((k) => k.nodeId));
@@ -168,11 +196,25 @@ export class ReservationDesk {
         const line = call.cmd.lines[a.lineIndex]!;
         const key = { item: line.item, nodeId: a.nodeId, segment: line.segment };
         const position = positionAt(key)!;
-        return { reservationId: reservation.reservationId, lineIndex: a.lineIndex, positionId: position.positionId, nodeId: a.nodeId, itemId: line.item.itemId, quantity: a.quantity, expireMs: reservation.expireMs, safetyStock: withheldSafetyStock(key, position), readTotals: position };
+        return {
+          reservationId: reservation.reservationId,
+          lineIndex: a.lineIndex,
+          positionId: position.positionId,
+          nodeId: a.nodeId,
+          itemId: line.item.itemId,
+          quantity: a.quantity,
+          expireMs: reservation.expireMs,
+          safetyStock: withheldSafetyStock(key, position),
+          readTotals: position,
+        };
       }),
     );
     await tx.commitWith([
-      ...reservationInserts(trx, granted.map((g) => ({ reservation: g.reservation, requestHash: g.call.requestHash })), holds).map((insert) => ({ insert })),
+      ...reservationInserts(
+        trx,
+        granted.map((g) => ({ reservation: g.reservation, requestHash: g.call.requestHash })),
+        holds,
+      ).map((insert) => ({ insert })),
       ...outboxInserts(trx, reserveBatchEvents(granted, positionAt, nowMs)).map((insert) => ({ insert })),
       // Last: the check-and-hold of the batch's total at each position, refused if the position moved
       // since the batch read it, so that the events above announce exactly what the commit leaves.
@@ -186,7 +228,13 @@ export class ReservationDesk {
    * nodes that have no position yet: after it, `failureOf` names a call's first unknown node or group.
    */
   private async candidateNodes(trx: Knex, cmds: readonly ReserveCommand[]) {
-    const groupIds = [...new Set(cmds.flatMap((c) => c.lines.flatMap((l) => ('distributionGroupId' in l.location ? [l.location.distributionGroupId] : []))))];
+    const groupIds = [
+      ...new Set(
+        cmds.flatMap((c) =>
+          c.lines.flatMap((l) => ('distributionGroupId' in l.location ? [l.location.distributionGroupId] : [])),
+        ),
+      ),
+    ];
     const groups = new Map<string, readonly string[]>();
     for (const id of groupIds) {
       const group = await getDistributionGroup({ db: trx, id });
@@ -197,13 +245,19 @@ export class ReservationDesk {
       nodesOf: (line: ReserveCommand['lines'][number]) =>
         'nodeId' in line.location ? [line.location.nodeId] : (groups.get(line.location.distributionGroupId) ?? []),
       checkNodes: async (nodeIds: readonly string[]) => {
-        if (nodeIds.length > 0) for (const id of await findMissingNodes({ db: trx, nodeIds: [...new Set(nodeIds)] })) missingNodes.add(id);
+        if (nodeIds.length > 0)
+          for (const id of await findMissingNodes({ db: trx, nodeIds: [...new Set(nodeIds)] })) missingNodes.add(id);
       },
       failureOf: (cmd: ReserveCommand): Error | undefined => {
-        const missing = cmd.lines.flatMap((l) => ('nodeId' in l.location && missingNodes.has(l.location.nodeId) ? [l.location.nodeId] : []));
+        const missing = cmd.lines.flatMap((l) =>
+          'nodeId' in l.location && missingNodes.has(l.location.nodeId) ? [l.location.nodeId] : [],
+        );
         if (missing.length > 0) return new NodeNotFoundError([...new Set(missing)]);
-        const group = cmd.lines.find((l) => 'distributionGroupId' in l.location && !groups.has(l.location.distributionGroupId));
-        if (group && 'distributionGroupId' in group.location) return new DistributionGroupNotFoundError(group.location.distributionGroupId);
+        const group = cmd.lines.find(
+          (l) => 'distributionGroupId' in l.location && !groups.has(l.location.distributionGroupId),
+        );
+        if (group && 'distributionGroupId' in group.location)
+          return new DistributionGroupNotFoundError(group.location.distributionGroupId);
         return undefined;
       },
     };

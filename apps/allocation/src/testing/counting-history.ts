@@ -32,7 +32,12 @@ export const NODE_ID = 'N1';
 export const ORDER_REFERENCES = ['', 'ORDER-1'] as const;
 
 export type Step =
-  | { readonly kind: 'syncSupply'; readonly supplyType: SupplyType; readonly etaTick: number; readonly quantity: number }
+  | {
+      readonly kind: 'syncSupply';
+      readonly supplyType: SupplyType;
+      readonly etaTick: number;
+      readonly quantity: number;
+    }
   | { readonly kind: 'adjustSupply'; readonly supplyType: SupplyType; readonly etaTick: number; readonly delta: number }
   | { readonly kind: 'syncDemand'; readonly demandType: DemandType; readonly order: number; readonly quantity: number }
   | { readonly kind: 'adjustDemand'; readonly demandType: DemandType; readonly order: number; readonly delta: number }
@@ -54,28 +59,100 @@ const tick = fc.integer({ min: -1, max: LAST_TICK });
 const order = fc.integer({ min: 0, max: ORDER_REFERENCES.length - 1 });
 const which = fc.nat(5);
 /** Mostly exactly on a tick, where `<` and `<=` part. */
-const onOrJustAfter = fc.oneof({ arbitrary: fc.constant(0), weight: 3 }, { arbitrary: fc.integer({ min: 1, max: 2 }), weight: 1 });
+const onOrJustAfter = fc.oneof(
+  { arbitrary: fc.constant(0), weight: 3 },
+  { arbitrary: fc.integer({ min: 1, max: 2 }), weight: 1 },
+);
 const nonZero = (max: number) => fc.integer({ min: -max, max }).filter((d) => d !== 0);
 
 const stepArbitrary: fc.Arbitrary<Step> = fc.oneof(
-  { arbitrary: fc.record({ kind: fc.constant('syncSupply' as const), supplyType, etaTick: tick, quantity: fc.integer({ min: 0, max: 20 }) }), weight: 3 },
-  { arbitrary: fc.record({ kind: fc.constant('adjustSupply' as const), supplyType, etaTick: tick, delta: nonZero(8) }), weight: 2 },
-  { arbitrary: fc.record({ kind: fc.constant('syncDemand' as const), demandType, order, quantity: fc.integer({ min: 0, max: 8 }) }), weight: 2 },
-  { arbitrary: fc.record({ kind: fc.constant('adjustDemand' as const), demandType, order, delta: nonZero(4) }), weight: 1 },
-  { arbitrary: fc.record({ kind: fc.constant('setSafetyStock' as const), atNode: fc.boolean(), quantity: fc.option(fc.integer({ min: 0, max: 5 })) }), weight: 1 },
-  { arbitrary: fc.record({ kind: fc.constant('reserve' as const), quantity: fc.integer({ min: 1, max: 6 }), ttlTicks: fc.integer({ min: 1, max: 2 }) }), weight: 5 },
-  { arbitrary: fc.record({ kind: fc.constant('extend' as const), which, ttlTicks: fc.integer({ min: 1, max: 2 }) }), weight: 1 },
-  { arbitrary: fc.record({ kind: fc.constant('changeQuantity' as const), which, quantity: fc.integer({ min: 1, max: 8 }) }), weight: 2 },
+  {
+    arbitrary: fc.record({
+      kind: fc.constant('syncSupply' as const),
+      supplyType,
+      etaTick: tick,
+      quantity: fc.integer({ min: 0, max: 20 }),
+    }),
+    weight: 3,
+  },
+  {
+    arbitrary: fc.record({ kind: fc.constant('adjustSupply' as const), supplyType, etaTick: tick, delta: nonZero(8) }),
+    weight: 2,
+  },
+  {
+    arbitrary: fc.record({
+      kind: fc.constant('syncDemand' as const),
+      demandType,
+      order,
+      quantity: fc.integer({ min: 0, max: 8 }),
+    }),
+    weight: 2,
+  },
+  {
+    arbitrary: fc.record({ kind: fc.constant('adjustDemand' as const), demandType, order, delta: nonZero(4) }),
+    weight: 1,
+  },
+  {
+    arbitrary: fc.record({
+      kind: fc.constant('setSafetyStock' as const),
+      atNode: fc.boolean(),
+      quantity: fc.option(fc.integer({ min: 0, max: 5 })),
+    }),
+    weight: 1,
+  },
+  {
+    arbitrary: fc.record({
+      kind: fc.constant('reserve' as const),
+      quantity: fc.integer({ min: 1, max: 6 }),
+      ttlTicks: fc.integer({ min: 1, max: 2 }),
+    }),
+    weight: 5,
+  },
+  {
+    arbitrary: fc.record({ kind: fc.constant('extend' as const), which, ttlTicks: fc.integer({ min: 1, max: 2 }) }),
+    weight: 1,
+  },
+  {
+    arbitrary: fc.record({
+      kind: fc.constant('changeQuantity' as const),
+      which,
+      quantity: fc.integer({ min: 1, max: 8 }),
+    }),
+    weight: 2,
+  },
   { arbitrary: fc.record({ kind: fc.constant('release' as const), which }), weight: 1 },
-  { arbitrary: fc.record({ kind: fc.constant('consume' as const), which, quantity: fc.integer({ min: 0, max: 4 }), demandType: countedDemandType }), weight: 2 },
+  {
+    arbitrary: fc.record({
+      kind: fc.constant('consume' as const),
+      which,
+      quantity: fc.integer({ min: 0, max: 4 }),
+      demandType: countedDemandType,
+    }),
+    weight: 2,
+  },
   { arbitrary: fc.constant({ kind: 'sweep' as const }), weight: 1 },
-  { arbitrary: fc.record({ kind: fc.constant('advance' as const), toTick: fc.option(fc.integer({ min: 0, max: LAST_TICK }), { freq: 4 }), byMs: onOrJustAfter }), weight: 4 },
+  {
+    arbitrary: fc.record({
+      kind: fc.constant('advance' as const),
+      toTick: fc.option(fc.integer({ min: 0, max: LAST_TICK }), { freq: 4 }),
+      byMs: onOrJustAfter,
+    }),
+    weight: 4,
+  },
 );
 
 /** A history: mostly starting with stock on hand, so that reservations have something to take. */
 export const historyArbitrary: fc.Arbitrary<Step[]> = fc
   .tuple(
-    fc.option(fc.record({ kind: fc.constant('syncSupply' as const), supplyType: fc.constant('ONHAND' as const), etaTick: fc.constant(0), quantity: fc.integer({ min: 1, max: 20 }) }), { freq: 8 }),
+    fc.option(
+      fc.record({
+        kind: fc.constant('syncSupply' as const),
+        supplyType: fc.constant('ONHAND' as const),
+        etaTick: fc.constant(0),
+        quantity: fc.integer({ min: 1, max: 20 }),
+      }),
+      { freq: 8 },
+    ),
     fc.array(stepArbitrary, { minLength: 1, maxLength: 6 }),
   )
   .map(([stock, steps]) => (stock ? [stock, ...steps] : steps));
@@ -155,7 +232,11 @@ export class HistoryModel {
       nodeId: NODE_ID,
       supplies,
       countedDemand: sum([...this.demand.values()].filter((d) => demandCounts(d.demandType)).map((d) => d.quantity)),
-      activeReservations: sum(this.reservations.filter((r) => holdTakes({ state: r.holdState, expireMs: r.expireMs }, nowMs)).map((r) => r.held)),
+      activeReservations: sum(
+        this.reservations
+          .filter((r) => holdTakes({ state: r.holdState, expireMs: r.expireMs }, nowMs))
+          .map((r) => r.held),
+      ),
       safetyStock: safetyStockWithheld(UNSEGMENTED, rules, NODE_ID),
     };
   }

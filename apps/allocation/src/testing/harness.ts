@@ -1,5 +1,12 @@
 /** Starts the real allocation service on a free port over a fresh database, with real grpc-js clients. */
-import { credentials, Metadata, type CallOptions, type Client, type ClientUnaryCall, type ServiceError } from '@grpc/grpc-js';
+import {
+  credentials,
+  Metadata,
+  type CallOptions,
+  type Client,
+  type ClientUnaryCall,
+  type ServiceError,
+} from '@grpc/grpc-js';
 import * as pb from '@inventory/contracts';
 import { createLogger } from '@inventory/runtime';
 import type { Dialect } from '@inventory/store';
@@ -16,7 +23,10 @@ type UnaryMethod<Req, Res> = (
 
 /** A generated client whose unary methods return promises. */
 export type Promisified<C> = {
-  [K in keyof C as C[K] extends UnaryMethod<infer _Req, infer _Res> ? K : never]: C[K] extends UnaryMethod<infer Req, infer Res>
+  [K in keyof C as C[K] extends UnaryMethod<infer _Req, infer _Res> ? K : never]: C[K] extends UnaryMethod<
+    infer Req,
+    infer Res
+  >
     ? (request: Req) => Promise<Res>
     : never;
 };
@@ -27,7 +37,9 @@ export function promisify<C extends Client>(client: C): Promisified<C> {
       new Promise((resolve, reject) => {
         const method = (client as unknown as Record<string, UnaryMethod<unknown, unknown>>)[name];
         if (!method) throw new Error(`no method ${name}`);
-        method.call(client, request, new Metadata(), { deadline: Date.now() + 30_000 }, (err, res) => (err ? reject(err) : resolve(res)));
+        method.call(client, request, new Metadata(), { deadline: Date.now() + 30_000 }, (err, res) =>
+          err ? reject(err) : resolve(res),
+        );
       }),
   });
 }
@@ -116,7 +128,19 @@ export async function grpcError(action: Promise<unknown>): Promise<ServiceError>
 /** Row counts of every table a mutation writes, to prove a refused request changed nothing. */
 export async function rowCounts(db: TestDatabase): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
-  for (const table of ['nodes', 'distribution_groups', 'safety_stock', 'supply', 'supply_ledger', 'outbox', 'idempotency_keys', 'demand', 'reservations', 'reservation_holds', 'stock_positions']) {
+  for (const table of [
+    'nodes',
+    'distribution_groups',
+    'safety_stock',
+    'supply',
+    'supply_ledger',
+    'outbox',
+    'idempotency_keys',
+    'demand',
+    'reservations',
+    'reservation_holds',
+    'stock_positions',
+  ]) {
     const row = await db.db.knex(table).count({ n: '*' }).first();
     counts[table] = Number(row?.n ?? 0);
   }

@@ -30,9 +30,12 @@ export function metadataLimit(limit = GRPCIO_DEFAULT_METADATA_LIMIT): Intercepto
 /** The size C-core accounts for the trailers of a call: grpc-status, grpc-message and the rest. */
 export function trailersSize(received: StatusObject): number {
   const entry = (key: string, wireValueLength: number) => key.length + wireValueLength + 32;
-  let size = entry('grpc-status', String(received.code).length) + entry('grpc-message', encodeURIComponent(received.details).length);
+  let size =
+    entry('grpc-status', String(received.code).length) +
+    entry('grpc-message', encodeURIComponent(received.details).length);
   for (const [key, values] of Object.entries(received.metadata.toJSON())) {
-    for (const value of values) size += entry(key, Buffer.isBuffer(value) ? Math.ceil(value.length / 3) * 4 : Buffer.byteLength(value));
+    for (const value of values)
+      size += entry(key, Buffer.isBuffer(value) ? Math.ceil(value.length / 3) * 4 : Buffer.byteLength(value));
   }
   return size;
 }

@@ -31,5 +31,7 @@ export async function waitFor<T>(probe: () => T | undefined, timeoutMs = 20_000)
 
 /** The port the process logged it listens on. */
 export function listeningPort(proc: ServerProcess): Promise<number> {
-  return waitFor(() => (/"msg":"listening"/.test(proc.output()) ? Number(/"port":(\d+)/.exec(proc.output())?.[1]) : undefined));
+  return waitFor(() =>
+    /"msg":"listening"/.test(proc.output()) ? Number(/"port":(\d+)/.exec(proc.output())?.[1]) : undefined,
+  );
 }

@@ -6,17 +6,29 @@ export const item = (itemId: string): pb.ItemKey => ({ itemId, unitOfMeasure: ''
 
 export async function createNodes(clients: Clients, nodeIds: readonly string[]): Promise<void> {
   for (const nodeId of nodeIds) {
-    await clients.nodes.createNode({ requestId: `node-${nodeId}`, node: { nodeId, nodeType: pb.NodeType.NODE_TYPE_DC, description: '', createTime: undefined } });
+    await clients.nodes.createNode({
+      requestId: `node-${nodeId}`,
+      node: { nodeId, nodeType: pb.NodeType.NODE_TYPE_DC, description: '', createTime: undefined },
+    });
   }
 }
 
 let syncs = 0;
 /** Sets ONHAND supply of items at nodes, as of now. */
-export async function onhand(clients: Clients, lines: ReadonlyArray<{ itemId: string; nodeId: string; quantity: number }>): Promise<void> {
+export async function onhand(
+  clients: Clients,
+  lines: ReadonlyArray<{ itemId: string; nodeId: string; quantity: number }>,
+): Promise<void> {
   await clients.supply.syncSupply({
     requestId: `onhand-${++syncs}-${Date.now()}`,
     lines: lines.map((l) => ({
-      key: { item: item(l.itemId), nodeId: l.nodeId, segment: undefined, supplyType: pb.SupplyType.SUPPLY_TYPE_ONHAND, etaTime: undefined },
+      key: {
+        item: item(l.itemId),
+        nodeId: l.nodeId,
+        segment: undefined,
+        supplyType: pb.SupplyType.SUPPLY_TYPE_ONHAND,
+        etaTime: undefined,
+      },
       quantity: l.quantity,
       sourceTime: new Date(),
     })),
@@ -34,7 +46,12 @@ export const atNode = (itemId: string, nodeId: string, quantity: number): pb.Res
 });
 
 /** A reservation line across a distribution group. */
-export const inGroup = (itemId: string, distributionGroupId: string, quantity: number, allowSplit = false): pb.ReservationLine => ({
+export const inGroup = (
+  itemId: string,
+  distributionGroupId: string,
+  quantity: number,
+  allowSplit = false,
+): pb.ReservationLine => ({
   item: item(itemId),
   nodeId: undefined,
   distributionGroupId,
@@ -43,7 +60,16 @@ export const inGroup = (itemId: string, distributionGroupId: string, quantity: n
   allowSplit,
 });
 
-export async function available(clients: Clients, itemId: string, nodeId: string): Promise<pb.NodeAvailability | undefined> {
-  const res = await clients.availability.getNodeAvailability({ item: item(itemId), nodeId, segment: undefined, asOfTime: undefined });
+export async function available(
+  clients: Clients,
+  itemId: string,
+  nodeId: string,
+): Promise<pb.NodeAvailability | undefined> {
+  const res = await clients.availability.getNodeAvailability({
+    item: item(itemId),
+    nodeId,
+    segment: undefined,
+    asOfTime: undefined,
+  });
   return res.availability;
 }

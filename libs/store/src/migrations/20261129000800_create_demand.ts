@@ -18,7 +18,16 @@ export async function up(knex: Knex): Promise<void> {
     t.bigInteger('last_sync_ms').nullable();
     t.bigInteger('updated_ms').notNullable();
     t.unique(
-      ['item_id', 'unit_of_measure', 'product_class', 'node_id', 'segment_type', 'segment', 'demand_type', 'order_reference'],
+      [
+        'item_id',
+        'unit_of_measure',
+        'product_class',
+        'node_id',
+        'segment_type',
+        'segment',
+        'demand_type',
+        'order_reference',
+      ],
       { indexName: 'demand_position_uq' },
     );
     t.index(['node_id', 'item_id'], 'demand_node_item_ix');

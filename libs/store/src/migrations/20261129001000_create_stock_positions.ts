@@ -25,10 +25,15 @@ export async function up(knex: Knex): Promise<void> {
     t.bigInteger('reserved').notNullable().defaultTo(0);
     // The earliest ETA of counted supply not yet in `supply`; once it passes, the row is recounted.
     t.bigInteger('next_eta_ms').notNullable();
-    t.unique(['item_id', 'unit_of_measure', 'product_class', 'node_id', 'segment_type', 'segment'], { indexName: 'stock_positions_key_uq' });
+    t.unique(['item_id', 'unit_of_measure', 'product_class', 'node_id', 'segment_type', 'segment'], {
+      indexName: 'stock_positions_key_uq',
+    });
   });
   const keys = ['item_id', 'unit_of_measure', 'product_class', 'node_id', 'segment_type', 'segment'];
-  const recorded = knex.select(keys).from('supply').union([knex.select(keys).from('demand')]);
+  const recorded = knex
+    .select(keys)
+    .from('supply')
+    .union([knex.select(keys).from('demand')]);
   await knex
     .insert(knex.select([...keys, knex.raw('0 as next_eta_ms')]).from(recorded.as('recorded')))
     .into(knex.raw('?? (??, ??, ??, ??, ??, ??, ??)', ['stock_positions', ...keys, 'next_eta_ms']));

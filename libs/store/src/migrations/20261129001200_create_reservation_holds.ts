@@ -23,7 +23,9 @@ export async function up(knex: Knex): Promise<void> {
     t.bigInteger('expire_ms').notNullable();
     t.unique(['reservation_id', 'line_index', 'node_id'], { indexName: 'reservation_holds_line_uq' });
     t.index(['position_id', 'state', 'expire_ms'], 'reservation_holds_position_ix');
-    t.foreign('reservation_id', 'reservation_holds_reservation_fk').references('reservation_id').inTable('reservations');
+    t.foreign('reservation_id', 'reservation_holds_reservation_fk')
+      .references('reservation_id')
+      .inTable('reservations');
   });
 }
 

@@ -37,17 +37,42 @@ describeEachDatabase('the check-and-hold UPDATE', (dialect) => {
   it('takes the units exactly when the domain says the position can promise them', async () => {
     await fc.assert(
       fc.asyncProperty(case_, async (c) => {
-        const key = { item: itemKey(`HOLD-${++positions}`), nodeId: 'N1', segment: c.segmented ? { segmentType: 'CHANNEL', segment: 'WEB' } : UNSEGMENTED };
+        const key = {
+          item: itemKey(`HOLD-${++positions}`),
+          nodeId: 'N1',
+          segment: c.segmented ? { segmentType: 'CHANNEL', segment: 'WEB' } : UNSEGMENTED,
+        };
         const db = test.db.knex;
         const rule = (nodeId: string, quantity: number | null) =>
-          quantity === null ? [] : [{ item_id: key.item.itemId, unit_of_measure: key.item.unitOfMeasure, product_class: key.item.productClass, node_id: nodeId, quantity, updated_ms: NOW }];
+          quantity === null
+            ? []
+            : [
+                {
+                  item_id: key.item.itemId,
+                  unit_of_measure: key.item.unitOfMeasure,
+                  product_class: key.item.productClass,
+                  node_id: nodeId,
+                  quantity,
+                  updated_ms: NOW,
+                },
+              ];
         const rules = [...rule('N1', c.nodeSafetyStock), ...rule('', c.itemSafetyStock)];
         if (rules.length > 0) await db('safety_stock').insert(rules);
-        await db('stock_positions').insert({ ...positionKeyColumns(key), supply: c.supply, demand: c.demand, reserved: c.reserved, next_eta_ms: c.recountDue ? NOW : NOW + 1 });
+        await db('stock_positions').insert({
+          ...positionKeyColumns(key),
+          supply: c.supply,
+          demand: c.demand,
+          reserved: c.reserved,
+          next_eta_ms: c.recountDue ? NOW : NOW + 1,
+        });
 
         const position = (await readPositions({ db, keys: [key] })).get(positionKeyId(key))!;
         const fits = !c.recountDue && promisable(key, position) >= c.quantity;
-        const hold = { positionId: position.positionId, quantity: c.quantity, safetyStock: withheldSafetyStock(key, position) };
+        const hold = {
+          positionId: position.positionId,
+          quantity: c.quantity,
+          safetyStock: withheldSafetyStock(key, position),
+        };
         let held = true;
         try {
           await inTransaction(test.db, async (trx) => {

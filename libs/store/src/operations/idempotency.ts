@@ -10,7 +10,13 @@ import { firstAnswerOf, idempotencyKeyRow, type IdempotencyKeyRow } from '../tab
  * the second fails on the primary key at commit time, its transaction is retried and returns the first answer.
  */
 export async function oncePerRequestId<T>(
-  { trx, requestId, method, request, nowMs }: { trx: Knex.Transaction; requestId: string; method: string; request: unknown; nowMs: number },
+  {
+    trx,
+    requestId,
+    method,
+    request,
+    nowMs,
+  }: { trx: Knex.Transaction; requestId: string; method: string; request: unknown; nowMs: number },
   mutate: () => Promise<T>,
 ): Promise<T> {
   const requestHash = createHash('sha256').update(method).update('\0').update(JSON.stringify(request)).digest('hex');
@@ -21,6 +27,8 @@ export async function oncePerRequestId<T>(
     return earlier.response;
   }
   const response = await mutate();
-  await trx('idempotency_keys').insert(idempotencyKeyRow({ requestId, method, requestHash, response, createMs: nowMs }));
+  await trx('idempotency_keys').insert(
+    idempotencyKeyRow({ requestId, method, requestHash, response, createMs: nowMs }),
+  );
   return response;
 }

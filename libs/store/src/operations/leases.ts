@@ -6,9 +6,19 @@ import { leaseOf, leaseRow, type LeaseRow } from '../tables/leases';
  * still running. The row lock makes two replicas that try at once take turns; the loser sees the winner's
  * lease. Returns whether `holder` holds the lease.
  */
-export async function acquireLease(
-  { trx, name, holder, nowMs, ttlMs }: { trx: Knex.Transaction; name: string; holder: string; nowMs: number; ttlMs: number },
-): Promise<boolean> {
+export async function acquireLease({
+  trx,
+  name,
+  holder,
+  nowMs,
+  ttlMs,
+}: {
+  trx: Knex.Transaction;
+  name: string;
+  holder: string;
+  nowMs: number;
+  ttlMs: number;
+}): Promise<boolean> {
   const row: LeaseRow | undefined = await trx('leases').where({ name }).forUpdate().first();
   const renewed = leaseRow({ name, holder, expireMs: nowMs + ttlMs });
   if (!row) {

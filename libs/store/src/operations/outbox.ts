@@ -40,7 +40,8 @@ function rowOf(event: ChangeEvent): OutboxInsert {
  * positions). Throws when the row does not hold a `ChangeEvent`.
  */
 function eventOf(row: OutboxRow): ChangeEvent {
-  const undecodable = (cause?: unknown) => new Error(`outbox row ${row.sequence} does not hold a ChangeEvent`, { cause });
+  const undecodable = (cause?: unknown) =>
+    new Error(`outbox row ${row.sequence} does not hold a ChangeEvent`, { cause });
   if (typeof row.payload === 'string') throw undecodable();
   try {
     return { ...ChangeEvent.decode(row.payload), sequence: Number(row.sequence) };
@@ -53,7 +54,13 @@ function eventOf(row: OutboxRow): ChangeEvent {
  * Appends events to the change stream inside the caller's transaction: they commit with the change they
  * announce, or not at all. Takes no locks beyond the inserted rows'.
  */
-export async function appendOutbox({ trx, events }: { trx: Knex.Transaction; events: readonly ChangeEvent[] }): Promise<void> {
+export async function appendOutbox({
+  trx,
+  events,
+}: {
+  trx: Knex.Transaction;
+  events: readonly ChangeEvent[];
+}): Promise<void> {
   for (const insert of outboxInserts(trx, events)) await insert;
 }
 
@@ -63,7 +70,15 @@ export function outboxInserts(trx: Knex, events: readonly ChangeEvent[]): Knex.Q
 }
 
 /** Events after `afterSequence` in sequence order, at most `limit`. Reads without locking. */
-export async function readOutbox({ db, afterSequence, limit }: { db: Knex; afterSequence: number; limit: number }): Promise<ChangeEvent[]> {
+export async function readOutbox({
+  db,
+  afterSequence,
+  limit,
+}: {
+  db: Knex;
+  afterSequence: number;
+  limit: number;
+}): Promise<ChangeEvent[]> {
   const rows: OutboxRow[] = await db('outbox').where('sequence', '>', afterSequence).orderBy('sequence').limit(limit);
   return rows.map(eventOf);
 }

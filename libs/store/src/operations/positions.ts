@@ -2,7 +2,14 @@ import type { Knex } from 'knex';
 import { MAX_TIME_MS, positionKeyId, type PositionKey } from '@inventory/domain';
 import { positionKeyColumns, positionKeyOf, type PositionKeyColumns } from '../tables/position-key';
 import { chunks } from './chunks';
-import { supplyCountsLaterSql, supplyCountsSql, whereDemandCounts, whereHeld, whereHeldPastExpiry, whereHoldTakes } from './counting-sql';
+import {
+  supplyCountsLaterSql,
+  supplyCountsSql,
+  whereDemandCounts,
+  whereHeld,
+  whereHeldPastExpiry,
+  whereHoldTakes,
+} from './counting-sql';
 
 /**
  * Stock positions: per item, node and segment, the running totals of counted supply, counted demand and
@@ -79,16 +86,29 @@ function positionsQuery(db: Knex, unique: readonly PositionKey[]): Knex.QueryBui
       .andWhereRaw(nodeColumn ? 's.node_id = p.node_id' : "s.node_id = ''");
   return db('stock_positions as p')
     .select('p.*', rule('p.node_id').as('node_safety_stock'), rule(null).as('item_safety_stock'))
-    .whereIn(KEY_COLUMNS.map((c) => `p.${c}`), unique.length > 0 ? unique.map((k) => KEY_COLUMNS.map((c) => positionKeyColumns(k)[c])) : [KEY_COLUMNS.map(() => null)]);
+    .whereIn(
+      KEY_COLUMNS.map((c) => `p.${c}`),
+      unique.length > 0
+        ? unique.map((k) => KEY_COLUMNS.map((c) => positionKeyColumns(k)[c]))
+        : [KEY_COLUMNS.map(() => null)],
+    );
 }
 
 /** Positions by position key id, from the rows of {@link positionsQueries} (however they were run). */
 export function positionsByKey(rows: readonly unknown[]): Map<string, StockPosition> {
-  return new Map((rows as readonly PositionWithRulesRow[]).map((row) => [positionKeyId(positionKeyOf(row)), toStockPosition(row)]));
+  return new Map(
+    (rows as readonly PositionWithRulesRow[]).map((row) => [positionKeyId(positionKeyOf(row)), toStockPosition(row)]),
+  );
 }
 
 /** Reads positions without locking them, by position key id. Positions never written are absent. */
-export async function readPositions({ db, keys }: { db: Knex; keys: readonly PositionKey[] }): Promise<Map<string, StockPosition>> {
+export async function readPositions({
+  db,
+  keys,
+}: {
+  db: Knex;
+  keys: readonly PositionKey[];
+}): Promise<Map<string, StockPosition>> {
   const found = new Map<string, StockPosition>();
   for (const query of positionsQueries(db, keys)) for (const [id, p] of positionsByKey(await query)) found.set(id, p);
   return found;
@@ -98,11 +118,25 @@ export async function readPositions({ db, keys }: { db: Knex; keys: readonly Pos
  * The position ids of `keys`, creating missing positions at zero. A first insert that races another's
  * fails on the unique key and the caller's transaction is retried.
  */
-export async function ensurePositions({ trx, keys }: { trx: Knex.Transaction; keys: readonly PositionKey[] }): Promise<Map<string, number>> {
+export async function ensurePositions({
+  trx,
+  keys,
+}: {
+  trx: Knex.Transaction;
+  keys: readonly PositionKey[];
+}): Promise<Map<string, number>> {
   const existing = await readPositions({ db: trx, keys });
-  const missing = [...new Map(keys.filter((k) => !existing.has(positionKeyId(k))).map((k) => [positionKeyId(k), k])).values()];
+  const missing = [
+    ...new Map(keys.filter((k) => !existing.has(positionKeyId(k))).map((k) => [positionKeyId(k), k])).values(),
+  ];
   if (missing.length > 0) {
-    await trx.batchInsert('stock_positions', missing.map((k) => ({ ...positionKeyColumns(k), next_eta_ms: MAX_TIME_MS })), CHUNK).transacting(trx);
+    await trx
+      .batchInsert(
+        'stock_positions',
+        missing.map((k) => ({ ...positionKeyColumns(k), next_eta_ms: MAX_TIME_MS })),
+        CHUNK,
+      )
+      .transacting(trx);
     for (const [id, p] of await readPositions({ db: trx, keys: missing })) existing.set(id, p);
   }
   return new Map([...existing].map(([id, p]) => [id, p.positionId]));
@@ -119,10 +153,22 @@ export interface PositionShift {
 }
 
 /** Applies deltas, one UPDATE per position in position_id order. Takes each position's row lock. */
-export async function shiftPositions({ trx, shifts }: { trx: Knex.Transaction; shifts: readonly PositionShift[] }): Promise<void> {
+export async function shiftPositions({
+  trx,
+  shifts,
+}: {
+  trx: Knex.Transaction;
+  shifts: readonly PositionShift[];
+}): Promise<void> {
   const merged = new Map<number, Required<PositionShift>>();
   for (const s of shifts) {
-    const m = merged.get(s.positionId) ?? { positionId: s.positionId, supply: 0, demand: 0, reserved: 0, nextEtaMs: MAX_TIME_MS };
+    const m = merged.get(s.positionId) ?? {
+      positionId: s.positionId,
+      supply: 0,
+      demand: 0,
+      reserved: 0,
+      nextEtaMs: MAX_TIME_MS,
+    };
     merged.set(s.positionId, {
       positionId: s.positionId,
       supply: m.supply + (s.supply ?? 0),
@@ -172,8 +218,11 @@ export interface HoldRequest {
 export function holdStatements(db: Knex, holds: readonly HoldRequest[], nowMs: number): Knex.QueryBuilder[] {
   // Several holds on one position are checked against their sum.
   const totals = new Map<number, HoldRequest>();
-  for (const h of holds) totals.set(h.positionId, { ...h, quantity: (totals.get(h.positionId)?.quantity ?? 0) + h.quantity });
-  return chunks([...totals.values()].sort((a, b) => a.positionId - b.positionId)).map((chunk) => holdStatement(db, chunk, nowMs));
+  for (const h of holds)
+    totals.set(h.positionId, { ...h, quantity: (totals.get(h.positionId)?.quantity ?? 0) + h.quantity });
+  return chunks([...totals.values()].sort((a, b) => a.positionId - b.positionId)).map((chunk) =>
+    holdStatement(db, chunk, nowMs),
+  );
 }
 
 /** What a position can still promise: the domain's `balanceOf` over its totals, the safety stock bound. */
@@ -191,23 +240,46 @@ function holdStatement(db: Knex, holds: readonly HoldRequest[], nowMs: number): 
     h.quantity,
   ];
   return db('stock_positions')
-    .whereIn('position_id', holds.map((h) => h.positionId))
+    .whereIn(
+      'position_id',
+      holds.map((h) => h.positionId),
+    )
     .update({
-      reserved: db.raw(`CASE position_id ${holds.map((h) => `WHEN ? THEN ${check(h)}`).join(' ')} END`, holds.flatMap(bindings)),
+      reserved: db.raw(
+        `CASE position_id ${holds.map((h) => `WHEN ? THEN ${check(h)}`).join(' ')} END`,
+        holds.flatMap(bindings),
+      ),
     });
 }
 
 /** Whether an error is a {@link holdStatements} statement refusing a hold. */
 export function isRefusedHold(err: unknown): boolean {
   const e = err as { errno?: number; code?: string; message?: string };
-  return (e.errno === 1048 && /reserved/.test(e.message ?? '')) || (e.code === 'SQLITE_CONSTRAINT_NOTNULL' && /stock_positions\.reserved/.test(e.message ?? ''));
+  return (
+    (e.errno === 1048 && /reserved/.test(e.message ?? '')) ||
+    (e.code === 'SQLITE_CONSTRAINT_NOTNULL' && /stock_positions\.reserved/.test(e.message ?? ''))
+  );
 }
 
 /** Which of the positions have holds past expiry still counted, or supply that has arrived since. */
-export async function positionsDueForRecount({ db, positionIds, nowMs }: { db: Knex; positionIds: readonly number[]; nowMs: number }): Promise<number[]> {
+export async function positionsDueForRecount({
+  db,
+  positionIds,
+  nowMs,
+}: {
+  db: Knex;
+  positionIds: readonly number[];
+  nowMs: number;
+}): Promise<number[]> {
   if (positionIds.length === 0) return [];
-  const stale: number[] = await db('stock_positions').whereIn('position_id', positionIds).andWhere('next_eta_ms', '<=', nowMs).pluck('position_id');
-  const expired: number[] = await whereHeldPastExpiry(db('reservation_holds').distinct('position_id').whereIn('position_id', positionIds), nowMs).pluck('position_id');
+  const stale: number[] = await db('stock_positions')
+    .whereIn('position_id', positionIds)
+    .andWhere('next_eta_ms', '<=', nowMs)
+    .pluck('position_id');
+  const expired: number[] = await whereHeldPastExpiry(
+    db('reservation_holds').distinct('position_id').whereIn('position_id', positionIds),
+    nowMs,
+  ).pluck('position_id');
   return [...new Set([...stale, ...expired])];
 }
 
@@ -218,23 +290,47 @@ export async function positionsDueForRecount({ db, positionIds, nowMs }: { db: K
  * Locks each position first (in position_id order), so that no writer's delta lands between the count and
  * the write: writers that change a summarised row take the position's lock before they commit.
  */
-export async function recountPositions({ trx, positionIds, nowMs }: { trx: Knex.Transaction; positionIds: readonly number[]; nowMs: number }): Promise<void> {
+export async function recountPositions({
+  trx,
+  positionIds,
+  nowMs,
+}: {
+  trx: Knex.Transaction;
+  positionIds: readonly number[];
+  nowMs: number;
+}): Promise<void> {
   for (const positionId of [...new Set(positionIds)].sort((a, b) => a - b)) {
-    const row: StockPositionRow | undefined = await trx('stock_positions').where({ position_id: positionId }).forUpdate().first();
+    const row: StockPositionRow | undefined = await trx('stock_positions')
+      .where({ position_id: positionId })
+      .forUpdate()
+      .first();
     if (!row) continue;
     const key = positionKeyColumns(positionKeyOf(row));
-    await whereHeldPastExpiry(trx('reservation_holds').where({ position_id: positionId }), nowMs).update({ state: 'EXPIRED' });
+    await whereHeldPastExpiry(trx('reservation_holds').where({ position_id: positionId }), nowMs).update({
+      state: 'EXPIRED',
+    });
     const supply: { due: number | null; next_eta: number | null } | undefined = await trx('supply')
       .where(key)
       .first(
         trx.raw('SUM(CASE WHEN ? THEN quantity ELSE 0 END) AS due', [supplyCountsSql(trx, nowMs)]),
         trx.raw('MIN(CASE WHEN ? THEN eta_ms END) AS next_eta', [supplyCountsLaterSql(trx, nowMs)]),
       );
-    const demand: AggregateRow | undefined = await whereDemandCounts(trx('demand').where(key)).sum({ total: 'quantity' }).first();
-    const reserved: AggregateRow | undefined = await whereHeld(trx('reservation_holds').where({ position_id: positionId })).sum({ total: 'quantity' }).first();
+    const demand: AggregateRow | undefined = await whereDemandCounts(trx('demand').where(key))
+      .sum({ total: 'quantity' })
+      .first();
+    const reserved: AggregateRow | undefined = await whereHeld(
+      trx('reservation_holds').where({ position_id: positionId }),
+    )
+      .sum({ total: 'quantity' })
+      .first();
     await trx('stock_positions')
       .where({ position_id: positionId })
-      .update({ supply: supply?.due ?? 0, demand: totalOf(demand), reserved: totalOf(reserved), next_eta_ms: supply?.next_eta ?? MAX_TIME_MS });
+      .update({
+        supply: supply?.due ?? 0,
+        demand: totalOf(demand),
+        reserved: totalOf(reserved),
+        next_eta_ms: supply?.next_eta ?? MAX_TIME_MS,
+      });
   }
 }
 
@@ -242,11 +338,29 @@ export async function recountPositions({ trx, positionIds, nowMs }: { trx: Knex.
  * Per node, for an item in a segment: counted demand, and units held by reservations not past expiry
  * (held units past expiry stop counting at once, before anyone releases them).
  */
-export async function commitmentsAt(
-  { db, item, nodeIds, segment, nowMs }: { db: Knex; item: PositionKey['item']; nodeIds: readonly string[]; segment: PositionKey['segment']; nowMs: number },
-): Promise<Map<string, { demand: number; reserved: number }>> {
-  const where = { item_id: item.itemId, unit_of_measure: item.unitOfMeasure, product_class: item.productClass, segment_type: segment.segmentType, segment: segment.segment };
-  const demand: Array<AggregateRow & { node_id: string }> = await whereDemandCounts(db('demand').where(where).whereIn('node_id', nodeIds))
+export async function commitmentsAt({
+  db,
+  item,
+  nodeIds,
+  segment,
+  nowMs,
+}: {
+  db: Knex;
+  item: PositionKey['item'];
+  nodeIds: readonly string[];
+  segment: PositionKey['segment'];
+  nowMs: number;
+}): Promise<Map<string, { demand: number; reserved: number }>> {
+  const where = {
+    item_id: item.itemId,
+    unit_of_measure: item.unitOfMeasure,
+    product_class: item.productClass,
+    segment_type: segment.segmentType,
+    segment: segment.segment,
+  };
+  const demand: Array<AggregateRow & { node_id: string }> = await whereDemandCounts(
+    db('demand').where(where).whereIn('node_id', nodeIds),
+  )
     .groupBy('node_id')
     .select('node_id')
     .sum({ total: 'quantity' });

@@ -1,7 +1,14 @@
 import type { Knex } from 'knex';
 import type { ItemKey, PositionKey, SegmentKey } from '@inventory/domain';
 import { integerOf } from '../tables/columns';
-import { ledgerColumns, ledgerRecordOf, ledgerRow, type LedgerEntry, type LedgerRecord, type LedgerRow } from '../tables/ledger';
+import {
+  ledgerColumns,
+  ledgerRecordOf,
+  ledgerRow,
+  type LedgerEntry,
+  type LedgerRecord,
+  type LedgerRow,
+} from '../tables/ledger';
 import { quantityRecordOf, type QuantityRecord, type QuantityRow, type QuantityRows } from '../tables/quantities';
 import { chunks } from './chunks';
 
@@ -65,10 +72,16 @@ async function selectForUpdate<K extends PositionKey, R extends QuantityRow>(
       const columns = spec.keyColumns(k);
       return spec.keyColumnNames.map((c) => columns[c] as string | number);
     });
-    const rows: R[] = await trx(spec.table).whereIn([...spec.keyColumnNames], tuples).forUpdate();
+    const rows: R[] = await trx(spec.table)
+      .whereIn([...spec.keyColumnNames], tuples)
+      .forUpdate();
     for (const row of rows) {
       const record = quantityRecordOf(spec, row);
-      found.set(spec.keyId(record.key), { id: spec.idOf(row), quantity: record.quantity, lastSyncMs: record.lastSyncMs });
+      found.set(spec.keyId(record.key), {
+        id: spec.idOf(row),
+        quantity: record.quantity,
+        lastSyncMs: record.lastSyncMs,
+      });
     }
   }
   return found;
@@ -81,9 +94,15 @@ export async function updateQuantities<K extends PositionKey, R extends Quantity
 ): Promise<void> {
   for (const chunk of chunks(rows, CHUNK)) {
     const caseOf = (pick: (p: LockedQuantity) => number | null) =>
-      trx.raw(`CASE ${spec.idColumn} ${chunk.map(() => 'WHEN ? THEN ?').join(' ')} END`, chunk.flatMap((p) => [p.id, pick(p)]));
+      trx.raw(
+        `CASE ${spec.idColumn} ${chunk.map(() => 'WHEN ? THEN ?').join(' ')} END`,
+        chunk.flatMap((p) => [p.id, pick(p)]),
+      );
     await trx(spec.table)
-      .whereIn(spec.idColumn, chunk.map((p) => p.id))
+      .whereIn(
+        spec.idColumn,
+        chunk.map((p) => p.id),
+      )
       .update({ quantity: caseOf((p) => p.quantity), last_sync_ms: caseOf((p) => p.lastSyncMs), updated_ms: nowMs });
   }
 }
@@ -105,7 +124,10 @@ export async function appliedAdjustsAfter<K extends PositionKey, R extends Quant
       .andWhere('source_ms', '>', afterMs);
     for (const r of rows) {
       const id = integerOf(r.row_id, `${spec.ledgerTable}.${spec.idColumn}`);
-      const adjust = { sourceMs: integerOf(r.source_ms, `${spec.ledgerTable}.source_ms`), delta: integerOf(r.quantity, `${spec.ledgerTable}.quantity`) };
+      const adjust = {
+        sourceMs: integerOf(r.source_ms, `${spec.ledgerTable}.source_ms`),
+        delta: integerOf(r.quantity, `${spec.ledgerTable}.quantity`),
+      };
       byId.set(id, [...(byId.get(id) ?? []), adjust]);
     }
   }

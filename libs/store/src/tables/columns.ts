@@ -9,7 +9,8 @@ export type IntegerColumn = number | string;
 /** A BIGINT column (or a COUNT or SUM) as a number; refuses a value that a number cannot hold exactly. */
 export function integerOf(value: IntegerColumn, column: string): number {
   const n = typeof value === 'number' ? value : Number(value);
-  if (!Number.isSafeInteger(n)) throw new Error(`column ${column} holds ${String(value)}, which is not an integer below 2^53`);
+  if (!Number.isSafeInteger(n))
+    throw new Error(`column ${column} holds ${String(value)}, which is not an integer below 2^53`);
   return n;
 }
 
@@ -19,7 +20,8 @@ export function integerOrNullOf(value: IntegerColumn | null, column: string): nu
 
 /** A text column that holds one of a fixed set of codes. */
 export function codeOf<T extends string>(codes: readonly T[], value: string, column: string): T {
-  if (!(codes as readonly string[]).includes(value)) throw new Error(`column ${column} holds "${value}", which is not one of ${codes.join(', ')}`);
+  if (!(codes as readonly string[]).includes(value))
+    throw new Error(`column ${column} holds "${value}", which is not one of ${codes.join(', ')}`);
   return value as T;
 }
 

@@ -14,8 +14,21 @@ export interface DemandRow extends QuantityRow {
 export const DEMAND_ROWS: QuantityRows<DemandKey, DemandRow> = {
   table: 'demand',
   idColumn: 'demand_id',
-  keyColumnNames: ['item_id', 'unit_of_measure', 'product_class', 'node_id', 'segment_type', 'segment', 'demand_type', 'order_reference'],
-  keyColumns: (key) => ({ ...positionKeyColumns(key), demand_type: key.demandType, order_reference: key.orderReference }),
+  keyColumnNames: [
+    'item_id',
+    'unit_of_measure',
+    'product_class',
+    'node_id',
+    'segment_type',
+    'segment',
+    'demand_type',
+    'order_reference',
+  ],
+  keyColumns: (key) => ({
+    ...positionKeyColumns(key),
+    demand_type: key.demandType,
+    order_reference: key.orderReference,
+  }),
   keyOf: (row) => ({
     ...positionKeyOf(row),
     demandType: codeOf(DEMAND_TYPES, row.demand_type, 'demand.demand_type'),

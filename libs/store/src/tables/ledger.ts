@@ -47,8 +47,18 @@ export interface LedgerRow {
 /** The columns of {@link LedgerRow}, for a ledger whose quantity rows are named by `idColumn`. */
 export function ledgerColumns(idColumn: string) {
   return [
-    'ledger_id', 'action_id', 'request_id', { row_id: idColumn }, 'transaction_type', 'quantity', 'source_ms', 'outcome',
-    'quantity_before', 'quantity_after', 'reason', 'recorded_ms',
+    'ledger_id',
+    'action_id',
+    'request_id',
+    { row_id: idColumn },
+    'transaction_type',
+    'quantity',
+    'source_ms',
+    'outcome',
+    'quantity_before',
+    'quantity_after',
+    'reason',
+    'recorded_ms',
   ] as const;
 }
 

@@ -36,15 +36,29 @@ export interface DistributionGroupNodeRow {
   readonly node_id: string;
 }
 
-export function distributionGroupRows(group: DistributionGroup): { group: DistributionGroupRow; nodes: DistributionGroupNodeRow[] } {
+export function distributionGroupRows(group: DistributionGroup): {
+  group: DistributionGroupRow;
+  nodes: DistributionGroupNodeRow[];
+} {
   return {
-    group: { distribution_group_id: group.distributionGroupId, description: group.description, created_ms: group.createMs },
-    nodes: group.nodeIds.map((nodeId, priority) => ({ distribution_group_id: group.distributionGroupId, priority, node_id: nodeId })),
+    group: {
+      distribution_group_id: group.distributionGroupId,
+      description: group.description,
+      created_ms: group.createMs,
+    },
+    nodes: group.nodeIds.map((nodeId, priority) => ({
+      distribution_group_id: group.distributionGroupId,
+      priority,
+      node_id: nodeId,
+    })),
   };
 }
 
 /** A group from its row and its node rows, which must be in priority order. */
-export function distributionGroupOf(row: DistributionGroupRow, nodes: readonly DistributionGroupNodeRow[]): DistributionGroup {
+export function distributionGroupOf(
+  row: DistributionGroupRow,
+  nodes: readonly DistributionGroupNodeRow[],
+): DistributionGroup {
   return {
     distributionGroupId: row.distribution_group_id,
     description: row.description,

@@ -33,7 +33,10 @@ export interface QuantityRows<K extends PositionKey, R extends QuantityRow> {
   idOf(row: R): number;
 }
 
-export function quantityRecordOf<K extends PositionKey, R extends QuantityRow>(rows: QuantityRows<K, R>, row: R): QuantityRecord<K> {
+export function quantityRecordOf<K extends PositionKey, R extends QuantityRow>(
+  rows: QuantityRows<K, R>,
+  row: R,
+): QuantityRecord<K> {
   return {
     key: rows.keyOf(row),
     quantity: integerOf(row.quantity, `${rows.table}.quantity`),

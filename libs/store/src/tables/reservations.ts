@@ -35,7 +35,9 @@ export interface ReserveFirstAnswer {
 }
 
 /** The columns of a reservation that change after it is made. */
-export function reservationStateColumns(r: ReservationRecord): Pick<ReservationRow, 'state' | 'expire_ms' | 'lines' | 'updated_ms'> {
+export function reservationStateColumns(
+  r: ReservationRecord,
+): Pick<ReservationRow, 'state' | 'expire_ms' | 'lines' | 'updated_ms'> {
   return { state: r.state, expire_ms: r.expireMs, lines: JSON.stringify(r.lines), updated_ms: r.updateMs };
 }
 

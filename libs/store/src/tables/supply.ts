@@ -14,11 +14,24 @@ export interface SupplyRow extends QuantityRow {
 export const SUPPLY_ROWS: QuantityRows<SupplyKey, SupplyRow> = {
   table: 'supply',
   idColumn: 'supply_id',
-  keyColumnNames: ['item_id', 'unit_of_measure', 'product_class', 'node_id', 'segment_type', 'segment', 'supply_type', 'eta_ms'],
+  keyColumnNames: [
+    'item_id',
+    'unit_of_measure',
+    'product_class',
+    'node_id',
+    'segment_type',
+    'segment',
+    'supply_type',
+    'eta_ms',
+  ],
   keyColumns: (key) => ({ ...positionKeyColumns(key), supply_type: key.supplyType, eta_ms: key.etaMs ?? 0 }),
   keyOf: (row) => {
     const supplyType = codeOf(SUPPLY_TYPES, row.supply_type, 'supply.supply_type');
-    return { ...positionKeyOf(row), supplyType, etaMs: requiresEta(supplyType) ? integerOf(row.eta_ms, 'supply.eta_ms') : null };
+    return {
+      ...positionKeyOf(row),
+      supplyType,
+      etaMs: requiresEta(supplyType) ? integerOf(row.eta_ms, 'supply.eta_ms') : null,
+    };
   },
   idOf: (row) => integerOf(row.supply_id, 'supply.supply_id'),
 };
