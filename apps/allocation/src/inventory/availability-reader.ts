@@ -11,9 +11,9 @@ import {
   type AvailabilityQueryInput,
   type NetworkAvailability,
   type NodeAvailabilityInputs,
+  type Clock,
 } from '@inventory/domain';
 import { commitmentsAt, findQuantities, findSafetyStock, SUPPLY, type Database } from '@inventory/store';
-import type { Clock } from '@inventory/domain';
 import type { NodeCatalog } from './node-catalog';
 
 /** Answers availability questions. Read-only. */

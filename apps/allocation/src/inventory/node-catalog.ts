@@ -11,6 +11,7 @@ import {
   type CreateNodeInput,
   type DistributionGroup,
   type Node,
+  type Clock,
 } from '@inventory/domain';
 import {
   appendOutbox,
@@ -22,9 +23,8 @@ import {
   listDistributionGroups,
   listNodes,
   type Database,
+  mutate,
 } from '@inventory/store';
-import type { Clock } from '@inventory/domain';
-import { mutate } from '@inventory/store';
 import { distributionGroupCreatedEvent, nodeCreatedEvent } from '../events/change-events';
 import { decodePageToken, page } from './page-token';
 

@@ -19,6 +19,7 @@ import {
   type SupplyDecision,
   type SupplyKey,
   type SyncCommand,
+  type Clock,
 } from '@inventory/domain';
 import {
   appendLedger,
@@ -37,9 +38,8 @@ import {
   type LockedQuantity,
   type PositionShift,
   type QuantityTable,
+  mutate,
 } from '@inventory/store';
-import type { Clock } from '@inventory/domain';
-import { mutate } from '@inventory/store';
 import type { ChangeEvent } from '@inventory/contracts';
 import { demandEvent, supplyEvent, type EventContext } from '../events/change-events';
 import { positionEventsAfterChange } from '../events/position-events';

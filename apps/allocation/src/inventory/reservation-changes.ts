@@ -33,6 +33,7 @@ import {
   type ReservationChangeInput,
   type ReservationState,
   type ReservationTransition,
+  type Clock,
 } from '@inventory/domain';
 import {
   appendOutbox,
@@ -54,9 +55,8 @@ import {
   type Database,
   type HoldRecord,
   type StockPosition,
+  mutate,
 } from '@inventory/store';
-import type { Clock } from '@inventory/domain';
-import { mutate } from '@inventory/store';
 import type { EventContext, ReservationChange } from '../events/change-events';
 import { reservationChangeEvents } from '../events/reservation-events';
 import { decodePageToken, page } from './page-token';

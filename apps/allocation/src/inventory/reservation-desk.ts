@@ -18,6 +18,7 @@ import {
   type Reservation,
   type ReserveCommand,
   type ReserveInput,
+  type Clock,
 } from '@inventory/domain';
 import {
   findMissingNodes,
@@ -37,7 +38,6 @@ import {
   type Database,
   type PipelinedTransaction,
 } from '@inventory/store';
-import type { Clock } from '@inventory/domain';
 import { reserveBatchEvents } from '../events/reservation-events';
 import { Coalescer } from './coalescer';
 

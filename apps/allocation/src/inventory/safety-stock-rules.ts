@@ -9,10 +9,16 @@ import {
   type ItemKey,
   type SafetyStockRule,
   type SetSafetyStockInput,
+  type Clock,
 } from '@inventory/domain';
-import { appendOutbox, deleteSafetyStock, findSafetyStock, upsertSafetyStock, type Database } from '@inventory/store';
-import type { Clock } from '@inventory/domain';
-import { mutate } from '@inventory/store';
+import {
+  appendOutbox,
+  deleteSafetyStock,
+  findSafetyStock,
+  upsertSafetyStock,
+  type Database,
+  mutate,
+} from '@inventory/store';
 import { safetyStockDeletedEvent, safetyStockSetEvent } from '../events/change-events';
 import type { NodeCatalog } from './node-catalog';
 
