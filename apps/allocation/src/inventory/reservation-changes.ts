@@ -22,7 +22,6 @@ import {
   ReservationNotExpiredError,
   ReservationNotFoundError,
   reservationAsOf,
-  withheldSafetyStock,
   type ConsumeInput,
   type DemandKey,
   type HeldReservation,
@@ -60,6 +59,7 @@ import {
 import type { EventContext, ReservationChange } from '../events/change-events';
 import { reservationChangeEvents } from '../events/reservation-events';
 import { decodePageToken, page } from './page-token';
+import { holdOf } from './holds';
 import { adjustLine, type QuantityLedger } from './quantity-ledger';
 
 type Locked = HeldReservation<HoldRecord>;
@@ -280,35 +280,21 @@ export class ReservationChanges {
     const { reservation } = transition;
     const holds = transition.grown.map((a) => {
       const line = reservation.lines[a.lineIndex]!.line;
-      const key = { item: line.item, nodeId: a.nodeId, segment: line.segment };
-      const position = positions.get(positionKeyId(key))!;
-      return {
-        key,
-        position,
-        hold: {
-          reservationId: reservation.reservationId,
-          lineIndex: a.lineIndex,
-          positionId: position.positionId,
-          nodeId: a.nodeId,
-          itemId: line.item.itemId,
-          quantity: a.quantity,
-          expireMs: reservation.expireMs,
-        },
-      };
+      return holdOf(
+        reservation,
+        line,
+        a,
+        positions.get(positionKeyId({ item: line.item, nodeId: a.nodeId, segment: line.segment }))!,
+      );
     });
-    for (const { hold } of holds) await growHold({ trx, hold });
-    const checks = holds.map(({ key, position, hold }) => ({
-      positionId: position.positionId,
-      quantity: hold.quantity,
-      safetyStock: withheldSafetyStock(key, position),
-    }));
+    for (const hold of holds) await growHold({ trx, hold });
     try {
-      for (const statement of holdStatements(trx, checks, nowMs)) await statement;
+      for (const statement of holdStatements(trx, holds, nowMs)) await statement;
     } catch (err) {
       if (!isRefusedHold(err)) throw err;
       // Another transaction took the units between the read and the update.
       throw new InsufficientAvailabilityError(
-        holds.map(({ hold }) => ({
+        holds.map((hold) => ({
           lineIndex: hold.lineIndex,
           itemId: hold.itemId,
           location: hold.nodeId,

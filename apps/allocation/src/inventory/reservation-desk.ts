@@ -11,7 +11,6 @@ import {
   promisableBalance,
   RequestIdReusedError,
   reserve,
-  withheldSafetyStock,
   type Allocation,
   type LineDemand,
   type PositionKey,
@@ -40,6 +39,7 @@ import {
 } from '@inventory/store';
 import { reserveBatchEvents } from '../events/reservation-events';
 import { Coalescer } from './coalescer';
+import { holdOf } from './holds';
 
 /** One Reserve call: the checked command and the request as sent (retries must match it). */
 interface ReserveCall {
@@ -194,19 +194,8 @@ export class ReservationDesk {
     const holds = granted.flatMap(({ reservation, allocations, call }) =>
       allocations.map((a) => {
         const line = call.cmd.lines[a.lineIndex]!;
-        const key = { item: line.item, nodeId: a.nodeId, segment: line.segment };
-        const position = positionAt(key)!;
-        return {
-          reservationId: reservation.reservationId,
-          lineIndex: a.lineIndex,
-          positionId: position.positionId,
-          nodeId: a.nodeId,
-          itemId: line.item.itemId,
-          quantity: a.quantity,
-          expireMs: reservation.expireMs,
-          safetyStock: withheldSafetyStock(key, position),
-          readTotals: position,
-        };
+        const position = positionAt({ item: line.item, nodeId: a.nodeId, segment: line.segment })!;
+        return { ...holdOf(reservation, line, a, position), readTotals: position };
       }),
     );
     await tx.commitWith([
