@@ -6,6 +6,7 @@ import {
   holdTakes,
   promisable,
   promisableBalance,
+  requiresEta,
   safetyStockWithheld,
   SUPPLY_COUNTED_AT_ONCE,
   SUPPLY_COUNTED_FROM_ETA,
@@ -15,7 +16,7 @@ import {
 import { DEMAND_TYPES } from './demand';
 import { itemKey, UNSEGMENTED } from './keys';
 import { positionKeyId } from './reservation';
-import { requiresEta, SUPPLY_TYPES } from './supply';
+import { SUPPLY_TYPES } from './supply';
 
 const NOW = Date.parse('2026-11-29T12:00:00Z');
 const WEB = { segmentType: 'CHANNEL', segment: 'WEB' };

@@ -26,6 +26,11 @@ export const SUPPLY_COUNTING: { readonly [T in SupplyType]: SupplyCounting } = O
   PLAN: 'NEVER',
 });
 
+/** Supply that counts at once is on hand and has no ETA; every other type is due at an ETA (a forecast too). */
+export function requiresEta(type: SupplyType): boolean {
+  return SUPPLY_COUNTING[type] !== 'AT_ONCE';
+}
+
 /** Whether demand of a type reduces availability: PLAN is a forecast and never does. */
 export const DEMAND_COUNTING: { readonly [T in DemandType]: boolean } = Object.freeze({
   OPEN_ORDER: true,

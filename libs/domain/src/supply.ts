@@ -1,4 +1,3 @@
-import { SUPPLY_COUNTING } from './counting';
 import type { ItemKey, SegmentKey } from './keys';
 
 export const SUPPLY_TYPES = ['ONHAND', 'INTRANSIT', 'PO_PLACED', 'PO_RELEASED', 'WIP', 'PLAN'] as const;
@@ -22,11 +21,6 @@ export interface Supply {
   /** Source time of the last sync applied to the position, if any. */
   readonly lastSyncMs: number | null;
   readonly updateMs: number;
-}
-
-/** Supply that counts at once is on hand and has no ETA; every other type is due at an ETA (a forecast too). */
-export function requiresEta(type: SupplyType): boolean {
-  return SUPPLY_COUNTING[type] !== 'AT_ONCE';
 }
 
 /** A string that identifies a position; positions are locked in the order of these strings. */

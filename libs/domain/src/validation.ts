@@ -1,7 +1,8 @@
 import { BatchTooLargeError, InvalidArgumentError, SegmentNotDefinedError, type FieldViolation } from './errors';
 import { isUnsegmented, type ItemKey, type SegmentKey } from './keys';
 import { DEMAND_TYPES, type DemandType } from './demand';
-import { requiresEta, SUPPLY_TYPES, type SupplyType } from './supply';
+import { requiresEta } from './counting';
+import { SUPPLY_TYPES, type SupplyType } from './supply';
 
 /** A supply key as a caller sent it, before it is checked. */
 export interface SupplyKeyInput {

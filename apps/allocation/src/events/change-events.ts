@@ -20,9 +20,16 @@ import {
   type SupplyKey,
 } from '@inventory/domain';
 import type { LedgerEntry } from '@inventory/store';
-import { fromGroup, fromNode } from '../grpc/node-service';
 import { fromReservation } from '../grpc/reservation-translate';
-import { fromDemandKey, fromItemKey, fromMs, fromSafetyStockLevel, fromSupplyKey } from '../grpc/translate';
+import {
+  fromDemandKey,
+  fromGroup,
+  fromItemKey,
+  fromMs,
+  fromNode,
+  fromSafetyStockLevel,
+  fromSupplyKey,
+} from '../grpc/translate';
 
 /** What every event of one action shares. */
 export interface EventContext {

@@ -1,9 +1,8 @@
 import * as pb from '@inventory/contracts';
-import type { DistributionGroup, Node } from '@inventory/domain';
 import { unary } from '@inventory/grpc-server';
 import type { Logger } from '@inventory/runtime';
 import type { NodeCatalog } from '../inventory/node-catalog';
-import { fromMs, fromNodeType, toNodeType } from './translate';
+import { fromGroup, fromNode, toNodeType } from './translate';
 
 export function nodeServiceHandlers(catalog: NodeCatalog, logger: Logger): pb.NodeServiceServer {
   return {
@@ -45,23 +44,5 @@ export function nodeServiceHandlers(catalog: NodeCatalog, logger: Logger): pb.No
       const { items, nextPageToken } = await catalog.listDistributionGroups(req.pageSize, req.pageToken);
       return { distributionGroups: items.map(fromGroup), nextPageToken };
     }),
-  };
-}
-
-export function fromNode(node: Node): pb.Node {
-  return {
-    nodeId: node.nodeId,
-    nodeType: fromNodeType(node.nodeType),
-    description: node.description,
-    createTime: fromMs(node.createMs),
-  };
-}
-
-export function fromGroup(group: DistributionGroup): pb.DistributionGroup {
-  return {
-    distributionGroupId: group.distributionGroupId,
-    nodeIds: [...group.nodeIds],
-    description: group.description,
-    createTime: fromMs(group.createMs),
   };
 }

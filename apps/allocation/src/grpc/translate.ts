@@ -6,8 +6,10 @@ import {
   type DemandKey,
   type DemandKeyInput,
   type DemandType,
+  type DistributionGroup,
   type LineResult,
   type ItemKey,
+  type Node,
   type NodeType,
   type SafetyStockLevel,
   type SegmentKey,
@@ -151,5 +153,23 @@ export function fromDemandLineResult(result: LineResult<DemandKey>): pb.DemandLi
         : pb.DemandLineOutcome.DEMAND_LINE_OUTCOME_IGNORED_SUPERSEDED,
     quantityBefore: result.quantityBefore,
     quantityAfter: result.quantityAfter,
+  };
+}
+
+export function fromNode(node: Node): pb.Node {
+  return {
+    nodeId: node.nodeId,
+    nodeType: fromNodeType(node.nodeType),
+    description: node.description,
+    createTime: fromMs(node.createMs),
+  };
+}
+
+export function fromGroup(group: DistributionGroup): pb.DistributionGroup {
+  return {
+    distributionGroupId: group.distributionGroupId,
+    nodeIds: [...group.nodeIds],
+    description: group.description,
+    createTime: fromMs(group.createMs),
   };
 }
