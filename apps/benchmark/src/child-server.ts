@@ -3,6 +3,7 @@
  * has its own event loop and the load client's work does not run on the server's thread.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 
@@ -14,7 +15,12 @@ export interface ChildServer {
   onLine(listener: (line: string) => void): void;
   /** SIGTERM, then SIGKILL if the child has not exited after `graceMs`. */
   stop(graceMs?: number): Promise<void>;
+  /** CPU seconds (user + system) the child has used so far; undefined where /proc cannot say. */
+  cpuSeconds(): number | undefined;
 }
+
+/** Linux reports process times in clock ticks of 1/100 s (USER_HZ). */
+const TICKS_PER_SECOND = 100;
 
 const running = new Set<ChildProcess>();
 let guarded = false;
@@ -62,6 +68,15 @@ export function spawnNodeServer(name: string, args: readonly string[], env: Reco
     name,
     died,
     onLine: (listener) => listeners.push(listener),
+    cpuSeconds: () => {
+      try {
+        // Fields 14 and 15 of /proc/<pid>/stat (utime, stime), counted after the parenthesised command name.
+        const fields = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+        return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+      } catch {
+        return undefined;
+      }
+    },
     stop: async (graceMs = 15_000) => {
       stopping = true;
       if (child.exitCode !== null || child.signalCode !== null) return;

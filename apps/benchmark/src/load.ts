@@ -33,6 +33,11 @@ export interface LoadResult {
   /** Every success of the run, warm-up and the calls still in flight at the end included: what the database must show. */
   readonly totalSuccesses: number;
   readonly totalFailures: number;
+  /**
+   * CPU time of the server process over the measured window per measured success, in milliseconds, where
+   * the target is a child process (far steadier from run to run than throughput on a shared machine).
+   */
+  readonly serverCpuMsPerCall?: number;
 }
 
 const NS_PER_MS = 1_000_000;

@@ -106,7 +106,10 @@ export function evaluateGoals(report: Report): Goal[] {
     goals.push({
       name: `${scenario}: service >= 0.95 x the earlier build`,
       status: r >= 0.95 ? 'PASS' : 'MISS',
-      detail: `${fmtRate(service.load.perSecond)}/s vs ${fmtRate(previous.load.perSecond)}/s (${fmtRatio(r)}); p99 ${fmtMs(service.load.p99Ms)} vs ${fmtMs(previous.load.p99Ms)} ms`,
+      detail:
+        `${fmtRate(service.load.perSecond)}/s vs ${fmtRate(previous.load.perSecond)}/s (${fmtRatio(r)}); ` +
+        `p99 ${fmtMs(service.load.p99Ms)} vs ${fmtMs(previous.load.p99Ms)} ms; ` +
+        `server CPU ${fmtCpu(service.load.serverCpuMsPerCall)} vs ${fmtCpu(previous.load.serverCpuMsPerCall)} ms per reservation`,
     });
   };
   for (const scenario of settings.scenarios) noWorse(scenario);
@@ -126,8 +129,8 @@ export function evaluateGoals(report: Report): Goal[] {
 export function markdown(report: Report): string {
   const { measurements, settings } = report;
   const rows: string[] = [
-    '| Scenario | Target | Reservations/s | p50 ms | p99 ms | Failures | vs B1 | vs B2 | vs B3 |',
-    '|---|---|--:|--:|--:|--:|--:|--:|--:|',
+    '| Scenario | Target | Reservations/s | p50 ms | p99 ms | Failures | vs B1 | vs B2 | vs B3 | server CPU ms/call |',
+    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|',
   ];
   for (const scenario of settings.scenarios) {
     for (const target of settings.targets) {
@@ -135,7 +138,7 @@ export function markdown(report: Report): string {
       if (!m) continue;
       const x = (baseline: Target) => fmtRatio(ratio(measurements, m, scenario, baseline));
       rows.push(
-        `| ${scenario} | ${LABELS[target]}${target === 'b2' ? ' (measured once)' : ''} | ${fmtRate(m.load.perSecond)} | ${fmtMs(m.load.p50Ms)} | ${fmtMs(m.load.p99Ms)} | ${m.load.failureCount} | ${x('b1')} | ${x('b2')} | ${x('b3')} |`,
+        `| ${scenario} | ${LABELS[target]}${target === 'b2' ? ' (measured once)' : ''} | ${fmtRate(m.load.perSecond)} | ${fmtMs(m.load.p50Ms)} | ${fmtMs(m.load.p99Ms)} | ${m.load.failureCount} | ${x('b1')} | ${x('b2')} | ${x('b3')} | ${fmtCpu(m.load.serverCpuMsPerCall)} |`,
       );
     }
   }
@@ -154,7 +157,7 @@ export function markdown(report: Report): string {
     report.echoSizes
       ? `B2 touches no data, so it is measured once and compared against in both scenarios. It moves ${report.echoSizes.requestBytes} request and ${report.echoSizes.responseBytes} response bytes per call, the encoded sizes of a typical ReserveRequest and ReserveResponse, over the same client set-up as the service target.`
       : undefined,
-    `The load client, the server (a child process) and MariaDB share this machine's ${report.machine.cores} cores.`,
+    `The load client, the server (a child process) and MariaDB share this machine's ${report.machine.cores} cores. Server CPU is the service process's user and system time over the measured window (from /proc) per measured success.`,
   ].filter((n): n is string => n !== undefined);
   return [machineLine(report.machine), '', ...rows, '', ...notes.map((n) => `- ${n}`)].join('\n');
 }
@@ -205,6 +208,10 @@ export function fmtRate(perSecond: number): string {
 
 export function fmtMs(ms: number): string {
   return Number.isFinite(ms) ? ms.toFixed(2) : '-';
+}
+
+function fmtCpu(ms: number | undefined): string {
+  return ms === undefined ? '-' : ms.toFixed(3);
 }
 
 function fmtRatio(r: number | undefined): string {

@@ -135,7 +135,12 @@ export class ServiceUnderTest {
     const idPrefix = `bench-${this.runTag}-${scenario}-`;
     const reserve = this.reservations.reserve.bind(this.reservations);
     const reserved: string[] = [];
-    const load = await runClosedLoop(
+    // The server's CPU time at the start and the end of the measured window.
+    const cpu: Array<number | undefined> = [];
+    const marks = [plan.warmupSeconds, plan.warmupSeconds + plan.seconds].map((s) =>
+      setTimeout(() => cpu.push(this.server.cpuSeconds()), s * 1000),
+    );
+    const measured = await runClosedLoop(
       plan,
       async (caller, sequence) => {
         const { itemId, nodeId } = itemNodeKey(scenario, pickItemNode(count));
@@ -145,6 +150,12 @@ export class ServiceUnderTest {
       },
       describeGrpcFailure,
     );
+    marks.forEach(clearTimeout);
+    const [from, until] = cpu;
+    const load: LoadResult =
+      from !== undefined && until !== undefined && measured.successes > 0
+        ? { ...measured, serverCpuMsPerCall: ((until - from) * 1000) / measured.successes }
+        : measured;
     const db = await connect(this.settings.mysqlUrl, SERVICE_DATABASE);
     try {
       const checks = await checkReservationsStored(db, {
