@@ -1,4 +1,5 @@
 import type { ItemKey, SegmentKey } from './keys';
+import { positionKeyParts } from './reservation';
 
 export const DEMAND_TYPES = ['OPEN_ORDER', 'SCHEDULED', 'ALLOCATED', 'BACKORDER', 'PLAN'] as const;
 
@@ -24,15 +25,5 @@ export interface Demand {
 
 /** A string that identifies a demand position; positions are locked in the order of these strings. */
 export function demandKeyId(key: DemandKey): string {
-  const { item, segment } = key;
-  return JSON.stringify([
-    item.itemId,
-    item.unitOfMeasure,
-    item.productClass,
-    key.nodeId,
-    segment.segmentType,
-    segment.segment,
-    key.demandType,
-    key.orderReference,
-  ]);
+  return JSON.stringify([...positionKeyParts(key), key.demandType, key.orderReference]);
 }

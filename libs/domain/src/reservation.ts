@@ -8,17 +8,15 @@ export interface PositionKey {
   readonly segment: SegmentKey;
 }
 
+/** The values that name a position, in key order: the start of every key id of a row at a position. */
+export function positionKeyParts(key: PositionKey): Array<string> {
+  const { item, segment } = key;
+  return [item.itemId, item.unitOfMeasure, item.productClass, key.nodeId, segment.segmentType, segment.segment];
+}
+
 /** A string that identifies a position. */
 export function positionKeyId(key: PositionKey): string {
-  const { item, segment } = key;
-  return JSON.stringify([
-    item.itemId,
-    item.unitOfMeasure,
-    item.productClass,
-    key.nodeId,
-    segment.segmentType,
-    segment.segment,
-  ]);
+  return JSON.stringify(positionKeyParts(key));
 }
 
 export type ReservationState = 'ACTIVE' | 'RELEASED' | 'CONSUMED' | 'EXPIRED';

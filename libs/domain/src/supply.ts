@@ -1,4 +1,5 @@
 import type { ItemKey, SegmentKey } from './keys';
+import { positionKeyParts } from './reservation';
 
 export const SUPPLY_TYPES = ['ONHAND', 'INTRANSIT', 'PO_PLACED', 'PO_RELEASED', 'WIP', 'PLAN'] as const;
 
@@ -25,15 +26,5 @@ export interface Supply {
 
 /** A string that identifies a position; positions are locked in the order of these strings. */
 export function supplyKeyId(key: SupplyKey): string {
-  const { item, segment } = key;
-  return JSON.stringify([
-    item.itemId,
-    item.unitOfMeasure,
-    item.productClass,
-    key.nodeId,
-    segment.segmentType,
-    segment.segment,
-    key.supplyType,
-    key.etaMs ?? 0,
-  ]);
+  return JSON.stringify([...positionKeyParts(key), key.supplyType, key.etaMs ?? 0]);
 }

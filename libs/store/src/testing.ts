@@ -11,7 +11,7 @@ import { demandCounts, positionKeyId, supplyCountsAsOf, TAKING_HOLD_STATE, type 
 import { openDatabase, parseDatabaseUrl, type Database, type Dialect } from './database';
 import { DEMAND } from './operations/demand';
 import { readPositions } from './operations/positions';
-import { positionKeyOf, type PositionKeyColumns } from './tables/position-key';
+import { POSITION_KEY_COLUMNS, positionKeyOf, type PositionKeyColumns } from './tables/position-key';
 import { findQuantities } from './operations/quantities';
 import { SUPPLY } from './operations/supply';
 
@@ -85,14 +85,7 @@ export function describeEachDatabase(title: string, suite: (dialect: Dialect) =>
  * deltas; after any race it must still add up.
  */
 export async function positionsDisagreeingWithRows(db: Knex, nowMs = Date.now()): Promise<unknown[]> {
-  const rows: PositionKeyColumns[] = await db('stock_positions').select(
-    'item_id',
-    'unit_of_measure',
-    'product_class',
-    'node_id',
-    'segment_type',
-    'segment',
-  );
+  const rows: PositionKeyColumns[] = await db('stock_positions').select(POSITION_KEY_COLUMNS);
   const keys = rows.map(positionKeyOf);
   const positions = await readPositions({ db, keys });
   const wrong: unknown[] = [];

@@ -1,6 +1,11 @@
 import type { Knex } from 'knex';
 import { MAX_TIME_MS, positionKeyId, type PositionKey } from '@inventory/domain';
-import { positionKeyColumns, positionKeyOf, type PositionKeyColumns } from '../tables/position-key';
+import {
+  POSITION_KEY_COLUMNS,
+  positionKeyColumns,
+  positionKeyOf,
+  type PositionKeyColumns,
+} from '../tables/position-key';
 import { chunks } from './chunks';
 import {
   supplyCountsLaterSql,
@@ -50,7 +55,6 @@ interface AggregateRow {
   readonly total?: number | null;
 }
 
-const KEY_COLUMNS = ['item_id', 'unit_of_measure', 'product_class', 'node_id', 'segment_type', 'segment'] as const;
 const CHUNK = 200;
 
 function toStockPosition(row: PositionWithRulesRow): StockPosition {
@@ -87,10 +91,10 @@ function positionsQuery(db: Knex, unique: readonly PositionKey[]): Knex.QueryBui
   return db('stock_positions as p')
     .select('p.*', rule('p.node_id').as('node_safety_stock'), rule(null).as('item_safety_stock'))
     .whereIn(
-      KEY_COLUMNS.map((c) => `p.${c}`),
+      POSITION_KEY_COLUMNS.map((c) => `p.${c}`),
       unique.length > 0
-        ? unique.map((k) => KEY_COLUMNS.map((c) => positionKeyColumns(k)[c]))
-        : [KEY_COLUMNS.map(() => null)],
+        ? unique.map((k) => POSITION_KEY_COLUMNS.map((c) => positionKeyColumns(k)[c]))
+        : [POSITION_KEY_COLUMNS.map(() => null)],
     );
 }
 

@@ -1,6 +1,6 @@
 import { DEMAND_TYPES, type DemandKey } from '@inventory/domain';
 import { codeOf, integerOf, type IntegerColumn } from './columns';
-import { positionKeyColumns, positionKeyOf } from './position-key';
+import { POSITION_KEY_COLUMNS, positionKeyColumns, positionKeyOf } from './position-key';
 import type { QuantityRow, QuantityRows } from './quantities';
 
 /** A row of `demand`: one per item, node, segment, demand type and order reference. */
@@ -14,16 +14,7 @@ export interface DemandRow extends QuantityRow {
 export const DEMAND_ROWS: QuantityRows<DemandKey, DemandRow> = {
   table: 'demand',
   idColumn: 'demand_id',
-  keyColumnNames: [
-    'item_id',
-    'unit_of_measure',
-    'product_class',
-    'node_id',
-    'segment_type',
-    'segment',
-    'demand_type',
-    'order_reference',
-  ],
+  keyColumnNames: [...POSITION_KEY_COLUMNS, 'demand_type', 'order_reference'],
   keyColumns: (key) => ({
     ...positionKeyColumns(key),
     demand_type: key.demandType,

@@ -10,6 +10,16 @@ export interface PositionKeyColumns {
   readonly segment: string;
 }
 
+/** The names of those columns, in key order. */
+export const POSITION_KEY_COLUMNS = [
+  'item_id',
+  'unit_of_measure',
+  'product_class',
+  'node_id',
+  'segment_type',
+  'segment',
+] as const satisfies ReadonlyArray<keyof PositionKeyColumns>;
+
 export function positionKeyColumns(key: PositionKey): PositionKeyColumns {
   return {
     item_id: key.item.itemId,

@@ -1,6 +1,6 @@
 import { requiresEta, SUPPLY_TYPES, type SupplyKey } from '@inventory/domain';
 import { codeOf, integerOf, type IntegerColumn } from './columns';
-import { positionKeyColumns, positionKeyOf } from './position-key';
+import { POSITION_KEY_COLUMNS, positionKeyColumns, positionKeyOf } from './position-key';
 import type { QuantityRow, QuantityRows } from './quantities';
 
 /** A row of `supply`: one per item, node, segment, supply type and ETA. */
@@ -14,16 +14,7 @@ export interface SupplyRow extends QuantityRow {
 export const SUPPLY_ROWS: QuantityRows<SupplyKey, SupplyRow> = {
   table: 'supply',
   idColumn: 'supply_id',
-  keyColumnNames: [
-    'item_id',
-    'unit_of_measure',
-    'product_class',
-    'node_id',
-    'segment_type',
-    'segment',
-    'supply_type',
-    'eta_ms',
-  ],
+  keyColumnNames: [...POSITION_KEY_COLUMNS, 'supply_type', 'eta_ms'],
   keyColumns: (key) => ({ ...positionKeyColumns(key), supply_type: key.supplyType, eta_ms: key.etaMs ?? 0 }),
   keyOf: (row) => {
     const supplyType = codeOf(SUPPLY_TYPES, row.supply_type, 'supply.supply_type');
