@@ -5,7 +5,6 @@ import {
   demandCounts,
   holdTakes,
   promisable,
-  promisableBalance,
   requiresEta,
   safetyStockWithheld,
   SUPPLY_COUNTED_AT_ONCE,
@@ -15,7 +14,6 @@ import {
 } from './counting';
 import { DEMAND_TYPES } from './demand';
 import { itemKey, UNSEGMENTED } from './keys';
-import { positionKeyId } from './reservation';
 import { SUPPLY_TYPES } from './supply';
 
 const NOW = Date.parse('2026-11-29T12:00:00Z');
@@ -96,16 +94,5 @@ describe('the availability formula', () => {
     expect(safetyStockWithheld(UNSEGMENTED, rules, 'N1')).toEqual({ quantity: 1, level: 'ITEM_NODE' });
     expect(safetyStockWithheld(UNSEGMENTED, rules, 'N2')).toEqual({ quantity: 4, level: 'ITEM' });
     expect(safetyStockWithheld(WEB, rules, 'N1')).toEqual({ quantity: 0, level: 'NONE' });
-  });
-
-  it('reports an over-committed position as a negative balance, and an unknown one as nothing', () => {
-    const totals = { supply: 1, demand: 2, reserved: 0, nodeSafetyStock: null, itemSafetyStock: null };
-    const balance = promisableBalance([at(), at(WEB)], (k) => (k.segment === UNSEGMENTED ? totals : undefined));
-    expect(balance).toEqual(
-      new Map([
-        [positionKeyId(at()), -1],
-        [positionKeyId(at(WEB)), 0],
-      ]),
-    );
   });
 });

@@ -1,7 +1,6 @@
 import type { DemandType } from './demand';
 import { isUnsegmented, type SegmentKey } from './keys';
 import type { LineDemand, PositionKey } from './reservation';
-import { positionKeyId } from './reservation';
 import { resolveSafetyStock, type EffectiveSafetyStock, type SafetyStockRule } from './safety-stock';
 import type { SupplyKey, SupplyType } from './supply';
 
@@ -161,12 +160,4 @@ export function candidatePositions(demands: readonly LineDemand[]): PositionKey[
   return demands.flatMap((d) =>
     d.candidateNodes.map((nodeId) => ({ item: d.line.item, nodeId, segment: d.line.segment })),
   );
-}
-
-/** The balance {@link planAllocations} starts from: what each position can promise, by position id. */
-export function promisableBalance(
-  keys: readonly PositionKey[],
-  totalsOf: (key: PositionKey) => PositionTotals | undefined,
-): Map<string, number> {
-  return new Map(keys.map((k) => [positionKeyId(k), promisable(k, totalsOf(k))]));
 }

@@ -15,3 +15,5 @@ export * from './demand';
 export * from './reservation';
 export * from './reservation-commands';
 export * from './reservation-lifecycle';
+export * from './borrowing';
+export * from './stock-balance';

@@ -1,3 +1,4 @@
+import { unitsBalance } from './testing/balances';
 import {
   InsufficientAvailabilityError,
   InvalidArgumentError,
@@ -419,7 +420,7 @@ describe('increaseDemands and holdIncreases', () => {
 
   it('adds the planned units to the lines, next to the decreases of the same change', () => {
     const demands = increaseDemands(change.increases, () => ['N2', 'N3', 'N1']);
-    const balance = new Map([
+    const balance = unitsBalance([
       [at('A', 'N1'), 1],
       [at('B', 'N2', WEB), 1],
       [at('B', 'N3', WEB), 5],
@@ -447,12 +448,12 @@ describe('increaseDemands and holdIncreases', () => {
     expect(holdsAfter(t.holds)).toEqual([{ holdId: 4, quantity: 1, state: 'HELD', freed: 3 }]);
     expect(t.event).toBe('changed');
     expect('increases' in t).toBe(false);
-    expect(balance.get(at('B', 'N3', WEB))).toBe(3);
+    expect(balance.free(at('B', 'N3', WEB))).toBe(3);
   });
 
   it('refuses the whole change when any increase falls short, naming each short line', () => {
     const demands = increaseDemands(change.increases, () => ['N2']);
-    const err = refusal(() => holdIncreases(change, demands, new Map([[at('A', 'N1'), 1]])));
+    const err = refusal(() => holdIncreases(change, demands, unitsBalance([[at('A', 'N1'), 1]])));
     expect(err).toBeInstanceOf(InsufficientAvailabilityError);
     expect((err as InsufficientAvailabilityError).shortfalls).toEqual([
       { lineIndex: 1, itemId: 'B', location: 'G', requested: 3, available: 0 },

@@ -1,4 +1,5 @@
 import type { HoldState } from './counting';
+import type { Balance } from './stock-balance';
 import { addTo, heldBy, subtract, unitsOf, withAllocations, withoutAllocations } from './allocations';
 import type { DemandKey } from './demand';
 import { InvalidArgumentError, ReservationNotActiveError, ReservationNotExpiredError } from './errors';
@@ -253,7 +254,7 @@ export function increaseDemands(
 export function holdIncreases<H extends HeldUnits>(
   change: QuantityChange<H>,
   demands: readonly LineDemand[],
-  balance: Map<string, number>,
+  balance: Balance,
 ): ReservationTransition<H> {
   const grown = planAllocations(demands, balance);
   const { increases: _increases, ...transition } = change;

@@ -1,3 +1,4 @@
+import { unitsBalance } from './testing/balances';
 import { InsufficientAvailabilityError } from './errors';
 import { itemKey, UNSEGMENTED } from './keys';
 import {
@@ -33,7 +34,7 @@ const demand = (lineIndex: number, l: ReservationLine, candidateNodes = ['N1']):
 
 describe('planAllocations', () => {
   it('checks lines on one position against their sum, and takes nothing when one falls short', () => {
-    const balance = new Map([[at('A', 'N1'), 5]]);
+    const balance = unitsBalance([[at('A', 'N1'), 5]]);
     const short = () => planAllocations([demand(0, line('A', 3)), demand(1, line('A', 3))], balance);
     expect(short).toThrow(InsufficientAvailabilityError);
     try {
@@ -43,31 +44,31 @@ describe('planAllocations', () => {
         { lineIndex: 1, itemId: 'A', location: 'N1', requested: 3, available: 2 },
       ]);
     }
-    expect(balance.get(at('A', 'N1'))).toBe(5);
+    expect(balance.free(at('A', 'N1'))).toBe(5);
     expect(planAllocations([demand(0, line('A', 3)), demand(1, line('A', 2))], balance)).toHaveLength(2);
-    expect(balance.get(at('A', 'N1'))).toBe(0);
+    expect(balance.free(at('A', 'N1'))).toBe(0);
   });
 
   it('puts an unsplit group line whole on the first node that can hold it, and fills a split one in order', () => {
-    const balance = new Map([
+    const balance = unitsBalance([
       [at('A', 'N1'), 2],
       [at('A', 'N2'), 5],
     ]);
     const group = { distributionGroupId: 'G' };
-    expect(planAllocations([demand(0, line('A', 4, group), ['N1', 'N2'])], new Map(balance))).toEqual([
+    expect(planAllocations([demand(0, line('A', 4, group), ['N1', 'N2'])], balance.copy())).toEqual([
       { lineIndex: 0, nodeId: 'N2', quantity: 4 },
     ]);
-    expect(planAllocations([demand(0, line('A', 6, group, true), ['N1', 'N2'])], new Map(balance))).toEqual([
+    expect(planAllocations([demand(0, line('A', 6, group, true), ['N1', 'N2'])], balance.copy())).toEqual([
       { lineIndex: 0, nodeId: 'N1', quantity: 2 },
       { lineIndex: 0, nodeId: 'N2', quantity: 4 },
     ]);
-    expect(() => planAllocations([demand(0, line('A', 6, group), ['N1', 'N2'])], new Map(balance))).toThrow(
+    expect(() => planAllocations([demand(0, line('A', 6, group), ['N1', 'N2'])], balance.copy())).toThrow(
       InsufficientAvailabilityError,
     );
   });
 
   it('treats an over-committed position as holding nothing, not as a debt', () => {
-    const balance = new Map([
+    const balance = unitsBalance([
       [at('A', 'N1'), -3],
       [at('A', 'N2'), 1],
     ]);

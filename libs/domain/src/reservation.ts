@@ -1,5 +1,6 @@
 import { InsufficientAvailabilityError, type Shortfall } from './errors';
 import type { ItemKey, SegmentKey } from './keys';
+import type { Balance } from './stock-balance';
 
 /** Where stock is counted and held: an item at a node in a segment. */
 export interface PositionKey {
@@ -74,19 +75,20 @@ export interface LineDemand {
 /**
  * Decides where every line is held, or that the request cannot be held at all.
  *
- * `available` maps position ids to what can still be promised there; lines are taken in order against a
+ * `available` says what can still be promised at each position; lines are taken in order against a
  * running balance, so lines that share a position are checked against their sum. A line without a split
  * goes whole to the first candidate node (in priority order) that can hold it; a split line fills the
  * candidates in order. All or nothing: any short line fails the whole request, listing every short line.
  * On success the balance has the request's units taken out, so several requests can be planned in turn.
  */
-export function planAllocations(demands: readonly LineDemand[], available: Map<string, number>): Allocation[] {
-  const balance = new Map(available);
+export function planAllocations(demands: readonly LineDemand[], available: Balance): Allocation[] {
+  const balance = available.copy();
+  const takes: Array<[positionId: string, quantity: number]> = [];
   const allocations: Allocation[] = [];
   const shortfalls: Shortfall[] = [];
   const at = (d: LineDemand, nodeId: string) => positionKeyId({ item: d.line.item, nodeId, segment: d.line.segment });
   for (const d of demands) {
-    const free = d.candidateNodes.map((nodeId) => ({ nodeId, free: Math.max(balance.get(at(d, nodeId)) ?? 0, 0) }));
+    const free = d.candidateNodes.map((nodeId) => ({ nodeId, free: balance.free(at(d, nodeId)) }));
     const taken: Allocation[] = [];
     if (d.allowSplit) {
       let left = d.quantity;
@@ -112,11 +114,14 @@ export function planAllocations(demands: readonly LineDemand[], available: Map<s
       });
       continue;
     }
-    for (const a of taken) balance.set(at(d, a.nodeId), (balance.get(at(d, a.nodeId)) ?? 0) - a.quantity);
+    for (const a of taken) {
+      balance.take(at(d, a.nodeId), a.quantity);
+      takes.push([at(d, a.nodeId), a.quantity]);
+    }
     allocations.push(...taken);
   }
   if (shortfalls.length > 0) throw new InsufficientAvailabilityError(shortfalls);
-  for (const [id, value] of balance) available.set(id, value);
+  for (const [positionId, quantity] of takes) available.take(positionId, quantity);
   return allocations;
 }
 

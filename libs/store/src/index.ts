@@ -13,3 +13,4 @@ export * from './operations/quantities';
 export * from './operations/reservations';
 export * from './operations/safety-stock';
 export * from './operations/supply';
+export * from './operations/consumption-rules';

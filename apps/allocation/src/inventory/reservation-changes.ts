@@ -15,7 +15,7 @@ import {
   parsePageSize,
   parseRelease,
   positionKeyId,
-  promisableBalance,
+  StockBalance,
   releaseReservation,
   requireId,
   ReservationNotActiveError,
@@ -46,6 +46,7 @@ import {
   listReservations,
   lockReservation,
   positionsDueForRecount,
+  readConsumptionRules,
   readPositions,
   recountPositions,
   shiftPositions,
@@ -148,7 +149,7 @@ export class ReservationChanges {
       const transition = holdIncreases(
         change,
         demands,
-        promisableBalance(keys, (k) => positions.get(positionKeyId(k))),
+        StockBalance.of(keys, positions, await readConsumptionRules({ db: trx })),
       );
       await this.holdMore(trx, nowMs, transition, positions);
       return transition;

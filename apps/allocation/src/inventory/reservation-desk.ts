@@ -8,9 +8,9 @@ import {
   parseReserve,
   planAllocations,
   positionKeyId,
-  promisableBalance,
   RequestIdReusedError,
   reserve,
+  StockBalance,
   type Allocation,
   type LineDemand,
   type PositionKey,
@@ -20,6 +20,8 @@ import {
   type Clock,
 } from '@inventory/domain';
 import {
+  consumptionRulesOf,
+  consumptionRulesQuery,
   findMissingNodes,
   firstAnswersOf,
   firstAnswersQuery,
@@ -138,15 +140,17 @@ export class ReservationDesk {
       })),
     );
     const keys = candidatePositions(demands.flat());
-    const [answerRows, ...positionRows] = (await tx.run([
+    const [answerRows, rulesRows, ...positionRows] = (await tx.run([
       {
         select: firstAnswersQuery(
           trx,
           calls.map((c) => c.cmd.reservationId),
         ),
       },
+      { select: consumptionRulesQuery(trx) },
       ...positionsQueries(trx, keys).map((select) => ({ select })),
     ])) as Array<Array<Record<string, unknown>>>;
+    const rules = consumptionRulesOf(rulesRows ?? []);
     const positions = positionsByKey(positionRows.flat());
     const positionAt = (k: PositionKey) => positions.get(positionKeyId(k));
     const stale = [...positions.values()].filter((p) => p.nextEtaMs <= nowMs).map((p) => p.positionId);
@@ -166,7 +170,7 @@ export class ReservationDesk {
     await candidates.checkNodes(keys.filter((k) => !positionAt(k)).map((k) => k.nodeId));
 
     // Decide each call in arrival order; each takes its units out of the balance.
-    const balance = promisableBalance(keys, positionAt);
+    const balance = StockBalance.of(keys, positions, rules);
     const granted: Array<{ call: ReserveCall; reservation: Reservation; allocations: Allocation[] }> = [];
     const shortPositions = new Set<number>();
     calls.forEach((call, i) => {

@@ -14,6 +14,7 @@ import * as createReservationHolds from './20261129001200_create_reservation_hol
 import * as createLeases from './20261129001300_create_leases';
 import * as widenOutboxPayload from './20261129001400_widen_outbox_payload';
 import * as binaryOutboxPayload from './20261129001500_binary_outbox_payload';
+import * as borrowing from './20261129003000_borrowing';
 
 type Migration = Knex.Migration;
 
@@ -34,6 +35,7 @@ const migrations: Record<string, Migration> = {
   '20261129001300_create_leases': createLeases,
   '20261129001400_widen_outbox_payload': widenOutboxPayload,
   '20261129001500_binary_outbox_payload': binaryOutboxPayload,
+  '20261129003000_borrowing': borrowing,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -1,11 +1,6 @@
 import type { Knex } from 'knex';
 import { MAX_TIME_MS, positionKeyId, type PositionKey } from '@inventory/domain';
-import {
-  POSITION_KEY_COLUMNS,
-  positionKeyColumns,
-  positionKeyOf,
-  type PositionKeyColumns,
-} from '../tables/position-key';
+import { ITEM_NODE_COLUMNS, positionKeyColumns, positionKeyOf, type PositionKeyColumns } from '../tables/position-key';
 import { chunks } from './chunks';
 import {
   supplyCountsLaterSql,
@@ -28,6 +23,11 @@ export interface StockPosition {
   readonly supply: number;
   readonly demand: number;
   readonly reserved: number;
+  /**
+   * The loan the position was last settled at: for a segment's position what it owes the unsegmented
+   * pool at its item and node, for the pool's position the sum of those (see the domain's borrowing.ts).
+   */
+  readonly loan: number;
   /** Once this passes, supply that has arrived is not yet in `supply`: the row must be recounted. */
   readonly nextEtaMs: number;
   /** The item's safety stock rule at this node, and its item-level rule, where they exist. */
@@ -41,6 +41,7 @@ interface StockPositionRow extends PositionKeyColumns {
   readonly supply: number;
   readonly demand: number;
   readonly reserved: number;
+  readonly loan: number;
   readonly next_eta_ms: number;
 }
 
@@ -63,6 +64,7 @@ function toStockPosition(row: PositionWithRulesRow): StockPosition {
     supply: row.supply,
     demand: row.demand,
     reserved: row.reserved,
+    loan: row.loan,
     nextEtaMs: row.next_eta_ms,
     nodeSafetyStock: row.node_safety_stock,
     itemSafetyStock: row.item_safety_stock,
@@ -73,16 +75,20 @@ function toStockPosition(row: PositionWithRulesRow): StockPosition {
 const totalOf = (row: AggregateRow | undefined): number => row?.total ?? 0;
 
 /**
- * The queries (one per chunk of keys) that read positions without locking them, with the item's safety
- * stock rules there, so a reservation needs one read. Turn their rows into positions with
+ * The queries (one per chunk of keys) that read, without locking them, the positions of every segment at
+ * the item-nodes of `keys` (so that the loans between the pool and its segments are known), with the
+ * item's safety stock rules there, so a reservation needs one read. Turn their rows into positions with
  * {@link positionsByKey}.
  */
 export function positionsQueries(db: Knex, keys: readonly PositionKey[]): Knex.QueryBuilder[] {
-  const unique = [...new Map(keys.map((k) => [positionKeyId(k), k])).values()];
-  return (unique.length > 0 ? chunks(unique) : [[]]).map((chunk) => positionsQuery(db, chunk));
+  const itemNodes = [...new Map(keys.map((k) => [itemNodeId(k), k])).values()];
+  return (itemNodes.length > 0 ? chunks(itemNodes) : [[]]).map((chunk) => positionsQuery(db, chunk));
 }
 
-function positionsQuery(db: Knex, unique: readonly PositionKey[]): Knex.QueryBuilder {
+/** Identifies the item-node of a position. */
+const itemNodeId = (k: PositionKey) => JSON.stringify(ITEM_NODE_COLUMNS.map((c) => positionKeyColumns(k)[c]));
+
+function positionsQuery(db: Knex, itemNodes: readonly PositionKey[]): Knex.QueryBuilder {
   const rule = (nodeColumn: string | null) =>
     db('safety_stock as s')
       .select('s.quantity')
@@ -91,10 +97,10 @@ function positionsQuery(db: Knex, unique: readonly PositionKey[]): Knex.QueryBui
   return db('stock_positions as p')
     .select('p.*', rule('p.node_id').as('node_safety_stock'), rule(null).as('item_safety_stock'))
     .whereIn(
-      POSITION_KEY_COLUMNS.map((c) => `p.${c}`),
-      unique.length > 0
-        ? unique.map((k) => POSITION_KEY_COLUMNS.map((c) => positionKeyColumns(k)[c]))
-        : [POSITION_KEY_COLUMNS.map(() => null)],
+      ITEM_NODE_COLUMNS.map((c) => `p.${c}`),
+      itemNodes.length > 0
+        ? itemNodes.map((k) => ITEM_NODE_COLUMNS.map((c) => positionKeyColumns(k)[c]))
+        : [ITEM_NODE_COLUMNS.map(() => null)],
     );
 }
 
@@ -105,7 +111,10 @@ export function positionsByKey(rows: readonly unknown[]): Map<string, StockPosit
   );
 }
 
-/** Reads positions without locking them, by position key id. Positions never written are absent. */
+/**
+ * Reads positions without locking them, by position key id: those of `keys` and every other segment's at
+ * their item-nodes. Positions never written are absent.
+ */
 export async function readPositions({
   db,
   keys,

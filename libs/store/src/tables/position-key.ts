@@ -20,6 +20,9 @@ export const POSITION_KEY_COLUMNS = [
   'segment',
 ] as const satisfies ReadonlyArray<keyof PositionKeyColumns>;
 
+/** The columns that name an item at a node: a position's key without its segment. */
+export const ITEM_NODE_COLUMNS = POSITION_KEY_COLUMNS.slice(0, 4);
+
 export function positionKeyColumns(key: PositionKey): PositionKeyColumns {
   return {
     item_id: key.item.itemId,
