@@ -126,6 +126,39 @@ export interface ItemNodeFigures {
   readonly segments: readonly SegmentFigures[];
 }
 
+/** One position's figures, the pool's or a segment's, in one shape. */
+export interface PositionFigures {
+  readonly ownAvailable: number;
+  readonly borrowed: number;
+  readonly borrowable: number;
+  /** For the pool: the sum of the segments' loans; 0 for a segment. */
+  readonly lent: number;
+  readonly limitedBy: BorrowLimit;
+  readonly available: number;
+  readonly shortage: number;
+}
+
+/** The figures of the pool (an empty segment) or of one segment among an item-node's. */
+export function figuresOf(figures: ItemNodeFigures, segment: SegmentKey): PositionFigures {
+  if (isUnsegmented(segment)) {
+    const { available, shortage, lent } = figures.pool;
+    return {
+      ownAvailable: available,
+      borrowed: 0,
+      borrowable: 0,
+      lent,
+      limitedBy: 'NOT_BORROWING',
+      available,
+      shortage,
+    };
+  }
+  const s = figures.segments.find(
+    (f) => f.segment.segmentType === segment.segmentType && f.segment.segment === segment.segment,
+  );
+  if (!s) throw new Error(`no figures for segment ${segment.segmentType}/${segment.segment}`);
+  return { ...s, lent: 0 };
+}
+
 /**
  * The figures of every position of an item at a node (DESIGN, "Borrowing from the unsegmented pool"):
  * own(S) = supply(S) - commitments(S); loan(S) = max(0, -own(S)) while S may borrow;

@@ -20,6 +20,21 @@ export function positionKeyId(key: PositionKey): string {
   return JSON.stringify(positionKeyParts(key));
 }
 
+/** The position key a {@link positionKeyId} names. */
+export function positionKeyOfId(positionId: string): PositionKey {
+  const [itemId, unitOfMeasure, productClass, nodeId, segmentType, segment] = JSON.parse(positionId) as string[];
+  return {
+    item: { itemId: itemId!, unitOfMeasure: unitOfMeasure!, productClass: productClass! },
+    nodeId: nodeId!,
+    segment: { segmentType: segmentType!, segment: segment! },
+  };
+}
+
+/** Whether two positions are of the same item at the same node (the pool and its segments there). */
+export function sameItemNode(a: PositionKey, b: PositionKey): boolean {
+  return positionKeyParts(a).slice(0, 4).join('\u0000') === positionKeyParts(b).slice(0, 4).join('\u0000');
+}
+
 export type ReservationState = 'ACTIVE' | 'RELEASED' | 'CONSUMED' | 'EXPIRED';
 
 /** A line as the caller asked for it. */

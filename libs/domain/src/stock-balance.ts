@@ -1,4 +1,5 @@
 import {
+  figuresOf,
   itemNodeFigures,
   loanOf,
   mayBorrowNow,
@@ -6,10 +7,11 @@ import {
   type ConsumptionRules,
   type ItemNodeFigures,
   type PositionCounts,
+  type PositionFigures,
 } from './borrowing';
 import { withheldSafetyStock, type PositionTotals } from './counting';
 import { isUnsegmented, UNSEGMENTED } from './keys';
-import { positionKeyId, type PositionKey } from './reservation';
+import { positionKeyId, positionKeyOfId, type PositionKey } from './reservation';
 
 /** What lines may still take, position by position (by position key id), as requests are planned in turn. */
 export interface Balance {
@@ -24,6 +26,13 @@ export interface Balance {
 /** A position's running totals as kept, with the loan it was last settled at. */
 export interface KeptPosition extends PositionTotals {
   readonly loan: number;
+}
+
+/** A position as it stands: its counts, the safety stock withheld there (pool only), and its figures. */
+export interface PositionView {
+  readonly counts: PositionCounts;
+  readonly safetyStock: number;
+  readonly figures: PositionFigures;
 }
 
 /** A position whose settled loan a plan changes, and by how much. */
@@ -70,7 +79,7 @@ export class StockBalance implements Balance {
     rules: ConsumptionRules,
   ): StockBalance {
     const all = new Map<string, readonly [PositionKey, KeptPosition | undefined]>(
-      [...kept].map(([id, p]) => [id, [keyOfId(id), p]]),
+      [...kept].map(([id, p]) => [id, [positionKeyOfId(id), p]]),
     );
     for (const key of keys) if (!all.has(positionKeyId(key))) all.set(positionKeyId(key), [key, undefined]);
     const grouped = new Map<string, Array<readonly [PositionKey, KeptPosition | undefined]>>();
@@ -99,7 +108,7 @@ export class StockBalance implements Balance {
   free(positionId: string): number {
     const found = this.find(positionId);
     if (!found) return 0;
-    const figures = this.figuresOf(found.node);
+    const figures = this.itemNodeFiguresOf(found.node);
     return found.slot === found.node.pool
       ? figures.pool.available
       : figures.segments[found.node.segments.indexOf(found.slot)]!.available;
@@ -124,10 +133,36 @@ export class StockBalance implements Balance {
     );
   }
 
-  /** The figures of the positions of a position's item-node as they stand in the balance. */
-  figures(key: PositionKey): ItemNodeFigures | undefined {
-    const node = this.itemNodes.get(itemNodeId(key));
-    return node && this.figuresOf(node);
+  /** A position as it stands in the balance: its counts, the safety stock withheld there, and its figures. */
+  position(key: PositionKey): PositionView | undefined {
+    const found = this.find(positionKeyId(key));
+    if (!found) return undefined;
+    const pool = found.slot === found.node.pool;
+    return {
+      counts: found.slot.counts,
+      safetyStock: pool ? found.node.safetyStock : 0,
+      figures: figuresOf(this.itemNodeFiguresOf(found.node), key.segment),
+    };
+  }
+
+  /**
+   * The positions whose figures a change at `moved` may have moved: those themselves and, where the pool
+   * or a loan moved, the pool and every segment that borrows or owes at that item-node (they share what
+   * the pool has free).
+   */
+  touchedBy(moved: readonly PositionKey[]): PositionKey[] {
+    const touched = new Map(moved.map((k) => [positionKeyId(k), k]));
+    for (const key of moved) {
+      const node = this.itemNodes.get(itemNodeId(key));
+      if (!node) continue;
+      const slot = [node.pool, ...node.segments].find((s) => same(s.key, key));
+      const sharesPool = !slot || slot === node.pool || slot.settledLoan > 0 || mayBorrowNow(this.rules, key.segment);
+      if (!sharesPool) continue;
+      for (const s of [node.pool, ...node.segments])
+        if (s === node.pool || s.settledLoan > 0 || mayBorrowNow(this.rules, s.key.segment))
+          touched.set(positionKeyId(s.key), s.key);
+    }
+    return [...touched.values()];
   }
 
   /**
@@ -148,7 +183,7 @@ export class StockBalance implements Balance {
     return changes;
   }
 
-  private figuresOf(node: ItemNode): ItemNodeFigures {
+  private itemNodeFiguresOf(node: ItemNode): ItemNodeFigures {
     return itemNodeFigures(
       {
         pool: node.pool.counts,
@@ -160,7 +195,7 @@ export class StockBalance implements Balance {
   }
 
   private find(positionId: string): { node: ItemNode; slot: Slot } | undefined {
-    const key = keyOfId(positionId);
+    const key = positionKeyOfId(positionId);
     const node = this.itemNodes.get(itemNodeId(key));
     if (!node) return undefined;
     const slot = [node.pool, ...node.segments].find((s) => positionKeyId(s.key) === positionId);
@@ -168,12 +203,6 @@ export class StockBalance implements Balance {
   }
 }
 
-/** The position key a {@link positionKeyId} names. */
-function keyOfId(positionId: string): PositionKey {
-  const [itemId, unitOfMeasure, productClass, nodeId, segmentType, segment] = JSON.parse(positionId) as string[];
-  return {
-    item: { itemId: itemId!, unitOfMeasure: unitOfMeasure!, productClass: productClass! },
-    nodeId: nodeId!,
-    segment: { segmentType: segmentType!, segment: segment! },
-  };
+function same(a: PositionKey, b: PositionKey): boolean {
+  return positionKeyId(a) === positionKeyId(b);
 }

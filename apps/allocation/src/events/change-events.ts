@@ -7,14 +7,12 @@ import { randomUUID } from 'node:crypto';
 import * as pb from '@inventory/contracts';
 import {
   levelOf,
-  promisable,
-  withheldSafetyStock,
   type DemandKey,
   type DistributionGroup,
   type ItemKey,
   type Node,
   type PositionKey,
-  type PositionTotals,
+  type PositionView,
   type Reservation,
   type SafetyStockRule,
   type SupplyKey,
@@ -176,18 +174,27 @@ export function safetyStockDeletedEvent(context: EventContext, item: ItemKey, no
   return changeEvent(context, 'safetyStockDeleted', { item: fromItemKey(item), nodeId });
 }
 
-/** A position's totals after a change, with what it can promise by the domain's rule. */
-export function positionEvent(context: EventContext, key: PositionKey, totals: PositionTotals): pb.ChangeEvent {
-  const raw = promisable(key, totals);
+/** A position's totals after a change, with its figures by the domain's rules (borrowing included). */
+export function positionEvent(
+  context: EventContext,
+  key: PositionKey,
+  { counts, safetyStock, figures }: PositionView,
+  rulesVersion: number,
+): pb.ChangeEvent {
   return changeEvent(context, 'positionAvailabilityChanged', {
     item: fromItemKey(key.item),
     nodeId: key.nodeId,
     segment: { segmentType: key.segment.segmentType, segment: key.segment.segment },
-    supplyQuantity: totals.supply,
-    demandQuantity: totals.demand,
-    reservedQuantity: totals.reserved,
-    safetyStockQuantity: withheldSafetyStock(key, totals),
-    available: Math.max(raw, 0),
-    shortage: Math.max(-raw, 0),
+    supplyQuantity: counts.supply,
+    demandQuantity: counts.demand,
+    reservedQuantity: counts.reserved,
+    safetyStockQuantity: safetyStock,
+    available: figures.available,
+    shortage: figures.shortage,
+    ownAvailable: figures.ownAvailable,
+    borrowable: figures.borrowable,
+    borrowed: figures.borrowed,
+    lent: figures.lent,
+    consumptionRulesVersion: rulesVersion,
   });
 }

@@ -1,25 +1,36 @@
 import type { Knex } from 'knex';
-import { positionKeyId, type PositionKey, type ReservedLine } from '@inventory/domain';
+import { StockBalance, type ConsumptionRules, type PositionKey, type ReservedLine } from '@inventory/domain';
 import { readPositions } from '@inventory/store';
 import type * as pb from '@inventory/contracts';
 import { positionEvent, type EventContext } from './change-events';
 
 /**
- * One `position_availability_changed` event per position among `keys`, with its totals read in the
- * caller's transaction. Called after the change has updated the positions, so their row locks are held
- * and the totals are those the commit leaves (one read per chunk of positions).
+ * `position_availability_changed` events for the positions among `moved` and the others whose figures
+ * they may move (the pool and its borrowing segments: see StockBalance.touchedBy), with their totals read
+ * in the caller's transaction. Called after the change has updated the positions, so the moved ones' row
+ * locks are held and their totals are those the commit leaves (one read per chunk of item-nodes).
  */
 export async function positionEventsAfterChange(
   trx: Knex.Transaction,
   context: EventContext,
-  keys: readonly PositionKey[],
+  moved: readonly PositionKey[],
+  rules: ConsumptionRules,
 ): Promise<pb.ChangeEvent[]> {
-  if (keys.length === 0) return [];
-  const unique = [...new Map(keys.map((k) => [positionKeyId(k), k])).values()];
-  const totals = await readPositions({ db: trx, keys: unique });
-  return unique.flatMap((key) => {
-    const position = totals.get(positionKeyId(key));
-    return position ? [positionEvent(context, key, position)] : [];
+  if (moved.length === 0) return [];
+  const balance = StockBalance.of([], await readPositions({ db: trx, keys: moved }), rules);
+  return positionEvents(context, balance, moved, rules.version);
+}
+
+/** The events of the positions a change at `moved` may have moved, as they stand in `balance`. */
+export function positionEvents(
+  context: EventContext,
+  balance: StockBalance,
+  moved: readonly PositionKey[],
+  rulesVersion: number,
+): pb.ChangeEvent[] {
+  return balance.touchedBy(moved).flatMap((key) => {
+    const position = balance.position(key);
+    return position ? [positionEvent(context, key, position, rulesVersion)] : [];
   });
 }
 

@@ -1,10 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import { positionKeyId, type PositionKey, type Reservation } from '@inventory/domain';
-import type { StockPosition } from '@inventory/store';
+import type { ConsumptionRules, PositionKey, Reservation, StockBalance } from '@inventory/domain';
 import type * as pb from '@inventory/contracts';
-import { positionEvent, reservationEvent, type EventContext, type ReservationChange } from './change-events';
-import { heldPositions, positionEventsAfterChange } from './position-events';
+import { reservationEvent, type EventContext, type ReservationChange } from './change-events';
+import { heldPositions, positionEvents, positionEventsAfterChange } from './position-events';
 
 /**
  * A change to a reservation, and the totals of every position it held at before or holds at after.
@@ -15,20 +14,24 @@ export async function reservationChangeEvents(
   context: EventContext,
   change: ReservationChange,
   { before, after }: { before: Reservation; after: Reservation },
+  { rules, loansMoved }: { rules: ConsumptionRules; loansMoved: readonly PositionKey[] },
 ): Promise<pb.ChangeEvent[]> {
   // Extending moves no position's totals.
-  const moved = change.kind === 'extended' ? [] : [...heldPositions(before.lines), ...heldPositions(after.lines)];
-  return [reservationEvent(context, change, after), ...(await positionEventsAfterChange(trx, context, moved))];
+  const moved =
+    change.kind === 'extended' ? [] : [...heldPositions(before.lines), ...heldPositions(after.lines), ...loansMoved];
+  return [reservationEvent(context, change, after), ...(await positionEventsAfterChange(trx, context, moved, rules))];
 }
 
 /**
- * A batch's events: each reservation made, then each position it holds at, with the totals the batch read
- * plus what the batch holds there (the hot path reads no position twice; see PositionAvailabilityChanged).
+ * A batch's events: each reservation made, then each position it holds at (and those whose figures its
+ * loans move), as they stand in the balance the batch decided on: the totals the batch read plus what it
+ * holds (the hot path reads no position twice; see PositionAvailabilityChanged).
  * The reservations of a batch of several share the batch's action id as their related action id.
  */
 export function reserveBatchEvents(
   granted: ReadonlyArray<{ reservation: Reservation }>,
-  positionAt: (k: PositionKey) => StockPosition | undefined,
+  balance: StockBalance,
+  rulesVersion: number,
   nowMs: number,
 ): pb.ChangeEvent[] {
   const batchId = randomUUID();
@@ -44,19 +47,9 @@ export function reserveBatchEvents(
     granted.length === 1
       ? { actionId: made[0]!.actionId, requestId: made[0]!.requestId, occurMs: nowMs }
       : { actionId: batchId, requestId: '', occurMs: nowMs, relatedActionId: related };
-  const held = new Map<string, { key: PositionKey; quantity: number }>();
-  for (const { reservation } of granted) {
-    for (const { line, allocations } of reservation.lines) {
-      for (const a of allocations) {
-        const key = { item: line.item, nodeId: a.nodeId, segment: line.segment };
-        const entry = held.get(positionKeyId(key)) ?? { key, quantity: 0 };
-        held.set(positionKeyId(key), { key, quantity: entry.quantity + a.quantity });
-      }
-    }
-  }
-  const moved = [...held.values()].map(({ key, quantity }) => {
-    const read = positionAt(key)!;
-    return positionEvent(context, key, { ...read, reserved: read.reserved + quantity });
-  });
-  return [...made, ...moved];
+  const moved = [
+    ...granted.flatMap(({ reservation }) => heldPositions(reservation.lines)),
+    ...balance.loanChanges().map((c) => c.key),
+  ];
+  return [...made, ...positionEvents(context, balance, moved, rulesVersion)];
 }

@@ -1,4 +1,4 @@
-import { withheldSafetyStock, type Allocation, type ReservationLine } from '@inventory/domain';
+import { withheldSafetyStock, type Allocation, type PositionKey, type ReservationLine } from '@inventory/domain';
 import type { HoldRequest, NewHold, StockPosition } from '@inventory/store';
 
 /**
@@ -12,13 +12,20 @@ export function holdOf(
   position: StockPosition,
 ): NewHold & HoldRequest {
   return {
+    ...holdCheckOf({ item: line.item, nodeId: allocation.nodeId, segment: line.segment }, position),
     reservationId: reservation.reservationId,
     lineIndex: allocation.lineIndex,
-    positionId: position.positionId,
     nodeId: allocation.nodeId,
     itemId: line.item.itemId,
     quantity: allocation.quantity,
     expireMs: reservation.expireMs,
-    safetyStock: withheldSafetyStock({ item: line.item, nodeId: allocation.nodeId, segment: line.segment }, position),
   };
+}
+
+/** What the check-and-hold UPDATE needs of a position to take units (or lend them) there. */
+export function holdCheckOf(
+  key: PositionKey,
+  position: StockPosition,
+): Pick<HoldRequest, 'positionId' | 'quantity' | 'safetyStock'> {
+  return { positionId: position.positionId, quantity: 0, safetyStock: withheldSafetyStock(key, position) };
 }

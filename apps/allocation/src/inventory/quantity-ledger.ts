@@ -29,6 +29,7 @@ import {
   findQuantities,
   listQuantities,
   lockQuantities,
+  readConsumptionRules,
   shiftPositions,
   updateQuantities,
   DEMAND,
@@ -43,6 +44,7 @@ import {
 import type { ChangeEvent } from '@inventory/contracts';
 import { demandEvent, supplyEvent, type EventContext } from '../events/change-events';
 import { positionEventsAfterChange } from '../events/position-events';
+import { settleLoans } from './loans';
 import type { NodeCatalog } from './node-catalog';
 import { decodePageToken, page } from './page-token';
 
@@ -178,14 +180,16 @@ export class QuantityLedger<K extends PositionKey> {
     await updateQuantities(this.spec, { trx, rows: [...rows.values()], nowMs });
     await appendLedger(this.spec, { trx, entries: ledger, nowMs });
     await shiftPositions({ trx, shifts });
+    const moved = lines.filter((_, i) => shifts[i]?.supply || shifts[i]?.demand).map((l) => l.key);
+    const rules = await readConsumptionRules({ db: trx });
+    const loansMoved = await settleLoans(trx, moved, rules);
     // After the shifts, so that the positions' totals are read under their locks.
     const context = { actionId, requestId, occurMs: nowMs };
-    const moved = lines.filter((_, i) => shifts[i]?.supply || shifts[i]?.demand).map((l) => l.key);
     await appendOutbox({
       trx,
       events: [
         ...ledger.map((entry, i) => this.event(context, lines[i]!.key, entry)),
-        ...(await positionEventsAfterChange(trx, context, moved)),
+        ...(await positionEventsAfterChange(trx, context, [...moved, ...loansMoved], rules)),
       ],
     });
     return results;

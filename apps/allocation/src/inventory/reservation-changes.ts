@@ -22,6 +22,7 @@ import {
   ReservationNotExpiredError,
   ReservationNotFoundError,
   reservationAsOf,
+  UNSEGMENTED,
   type ConsumeInput,
   type DemandKey,
   type HeldReservation,
@@ -36,6 +37,7 @@ import {
 } from '@inventory/domain';
 import {
   appendOutbox,
+  ensurePositions,
   expiredReservationIds,
   findReservation,
   getDistributionGroup,
@@ -44,11 +46,11 @@ import {
   isRefusedHold,
   inTransaction,
   listReservations,
+  lockPositions,
   lockReservation,
   positionsDueForRecount,
   readConsumptionRules,
   readPositions,
-  recountPositions,
   shiftPositions,
   updateHolds,
   updateReservation,
@@ -60,7 +62,9 @@ import {
 import type { EventContext, ReservationChange } from '../events/change-events';
 import { reservationChangeEvents } from '../events/reservation-events';
 import { decodePageToken, page } from './page-token';
-import { holdOf } from './holds';
+import { holdCheckOf, holdOf } from './holds';
+import { recountAndSettle, settleLoans } from './loans';
+import { heldPositions } from '../events/position-events';
 import { adjustLine, type QuantityLedger } from './quantity-ledger';
 
 type Locked = HeldReservation<HoldRecord>;
@@ -145,13 +149,13 @@ export class ReservationChanges {
       if (change.increases.length === 0) return change;
       const demands = increaseDemands(change.increases, await this.groupNodes(trx, change.increases));
       const keys = candidatePositions(demands);
+      // Locked with their pools, so that what segments borrow is decided on loans that cannot move.
+      const ids = await ensurePositions({ trx, keys: [...keys, ...keys.map((k) => ({ ...k, segment: UNSEGMENTED }))] });
+      await lockPositions({ trx, positionIds: [...ids.values()] });
       const positions = await this.recountedPositions(trx, keys, nowMs);
-      const transition = holdIncreases(
-        change,
-        demands,
-        StockBalance.of(keys, positions, await readConsumptionRules({ db: trx })),
-      );
-      await this.holdMore(trx, nowMs, transition, positions);
+      const balance = StockBalance.of(keys, positions, await readConsumptionRules({ db: trx }));
+      const transition = holdIncreases(change, demands, balance);
+      await this.holdMore(trx, nowMs, transition, positions, balance);
       return transition;
     });
   }
@@ -207,7 +211,11 @@ export class ReservationChanges {
     );
   }
 
-  /** Writes the reservation after a transition and announces it. */
+  /**
+   * Writes the reservation after a transition, settles the loans of the positions it moved (once the
+   * whole change is written: consuming frees holds and adds demand, which leaves a loan as it was), and
+   * announces it.
+   */
   private async record(
     trx: Knex.Transaction,
     context: EventContext,
@@ -216,13 +224,25 @@ export class ReservationChanges {
   ): Promise<void> {
     const { reservation } = transition;
     await updateReservation({ trx, reservation });
+    const rules = await readConsumptionRules({ db: trx });
+    const loansMoved = await settleLoans(
+      trx,
+      [...heldPositions(locked.reservation.lines), ...heldPositions(reservation.lines)],
+      rules,
+    );
     const change: ReservationChange =
       transition.event === 'extended'
         ? { kind: 'extended', previousExpireMs: locked.reservation.expireMs }
         : { kind: transition.event };
     await appendOutbox({
       trx,
-      events: await reservationChangeEvents(trx, context, change, { before: locked.reservation, after: reservation }),
+      events: await reservationChangeEvents(
+        trx,
+        context,
+        change,
+        { before: locked.reservation, after: reservation },
+        { rules, loansMoved },
+      ),
     });
   }
 
@@ -250,7 +270,7 @@ export class ReservationChanges {
       nowMs,
     });
     if (due.length === 0) return positions;
-    await recountPositions({ trx, positionIds: due, nowMs });
+    await recountAndSettle(trx, due, nowMs);
     return readPositions({ db: trx, keys });
   }
 
@@ -277,6 +297,7 @@ export class ReservationChanges {
     nowMs: number,
     transition: Transition,
     positions: ReadonlyMap<string, StockPosition>,
+    balance: StockBalance,
   ): Promise<void> {
     const { reservation } = transition;
     const holds = transition.grown.map((a) => {
@@ -289,8 +310,12 @@ export class ReservationChanges {
       );
     });
     for (const hold of holds) await growHold({ trx, hold });
+    // What segments borrow beyond their own, on their positions and on the pool's (which lends it).
+    const loans = balance
+      .loanChanges()
+      .map(({ key, delta }) => ({ ...holdCheckOf(key, positions.get(positionKeyId(key))!), loan: delta }));
     try {
-      for (const statement of holdStatements(trx, holds, nowMs)) await statement;
+      for (const statement of holdStatements(trx, [...holds, ...loans], nowMs)) await statement;
     } catch (err) {
       if (!isRefusedHold(err)) throw err;
       // Another transaction took the units between the read and the update.

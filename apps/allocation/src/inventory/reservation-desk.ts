@@ -8,7 +8,9 @@ import {
   parseReserve,
   planAllocations,
   positionKeyId,
+  positionKeyOfId,
   RequestIdReusedError,
+  sameItemNode,
   reserve,
   StockBalance,
   type Allocation,
@@ -22,6 +24,7 @@ import {
 import {
   consumptionRulesOf,
   consumptionRulesQuery,
+  ensurePositions,
   findMissingNodes,
   firstAnswersOf,
   firstAnswersQuery,
@@ -34,14 +37,15 @@ import {
   positionsByKey,
   positionsDueForRecount,
   positionsQueries,
-  recountPositions,
   reservationInserts,
   type Database,
   type PipelinedTransaction,
 } from '@inventory/store';
 import { reserveBatchEvents } from '../events/reservation-events';
 import { Coalescer } from './coalescer';
-import { holdOf } from './holds';
+import { holdCheckOf, holdOf } from './holds';
+import { recountAndSettle } from './loans';
+import { heldPositions } from '../events/position-events';
 
 /** One Reserve call: the checked command and the request as sent (retries must match it). */
 interface ReserveCall {
@@ -61,6 +65,13 @@ export interface ReservationSettings {
 class RecountNeeded extends Error {
   constructor(readonly positionIds: readonly number[]) {
     super('positions due for a recount');
+  }
+}
+
+/** Positions the batch would hold at (a segment borrowing where it has no position yet) that must be made first. */
+class PositionsNeeded extends Error {
+  constructor(readonly keys: readonly PositionKey[]) {
+    super('positions to create');
   }
 }
 
@@ -104,9 +115,9 @@ export class ReservationDesk {
       } catch (err) {
         if (isRefusedHold(err) && attempt < MAX_ATTEMPTS) continue; // another transaction took stock after the read
         if (err instanceof RecountNeeded && attempt < MAX_ATTEMPTS) {
-          await inTransaction(this.db, (trx) =>
-            recountPositions({ trx, positionIds: err.positionIds, nowMs: this.clock() }),
-          );
+          await inTransaction(this.db, (trx) => recountAndSettle(trx, err.positionIds, this.clock()));
+        } else if (err instanceof PositionsNeeded && attempt < MAX_ATTEMPTS) {
+          await inTransaction(this.db, (trx) => ensurePositions({ trx, keys: err.keys }));
         } else {
           throw err;
         }
@@ -184,10 +195,9 @@ export class ReservationDesk {
       } catch (err) {
         if (!(err instanceof InsufficientAvailabilityError)) throw err;
         results[i] = err;
-        for (const k of candidatePositions(demands[i]!)) {
-          const p = positionAt(k);
-          if (p) shortPositions.add(p.positionId);
-        }
+        // Every position there: a loan another segment owes the pool may have shrunk since it was settled.
+        for (const k of candidatePositions(demands[i]!))
+          for (const [id, p] of positions) if (sameItemNode(positionKeyOfId(id), k)) shortPositions.add(p.positionId);
       }
     });
     // Before refusing anyone, make sure no expired hold still counts where they fell short.
@@ -195,6 +205,10 @@ export class ReservationDesk {
     if (due.length > 0) throw new RecountNeeded(due);
     if (granted.length === 0) return results as Array<Reservation | Error>;
 
+    const missing = granted
+      .flatMap(({ reservation }) => heldPositions(reservation.lines))
+      .filter((k) => !positionAt(k));
+    if (missing.length > 0) throw new PositionsNeeded(missing);
     const holds = granted.flatMap(({ reservation, allocations, call }) =>
       allocations.map((a) => {
         const line = call.cmd.lines[a.lineIndex]!;
@@ -202,16 +216,21 @@ export class ReservationDesk {
         return { ...holdOf(reservation, line, a, position), readTotals: position };
       }),
     );
+    // What segments borrow beyond their own, on their positions and on the pool's (which lends it).
+    const loans = balance.loanChanges().map(({ key, delta }) => {
+      const position = positionAt(key)!;
+      return { ...holdCheckOf(key, position), loan: delta, readTotals: position };
+    });
     await tx.commitWith([
       ...reservationInserts(
         trx,
         granted.map((g) => ({ reservation: g.reservation, requestHash: g.call.requestHash })),
         holds,
       ).map((insert) => ({ insert })),
-      ...outboxInserts(trx, reserveBatchEvents(granted, positionAt, nowMs)).map((insert) => ({ insert })),
+      ...outboxInserts(trx, reserveBatchEvents(granted, balance, rules.version, nowMs)).map((insert) => ({ insert })),
       // Last: the check-and-hold of the batch's total at each position, refused if the position moved
       // since the batch read it, so that the events above announce exactly what the commit leaves.
-      ...holdStatements(trx, holds, nowMs).map((update) => ({ update })),
+      ...holdStatements(trx, [...holds, ...loans], nowMs).map((update) => ({ update })),
     ]);
     return results as Array<Reservation | Error>;
   }

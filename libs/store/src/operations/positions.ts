@@ -203,17 +203,81 @@ export async function shiftPositions({
   }
 }
 
+/** A position's key and totals, read under its row lock. */
+export interface LockedPosition {
+  readonly positionId: number;
+  readonly key: PositionKey;
+  readonly supply: number;
+  readonly demand: number;
+  readonly reserved: number;
+  readonly loan: number;
+}
+
+/** Locks positions (in position_id order) and reads their totals. */
+export async function lockPositions({
+  trx,
+  positionIds,
+}: {
+  trx: Knex.Transaction;
+  positionIds: readonly number[];
+}): Promise<LockedPosition[]> {
+  const locked: LockedPosition[] = [];
+  for (const chunk of chunks([...new Set(positionIds)].sort((a, b) => a - b))) {
+    const rows: StockPositionRow[] = await trx('stock_positions')
+      .whereIn('position_id', chunk)
+      .orderBy('position_id')
+      .forUpdate();
+    for (const row of rows)
+      locked.push({
+        positionId: row.position_id,
+        key: positionKeyOf(row),
+        supply: row.supply,
+        demand: row.demand,
+        reserved: row.reserved,
+        loan: row.loan,
+      });
+  }
+  return locked;
+}
+
+/** Moves the loans positions are settled at, one UPDATE per position in position_id order. */
+export async function shiftLoans({
+  trx,
+  loans,
+}: {
+  trx: Knex.Transaction;
+  loans: ReadonlyArray<{ readonly positionId: number; readonly delta: number }>;
+}): Promise<void> {
+  const merged = new Map<number, number>();
+  for (const l of loans) merged.set(l.positionId, (merged.get(l.positionId) ?? 0) + l.delta);
+  for (const [positionId, delta] of [...merged].sort((a, b) => a[0] - b[0]))
+    if (delta !== 0)
+      await trx('stock_positions')
+        .where({ position_id: positionId })
+        .update({ loan: trx.raw('loan + ?', [delta]) });
+}
+
 /** Units to hold at a position, and the safety stock withheld there. */
 export interface HoldRequest {
   readonly positionId: number;
   readonly quantity: number;
   readonly safetyStock: number;
   /**
+   * How much the position's settled loan grows with the hold: for a segment's position, what it borrows
+   * beyond its own; for the pool's, what its segments borrow in the same statement (its quantity may be 0).
+   */
+  readonly loan?: number;
+  /**
    * The totals the caller read and announces (plus its hold) in the same commit. When given, the hold is
    * also refused if the position no longer has exactly these totals, so that what the commit announces is
    * what it leaves; the caller then decides again from a fresh read.
    */
-  readonly readTotals?: { readonly supply: number; readonly demand: number; readonly reserved: number };
+  readonly readTotals?: {
+    readonly supply: number;
+    readonly demand: number;
+    readonly reserved: number;
+    readonly loan: number;
+  };
 }
 
 /**
@@ -231,38 +295,61 @@ export interface HoldRequest {
 export function holdStatements(db: Knex, holds: readonly HoldRequest[], nowMs: number): Knex.QueryBuilder[] {
   // Several holds on one position are checked against their sum.
   const totals = new Map<number, HoldRequest>();
-  for (const h of holds)
-    totals.set(h.positionId, { ...h, quantity: (totals.get(h.positionId)?.quantity ?? 0) + h.quantity });
+  for (const h of holds) {
+    const sum = totals.get(h.positionId);
+    totals.set(h.positionId, {
+      ...h,
+      quantity: (sum?.quantity ?? 0) + h.quantity,
+      loan: (sum?.loan ?? 0) + (h.loan ?? 0),
+    });
+  }
   return chunks([...totals.values()].sort((a, b) => a.positionId - b.positionId)).map((chunk) =>
     holdStatement(db, chunk, nowMs),
   );
 }
 
-/** What a position can still promise: the domain's `balanceOf` over its totals, the safety stock bound. */
-const POSITION_BALANCE_SQL = 'supply - demand - reserved - ?';
+/**
+ * What a position can still promise once its loan has grown by the bound delta: the domain's figures over
+ * its totals. The pool withholds safety stock and what it has lent; a segment may go below zero by what
+ * it has borrowed (the pool's own statement checks that the pool can lend it).
+ */
+const POSITION_BALANCE_SQL = `supply - demand - reserved - ? + CASE WHEN segment_type = '' AND segment = '' THEN -(loan + ?) ELSE loan + ? END`;
 
 function holdStatement(db: Knex, holds: readonly HoldRequest[], nowMs: number): Knex.QueryBuilder {
   const check = (h: HoldRequest) =>
-    `CASE WHEN next_eta_ms > ?${h.readTotals ? ' AND supply = ? AND demand = ? AND reserved = ?' : ''} AND ${POSITION_BALANCE_SQL} >= ? THEN reserved + ? ELSE NULL END`;
+    `CASE WHEN next_eta_ms > ?${h.readTotals ? ' AND supply = ? AND demand = ? AND reserved = ? AND loan = ?' : ''} AND ${POSITION_BALANCE_SQL} >= ? THEN reserved + ? ELSE NULL END`;
   const bindings = (h: HoldRequest) => [
     h.positionId,
     nowMs,
-    ...(h.readTotals ? [h.readTotals.supply, h.readTotals.demand, h.readTotals.reserved] : []),
+    ...(h.readTotals ? [h.readTotals.supply, h.readTotals.demand, h.readTotals.reserved, h.readTotals.loan] : []),
     h.safetyStock,
+    h.loan ?? 0,
+    h.loan ?? 0,
     h.quantity,
     h.quantity,
   ];
-  return db('stock_positions')
-    .whereIn(
-      'position_id',
-      holds.map((h) => h.positionId),
-    )
-    .update({
-      reserved: db.raw(
-        `CASE position_id ${holds.map((h) => `WHEN ? THEN ${check(h)}`).join(' ')} END`,
-        holds.flatMap(bindings),
-      ),
-    });
+  const lending = holds.filter((h) => (h.loan ?? 0) !== 0);
+  return (
+    db('stock_positions')
+      .whereIn(
+        'position_id',
+        holds.map((h) => h.positionId),
+      )
+      // `reserved` is set first: MySQL evaluates assignments in order, and its check must see the loan
+      // before this statement grows it (as SQLite, which evaluates every assignment on the old row, does).
+      .update({
+        reserved: db.raw(
+          `CASE position_id ${holds.map((h) => `WHEN ? THEN ${check(h)}`).join(' ')} END`,
+          holds.flatMap(bindings),
+        ),
+        ...(lending.length > 0 && {
+          loan: db.raw(
+            `loan + CASE position_id ${lending.map(() => 'WHEN ? THEN ?').join(' ')} ELSE 0 END`,
+            lending.flatMap((h) => [h.positionId, h.loan ?? 0]),
+          ),
+        }),
+      })
+  );
 }
 
 /** Whether an error is a {@link holdStatements} statement refusing a hold. */
@@ -297,7 +384,8 @@ export async function positionsDueForRecount({
 }
 
 /**
- * Recounts positions from the rows they summarise, after marking their holds past expiry EXPIRED. The
+ * Recounts positions from the rows they summarise, after marking their holds past expiry EXPIRED, and
+ * returns the keys of those recounted (their loans are then settled by the caller). The
  * sums apply the domain's counting rule (see counting-sql.ts): supply that counts now, the demand types
  * that count, held units.
  * Locks each position first (in position_id order), so that no writer's delta lands between the count and
@@ -311,13 +399,15 @@ export async function recountPositions({
   trx: Knex.Transaction;
   positionIds: readonly number[];
   nowMs: number;
-}): Promise<void> {
+}): Promise<PositionKey[]> {
+  const recounted: PositionKey[] = [];
   for (const positionId of [...new Set(positionIds)].sort((a, b) => a - b)) {
     const row: StockPositionRow | undefined = await trx('stock_positions')
       .where({ position_id: positionId })
       .forUpdate()
       .first();
     if (!row) continue;
+    recounted.push(positionKeyOf(row));
     const key = positionKeyColumns(positionKeyOf(row));
     await whereHeldPastExpiry(trx('reservation_holds').where({ position_id: positionId }), nowMs).update({
       state: 'EXPIRED',
@@ -345,6 +435,7 @@ export async function recountPositions({
         next_eta_ms: supply?.next_eta ?? MAX_TIME_MS,
       });
   }
+  return recounted;
 }
 
 /**

@@ -344,14 +344,20 @@ export interface SafetyStockDeleted {
 }
 
 /**
- * A stock position's totals after a change that moved them, announced in the transaction that moved them.
- * The figures are the position's running totals, read under its row lock after the change, so that they
- * include every change committed before. (A Reserve batch does not read its positions again: it announces
- * the totals it read before deciding plus what it holds, and its hold is refused, and the batch decided
- * again, if the position moved in between; so these figures too are what the commit leaves.) A change
- * that moves several positions announces each of them; a transaction
- * may announce a position more than once (consuming a reservation moves its holds, then its demand), the
- * later event being the position's state at the commit.
+ * A stock position's totals and figures after a change that moved them, announced in the transaction that
+ * moved them. The totals are the position's running totals, read under its row lock after the change, so
+ * that they include every change committed before. (A Reserve batch does not read its positions again: it
+ * announces the totals it read before deciding plus what it holds, and its hold is refused, and the batch
+ * decided again, if the position moved in between; so these figures too are what the commit leaves.) A
+ * change that moves several positions announces each of them; a transaction may announce a position more
+ * than once (consuming a reservation moves its holds, then its demand), the later event being the
+ * position's state at the commit.
+ *
+ * Segments share the unsegmented pool by borrowing from it (see ConsumptionRuleService), so a change that
+ * moves the pool's free units, or a segment's loan, also announces the pool's position and every segment
+ * at that item and node that may borrow or still owes the pool: a reservation in WEB/STORE that borrows
+ * moves WEB/ONLINE's figure too. Those other positions are not locked by the change: their totals are
+ * as read in its transaction. A position may be announced with figures that did not change.
  */
 export interface PositionAvailabilityChanged {
   /** The item. */
@@ -370,12 +376,28 @@ export interface PositionAvailabilityChanged {
   demandQuantity: number;
   /** Units held by reservations. */
   reservedQuantity: number;
-  /** Units withheld as safety stock (unsegmented positions only). */
+  /** Units withheld as safety stock (unsegmented positions only: safety stock is withheld once, on the pool). */
   safetyStockQuantity: number;
-  /** What the position can still promise: supply - demand - reserved - safety stock, floored at zero. */
+  /**
+   * What the position can still promise. For the pool: supply - demand - reserved - lent - safety stock,
+   * floored at zero. For a segment: own_available + borrowable.
+   */
   available: number;
-  /** What the floor hid: commitments and safety stock that supply does not cover. */
+  /**
+   * What the floor hid: commitments (and, for the pool, loans and safety stock) that supply does not
+   * cover; for a segment, commitments neither its supply nor a loan the pool can cover.
+   */
   shortage: number;
+  /** A segment's own supply less its commitments, floored at zero. For the pool: equal to available. */
+  ownAvailable: number;
+  /** What a segment may still borrow from the pool at this node, after its caps and floor; 0 for the pool. */
+  borrowable: number;
+  /** A segment's loan from the pool at this node; 0 for the pool. */
+  borrowed: number;
+  /** The pool's loans out: the sum of the segments' loans at this node; 0 for a segment. */
+  lent: number;
+  /** The consumption rules version the figures were computed under (0 before any rules were set). */
+  consumptionRulesVersion: number;
 }
 
 function createBaseChangeEvent(): ChangeEvent {
@@ -2164,6 +2186,11 @@ function createBasePositionAvailabilityChanged(): PositionAvailabilityChanged {
     safetyStockQuantity: 0,
     available: 0,
     shortage: 0,
+    ownAvailable: 0,
+    borrowable: 0,
+    borrowed: 0,
+    lent: 0,
+    consumptionRulesVersion: 0,
   };
 }
 
@@ -2195,6 +2222,21 @@ export const PositionAvailabilityChanged: MessageFns<PositionAvailabilityChanged
     }
     if (message.shortage !== 0) {
       writer.uint32(72).int64(message.shortage);
+    }
+    if (message.ownAvailable !== 0) {
+      writer.uint32(80).int64(message.ownAvailable);
+    }
+    if (message.borrowable !== 0) {
+      writer.uint32(88).int64(message.borrowable);
+    }
+    if (message.borrowed !== 0) {
+      writer.uint32(96).int64(message.borrowed);
+    }
+    if (message.lent !== 0) {
+      writer.uint32(104).int64(message.lent);
+    }
+    if (message.consumptionRulesVersion !== 0) {
+      writer.uint32(112).int64(message.consumptionRulesVersion);
     }
     return writer;
   },
@@ -2284,6 +2326,46 @@ export const PositionAvailabilityChanged: MessageFns<PositionAvailabilityChanged
             message.shortage = longToNumber(reader.int64());
             continue;
           }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.ownAvailable = longToNumber(reader.int64());
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.borrowable = longToNumber(reader.int64());
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.borrowed = longToNumber(reader.int64());
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.lent = longToNumber(reader.int64());
+            continue;
+          }
+          case 14: {
+            if (tag !== 112) {
+              break;
+            }
+
+            message.consumptionRulesVersion = longToNumber(reader.int64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -2327,6 +2409,19 @@ export const PositionAvailabilityChanged: MessageFns<PositionAvailabilityChanged
         : 0,
       available: isSet(object.available) ? globalThis.Number(object.available) : 0,
       shortage: isSet(object.shortage) ? globalThis.Number(object.shortage) : 0,
+      ownAvailable: isSet(object.ownAvailable)
+        ? globalThis.Number(object.ownAvailable)
+        : isSet(object.own_available)
+        ? globalThis.Number(object.own_available)
+        : 0,
+      borrowable: isSet(object.borrowable) ? globalThis.Number(object.borrowable) : 0,
+      borrowed: isSet(object.borrowed) ? globalThis.Number(object.borrowed) : 0,
+      lent: isSet(object.lent) ? globalThis.Number(object.lent) : 0,
+      consumptionRulesVersion: isSet(object.consumptionRulesVersion)
+        ? globalThis.Number(object.consumptionRulesVersion)
+        : isSet(object.consumption_rules_version)
+        ? globalThis.Number(object.consumption_rules_version)
+        : 0,
     };
   },
 
@@ -2359,6 +2454,21 @@ export const PositionAvailabilityChanged: MessageFns<PositionAvailabilityChanged
     if (message.shortage !== 0) {
       obj.shortage = Math.round(message.shortage);
     }
+    if (message.ownAvailable !== 0) {
+      obj.ownAvailable = Math.round(message.ownAvailable);
+    }
+    if (message.borrowable !== 0) {
+      obj.borrowable = Math.round(message.borrowable);
+    }
+    if (message.borrowed !== 0) {
+      obj.borrowed = Math.round(message.borrowed);
+    }
+    if (message.lent !== 0) {
+      obj.lent = Math.round(message.lent);
+    }
+    if (message.consumptionRulesVersion !== 0) {
+      obj.consumptionRulesVersion = Math.round(message.consumptionRulesVersion);
+    }
     return obj;
   },
 
@@ -2378,6 +2488,11 @@ export const PositionAvailabilityChanged: MessageFns<PositionAvailabilityChanged
     message.safetyStockQuantity = object.safetyStockQuantity ?? 0;
     message.available = object.available ?? 0;
     message.shortage = object.shortage ?? 0;
+    message.ownAvailable = object.ownAvailable ?? 0;
+    message.borrowable = object.borrowable ?? 0;
+    message.borrowed = object.borrowed ?? 0;
+    message.lent = object.lent ?? 0;
+    message.consumptionRulesVersion = object.consumptionRulesVersion ?? 0;
     return message;
   },
 };
