@@ -5,7 +5,7 @@ import { Violations } from './validation';
 
 /**
  * Most segment rules one version may carry. A version is stored as one JSON text (at most 64 KiB on MySQL);
- * a rule with the longest segment names in 4-byte characters takes about 520 bytes of it.
+ * a rule with the longest segment names in 3-byte characters takes about 430 bytes of it.
  */
 export const MAX_CONSUMPTION_RULES = 100;
 
