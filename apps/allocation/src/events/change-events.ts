@@ -19,7 +19,8 @@ import {
   type SafetyStockRule,
   type SupplyKey,
 } from '@inventory/domain';
-import type { LedgerEntry } from '@inventory/store';
+import type { ConsumptionRulesVersion, LedgerEntry } from '@inventory/store';
+import { fromConsumptionRulesVersion } from '../grpc/consumption-rules-translate';
 import { fromReservation } from '../grpc/reservation-translate';
 import {
   fromDemandKey,
@@ -190,4 +191,9 @@ export function positionEvent(context: EventContext, key: PositionKey, totals: P
     available: Math.max(raw, 0),
     shortage: Math.max(-raw, 0),
   });
+}
+
+/** A new version of the consumption rules is in force. */
+export function consumptionRulesChangedEvent(context: EventContext, version: ConsumptionRulesVersion): pb.ChangeEvent {
+  return changeEvent(context, 'consumptionRulesChanged', { consumptionRules: fromConsumptionRulesVersion(version) });
 }
