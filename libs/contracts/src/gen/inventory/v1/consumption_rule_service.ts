@@ -47,7 +47,7 @@ export interface SetConsumptionRulesResponse {
 export interface GetConsumptionRulesRequest {
   /**
    * The version to return; 0 for the version in force (version 0 itself, borrowing off and no rules,
-   * before any were set). Not negative.
+   * before any were set). INVALID_ARGUMENT (field version) if negative.
    */
   version: number;
 }
@@ -618,7 +618,8 @@ export const ConsumptionRuleServiceService = {
    *
    * A segment that may borrow under the new version but could not under the one before has its loans
    * settled at once, at every item and node where it has a position: each position's loan becomes what
-   * its commitments exceed its counted supply by, and the pool's position there counts it as lent.
+   * its commitments exceed its counted supply by, and the pool's position at the same item and node adds
+   * what those loans grew by to what it has lent.
    * Segments that stop borrowing keep the loans they have (they count against the pool until repaid).
    * Reservations already held are not decided again.
    *
@@ -678,7 +679,8 @@ export interface ConsumptionRuleServiceServer extends UntypedServiceImplementati
    *
    * A segment that may borrow under the new version but could not under the one before has its loans
    * settled at once, at every item and node where it has a position: each position's loan becomes what
-   * its commitments exceed its counted supply by, and the pool's position there counts it as lent.
+   * its commitments exceed its counted supply by, and the pool's position at the same item and node adds
+   * what those loans grew by to what it has lent.
    * Segments that stop borrowing keep the loans they have (they count against the pool until repaid).
    * Reservations already held are not decided again.
    *
@@ -706,7 +708,8 @@ export interface ConsumptionRuleServiceClient extends Client {
    *
    * A segment that may borrow under the new version but could not under the one before has its loans
    * settled at once, at every item and node where it has a position: each position's loan becomes what
-   * its commitments exceed its counted supply by, and the pool's position there counts it as lent.
+   * its commitments exceed its counted supply by, and the pool's position at the same item and node adds
+   * what those loans grew by to what it has lent.
    * Segments that stop borrowing keep the loans they have (they count against the pool until repaid).
    * Reservations already held are not decided again.
    *
