@@ -5,6 +5,7 @@ import { checkDatabase, migrateToLatest, openDatabase, redact, type Database } f
 import type { ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { AllocationConfig } from './config';
 import { availabilityServiceHandlers } from './grpc/availability-service';
+import { consumptionRuleServiceHandlers } from './grpc/consumption-rule-service';
 import { nodeServiceHandlers } from './grpc/node-service';
 import { safetyStockServiceHandlers } from './grpc/safety-stock-service';
 import { demandServiceHandlers } from './grpc/demand-service';
@@ -13,6 +14,7 @@ import { supplyServiceHandlers } from './grpc/supply-service';
 import { AvailabilityReader } from './inventory/availability-reader';
 import type { Clock } from '@inventory/domain';
 import { NodeCatalog } from './inventory/node-catalog';
+import { ConsumptionRuleBook } from './inventory/consumption-rule-book';
 import { SafetyStockRules } from './inventory/safety-stock-rules';
 import { ExpirySweeper } from './inventory/expiry-sweeper';
 import { demandLedger, supplyLedger } from './inventory/quantity-ledger';
@@ -77,6 +79,14 @@ export async function startAllocationService(
         registration(
           pb.AvailabilityServiceService,
           availabilityServiceHandlers(new AvailabilityReader(db, nodes, clock), logger),
+        ),
+        // Segment definitions are not wired in yet: every segment is taken as usable here.
+        registration(
+          pb.ConsumptionRuleServiceService,
+          consumptionRuleServiceHandlers(
+            new ConsumptionRuleBook(db, { requireUsable: () => Promise.resolve() }, clock),
+            logger,
+          ),
         ),
       ],
       Buffer.from(pb.descriptorSetBase64, 'base64'),

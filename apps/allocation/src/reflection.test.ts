@@ -15,6 +15,7 @@ const SERVICES = [
   'grpc.health.v1.Health',
   'grpc.reflection.v1.ServerReflection',
   'inventory.v1.AvailabilityService',
+  'inventory.v1.ConsumptionRuleService',
   'inventory.v1.DemandService',
   'inventory.v1.NodeService',
   'inventory.v1.ReservationService',
@@ -105,7 +106,7 @@ describe('server reflection', () => {
       .trim()
       .split('\n')
       .filter((m) => m.startsWith('inventory.v1.'));
-    expect(methods).toHaveLength(28);
+    expect(methods).toHaveLength(31);
     for (const method of methods) {
       // An empty request is refused or answered by the service itself: what matters is that the client
       // resolved the method and its messages through reflection and reached the handler.

@@ -1,6 +1,8 @@
 // The public surface of the generated contracts. Everything under gen/ is written by `nx run contracts:generate`.
 export * from './gen/inventory/v1/availability';
 export * from './gen/inventory/v1/availability_service';
+export * from './gen/inventory/v1/consumption_rules';
+export * from './gen/inventory/v1/consumption_rule_service';
 export * from './gen/inventory/v1/demand';
 export * from './gen/inventory/v1/demand_service';
 export * from './gen/inventory/v1/events';

@@ -274,3 +274,17 @@ export class DatabaseUnavailableError extends DomainError {
     return { problem: this.problem };
   }
 }
+
+/** Thrown when a request names a version of the consumption rules that was never made. */
+export class ConsumptionRulesVersionNotFoundError extends DomainError {
+  readonly category = 'NOT_FOUND';
+  readonly reason = 'CONSUMPTION_RULES_VERSION_NOT_FOUND';
+
+  constructor(readonly version: number) {
+    super(`consumption rules version not found: ${version}`);
+  }
+
+  override get metadata(): Record<string, string> {
+    return { version: String(this.version) };
+  }
+}

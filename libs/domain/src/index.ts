@@ -17,3 +17,4 @@ export * from './reservation-commands';
 export * from './reservation-lifecycle';
 export * from './borrowing';
 export * from './stock-balance';
+export * from './consumption-rules';

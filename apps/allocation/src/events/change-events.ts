@@ -17,7 +17,8 @@ import {
   type SafetyStockRule,
   type SupplyKey,
 } from '@inventory/domain';
-import type { LedgerEntry } from '@inventory/store';
+import type { ConsumptionRulesVersion, LedgerEntry } from '@inventory/store';
+import { fromConsumptionRulesVersion } from '../grpc/consumption-rules-translate';
 import { fromReservation } from '../grpc/reservation-translate';
 import {
   fromDemandKey,
@@ -197,4 +198,9 @@ export function positionEvent(
     lent: figures.lent,
     consumptionRulesVersion: rulesVersion,
   });
+}
+
+/** A new version of the consumption rules is in force. */
+export function consumptionRulesChangedEvent(context: EventContext, version: ConsumptionRulesVersion): pb.ChangeEvent {
+  return changeEvent(context, 'consumptionRulesChanged', { consumptionRules: fromConsumptionRulesVersion(version) });
 }

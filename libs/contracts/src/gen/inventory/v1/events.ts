@@ -7,6 +7,7 @@
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import { Timestamp } from "../../google/protobuf/timestamp";
+import { ConsumptionRules } from "./consumption_rules";
 import { DemandKey, DemandLineOutcome, demandLineOutcomeFromJSON, demandLineOutcomeToJSON } from "./demand";
 import { ItemKey, SegmentKey } from "./keys";
 import { DistributionGroup, Node } from "./node";
@@ -218,7 +219,15 @@ export interface ChangeEvent {
     | SafetyStockDeleted
     | undefined;
   /** The totals of a stock position (an item at a node in a segment) moved. */
-  positionAvailabilityChanged?: PositionAvailabilityChanged | undefined;
+  positionAvailabilityChanged?:
+    | PositionAvailabilityChanged
+    | undefined;
+  /**
+   * A new version of the consumption rules is in force. No position_availability_changed events go with
+   * it, although it may move the available figure of every borrowing segment at every item and node:
+   * watchers re-read availability when they see it.
+   */
+  consumptionRulesChanged?: ConsumptionRulesChanged | undefined;
 }
 
 /** One supply line as it was recorded in the supply ledger. */
@@ -400,6 +409,18 @@ export interface PositionAvailabilityChanged {
   consumptionRulesVersion: number;
 }
 
+/**
+ * A new version of the consumption rules is in force (ConsumptionRuleService.SetConsumptionRules). Segments
+ * that may borrow under it but could not before had their loans settled in the same transaction. It does
+ * not come with position_availability_changed events, although it may move the available figure of every
+ * borrowing segment (and of the pool) at every item and node: a watcher re-reads the availability it
+ * follows when it sees this event.
+ */
+export interface ConsumptionRulesChanged {
+  /** The new version, in force from occur_time. */
+  consumptionRules?: ConsumptionRules | undefined;
+}
+
 function createBaseChangeEvent(): ChangeEvent {
   return {
     sequence: 0,
@@ -428,6 +449,7 @@ function createBaseChangeEvent(): ChangeEvent {
     safetyStockSet: undefined,
     safetyStockDeleted: undefined,
     positionAvailabilityChanged: undefined,
+    consumptionRulesChanged: undefined,
   };
 }
 
@@ -510,6 +532,9 @@ export const ChangeEvent: MessageFns<ChangeEvent> = {
     }
     if (message.positionAvailabilityChanged !== undefined) {
       PositionAvailabilityChanged.encode(message.positionAvailabilityChanged, writer.uint32(482).fork()).join();
+    }
+    if (message.consumptionRulesChanged !== undefined) {
+      ConsumptionRulesChanged.encode(message.consumptionRulesChanged, writer.uint32(642).fork()).join();
     }
     return writer;
   },
@@ -735,6 +760,14 @@ export const ChangeEvent: MessageFns<ChangeEvent> = {
             message.positionAvailabilityChanged = PositionAvailabilityChanged.decode(reader, reader.uint32());
             continue;
           }
+          case 80: {
+            if (tag !== 642) {
+              break;
+            }
+
+            message.consumptionRulesChanged = ConsumptionRulesChanged.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -867,6 +900,11 @@ export const ChangeEvent: MessageFns<ChangeEvent> = {
         : isSet(object.position_availability_changed)
         ? PositionAvailabilityChanged.fromJSON(object.position_availability_changed)
         : undefined,
+      consumptionRulesChanged: isSet(object.consumptionRulesChanged)
+        ? ConsumptionRulesChanged.fromJSON(object.consumptionRulesChanged)
+        : isSet(object.consumption_rules_changed)
+        ? ConsumptionRulesChanged.fromJSON(object.consumption_rules_changed)
+        : undefined,
     };
   },
 
@@ -950,6 +988,9 @@ export const ChangeEvent: MessageFns<ChangeEvent> = {
     if (message.positionAvailabilityChanged !== undefined) {
       obj.positionAvailabilityChanged = PositionAvailabilityChanged.toJSON(message.positionAvailabilityChanged);
     }
+    if (message.consumptionRulesChanged !== undefined) {
+      obj.consumptionRulesChanged = ConsumptionRulesChanged.toJSON(message.consumptionRulesChanged);
+    }
     return obj;
   },
 
@@ -1016,6 +1057,10 @@ export const ChangeEvent: MessageFns<ChangeEvent> = {
     message.positionAvailabilityChanged =
       (object.positionAvailabilityChanged !== undefined && object.positionAvailabilityChanged !== null)
         ? PositionAvailabilityChanged.fromPartial(object.positionAvailabilityChanged)
+        : undefined;
+    message.consumptionRulesChanged =
+      (object.consumptionRulesChanged !== undefined && object.consumptionRulesChanged !== null)
+        ? ConsumptionRulesChanged.fromPartial(object.consumptionRulesChanged)
         : undefined;
     return message;
   },
@@ -2493,6 +2538,81 @@ export const PositionAvailabilityChanged: MessageFns<PositionAvailabilityChanged
     message.borrowed = object.borrowed ?? 0;
     message.lent = object.lent ?? 0;
     message.consumptionRulesVersion = object.consumptionRulesVersion ?? 0;
+    return message;
+  },
+};
+
+function createBaseConsumptionRulesChanged(): ConsumptionRulesChanged {
+  return { consumptionRules: undefined };
+}
+
+export const ConsumptionRulesChanged: MessageFns<ConsumptionRulesChanged> = {
+  encode(message: ConsumptionRulesChanged, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.consumptionRules !== undefined) {
+      ConsumptionRules.encode(message.consumptionRules, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ConsumptionRulesChanged {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseConsumptionRulesChanged();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.consumptionRules = ConsumptionRules.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ConsumptionRulesChanged {
+    return {
+      consumptionRules: isSet(object.consumptionRules)
+        ? ConsumptionRules.fromJSON(object.consumptionRules)
+        : isSet(object.consumption_rules)
+        ? ConsumptionRules.fromJSON(object.consumption_rules)
+        : undefined,
+    };
+  },
+
+  toJSON(message: ConsumptionRulesChanged): unknown {
+    const obj: any = {};
+    if (message.consumptionRules !== undefined) {
+      obj.consumptionRules = ConsumptionRules.toJSON(message.consumptionRules);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<ConsumptionRulesChanged>, I>>(base?: I): ConsumptionRulesChanged {
+    return ConsumptionRulesChanged.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<ConsumptionRulesChanged>, I>>(object: I): ConsumptionRulesChanged {
+    const message = createBaseConsumptionRulesChanged();
+    message.consumptionRules = (object.consumptionRules !== undefined && object.consumptionRules !== null)
+      ? ConsumptionRules.fromPartial(object.consumptionRules)
+      : undefined;
     return message;
   },
 };
