@@ -15,3 +15,4 @@ export * from './demand';
 export * from './reservation';
 export * from './reservation-commands';
 export * from './reservation-lifecycle';
+export * from './segments';

@@ -17,10 +17,13 @@ import {
   type PositionTotals,
   type Reservation,
   type SafetyStockRule,
+  type Segment,
+  type SegmentType,
   type SupplyKey,
 } from '@inventory/domain';
 import type { LedgerEntry } from '@inventory/store';
 import { fromReservation } from '../grpc/reservation-translate';
+import { fromSegment, fromSegmentType } from '../grpc/segment-translate';
 import {
   fromDemandKey,
   fromGroup,
@@ -190,4 +193,24 @@ export function positionEvent(context: EventContext, key: PositionKey, totals: P
     available: Math.max(raw, 0),
     shortage: Math.max(-raw, 0),
   });
+}
+
+export function segmentTypeCreatedEvent(context: EventContext, type: SegmentType): pb.ChangeEvent {
+  return changeEvent(context, 'segmentTypeCreated', { segmentType: fromSegmentType(type) });
+}
+
+export function segmentCreatedEvent(context: EventContext, segment: Segment): pb.ChangeEvent {
+  return changeEvent(context, 'segmentCreated', { segment: fromSegment(segment) });
+}
+
+export function segmentUpdatedEvent(
+  context: EventContext,
+  segment: Segment,
+  previousDescription: string,
+): pb.ChangeEvent {
+  return changeEvent(context, 'segmentUpdated', { segment: fromSegment(segment), previousDescription });
+}
+
+export function segmentRetiredEvent(context: EventContext, segment: Segment): pb.ChangeEvent {
+  return changeEvent(context, 'segmentRetired', { segment: fromSegment(segment) });
 }

@@ -7,7 +7,6 @@ import {
   demandCounts,
   parsePageSize,
   positionKeyId,
-  requireDefinedSegment,
   supplyCountsAsOf,
   Violations,
   type AdjustCommand,
@@ -45,6 +44,7 @@ import { demandEvent, supplyEvent, type EventContext } from '../events/change-ev
 import { positionEventsAfterChange } from '../events/position-events';
 import type { NodeCatalog } from './node-catalog';
 import { decodePageToken, page } from './page-token';
+import { requireUsableSegments } from './segment-catalog';
 
 /** One line to apply: the key, and how to decide its new state once it is locked. */
 export interface PendingLine<K> {
@@ -104,7 +104,7 @@ export class QuantityLedger<K extends PositionKey> {
     v.id('node_id', nodeId);
     v.segment('segment', segment);
     v.throwIfAny();
-    requireDefinedSegment('segment', segment);
+    await requireUsableSegments(this.db.knex, [['segment', segment]]);
     await this.nodes.requireNodes([nodeId]);
     return findQuantities(this.spec, { db: this.db.knex, item: item as ItemKey, nodeIds: [nodeId], segment });
   }
@@ -124,7 +124,10 @@ export class QuantityLedger<K extends PositionKey> {
     request: unknown,
     lines: ReadonlyArray<PendingLine<K>>,
   ): Promise<Array<LineResult<K>>> {
-    lines.forEach((line, i) => requireDefinedSegment(`lines[${i}].key.segment`, line.key.segment));
+    await requireUsableSegments(
+      this.db.knex,
+      lines.map((line, i) => [`lines[${i}].key.segment`, line.key.segment]),
+    );
     await this.nodes.requireNodes(lines.map((l) => l.key.nodeId));
     return mutate({ db: this.db, clock: this.clock, method, requestId, request }, (trx, nowMs) =>
       this.applyInTransaction(trx, nowMs, { actionId: randomUUID(), requestId }, lines),

@@ -40,6 +40,7 @@ import {
 import { reserveBatchEvents } from '../events/reservation-events';
 import { Coalescer } from './coalescer';
 import { holdOf } from './holds';
+import { requireUsableSegments } from './segment-catalog';
 
 /** One Reserve call: the checked command and the request as sent (retries must match it). */
 interface ReserveCall {
@@ -91,6 +92,10 @@ export class ReservationDesk {
 
   async reserve(input: ReserveInput): Promise<Reservation> {
     const cmd = parseReserve(input, this.clock(), this.settings.defaultTtlMs);
+    await requireUsableSegments(
+      this.db.knex,
+      cmd.lines.map((line, i) => [`lines[${i}].segment`, line.segment]),
+    );
     const requestHash = createHash('sha256').update(JSON.stringify(input)).digest('hex');
     return this.batches.submit(cmd.reservationId, { cmd, requestHash });
   }
