@@ -96,6 +96,13 @@ export function requireSegmentTypeId(field: string, segmentType: string, optiona
   v.throwIfAny();
 }
 
+/** Checks a segment key given as a filter: both fields empty (the unsegmented pool) or both set. */
+export function requireSegmentKey(field: string, key: SegmentKey): void {
+  const v = new Violations();
+  v.segment(field, key);
+  v.throwIfAny();
+}
+
 function checkSegmentIds(v: Violations, ids: { segmentType: string; segment: string }, prefix = ''): void {
   v.id(`${prefix}segment_type`, ids.segmentType, MAX_SEGMENT_TYPE_LENGTH);
   v.id(`${prefix}segment`, ids.segment, MAX_SEGMENT_LENGTH);

@@ -7,6 +7,7 @@ import {
   demandCounts,
   parsePageSize,
   positionKeyId,
+  requireSegmentKey,
   supplyCountsAsOf,
   Violations,
   type AdjustCommand,
@@ -109,9 +110,11 @@ export class QuantityLedger<K extends PositionKey> {
     return findQuantities(this.spec, { db: this.db.knex, item: item as ItemKey, nodeIds: [nodeId], segment });
   }
 
-  async list(filter: { nodeId: string; itemId: string }, pageSize: number, pageToken: string) {
+  /** `filter.segment` undefined lists every segment; the unsegmented pool is a segment key with both fields empty. */
+  async list(filter: { nodeId: string; itemId: string; segment?: SegmentKey }, pageSize: number, pageToken: string) {
+    if (filter.segment) requireSegmentKey('segment', filter.segment);
     const size = parsePageSize(pageSize);
-    const filters = `${this.kind}:${filter.nodeId}:${filter.itemId}`;
+    const filters = `${this.kind}:${filter.nodeId}:${filter.itemId}${filter.segment ? `:${JSON.stringify(filter.segment)}` : ''}`;
     const after = decodePageToken(pageToken, filters, 0);
     const rows = await listQuantities(this.spec, { db: this.db.knex, ...filter, afterId: after, limit: size + 1 });
     const result = page(rows, size, (r) => r.id, filters);
