@@ -10,6 +10,7 @@ import { nodeServiceHandlers } from './grpc/node-service';
 import { safetyStockServiceHandlers } from './grpc/safety-stock-service';
 import { demandServiceHandlers } from './grpc/demand-service';
 import { reservationServiceHandlers } from './grpc/reservation-service';
+import { segmentServiceHandlers } from './grpc/segment-service';
 import { supplyServiceHandlers } from './grpc/supply-service';
 import { AvailabilityReader } from './inventory/availability-reader';
 import type { Clock } from '@inventory/domain';
@@ -20,6 +21,7 @@ import { ExpirySweeper } from './inventory/expiry-sweeper';
 import { demandLedger, supplyLedger } from './inventory/quantity-ledger';
 import { ReservationChanges } from './inventory/reservation-changes';
 import { ReservationDesk } from './inventory/reservation-desk';
+import { SegmentCatalog } from './inventory/segment-catalog';
 import { StartupError } from './startup-error';
 
 export interface RunningService {
@@ -80,14 +82,11 @@ export async function startAllocationService(
           pb.AvailabilityServiceService,
           availabilityServiceHandlers(new AvailabilityReader(db, nodes, clock), logger),
         ),
-        // Segment definitions are not wired in yet: every segment is taken as usable here.
         registration(
           pb.ConsumptionRuleServiceService,
-          consumptionRuleServiceHandlers(
-            new ConsumptionRuleBook(db, { requireUsable: () => Promise.resolve() }, clock),
-            logger,
-          ),
+          consumptionRuleServiceHandlers(new ConsumptionRuleBook(db, clock), logger),
         ),
+        registration(pb.SegmentServiceService, segmentServiceHandlers(new SegmentCatalog(db, clock), logger)),
       ],
       Buffer.from(pb.descriptorSetBase64, 'base64'),
       logger,

@@ -20,6 +20,7 @@ const SERVICES = [
   'inventory.v1.NodeService',
   'inventory.v1.ReservationService',
   'inventory.v1.SafetyStockService',
+  'inventory.v1.SegmentService',
   'inventory.v1.SupplyService',
 ];
 
@@ -106,7 +107,7 @@ describe('server reflection', () => {
       .trim()
       .split('\n')
       .filter((m) => m.startsWith('inventory.v1.'));
-    expect(methods).toHaveLength(31);
+    expect(methods).toHaveLength(39);
     for (const method of methods) {
       // An empty request is refused or answered by the service itself: what matters is that the client
       // resolved the method and its messages through reflection and reached the handler.

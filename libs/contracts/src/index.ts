@@ -13,6 +13,8 @@ export * from './gen/inventory/v1/reservation';
 export * from './gen/inventory/v1/reservation_service';
 export * from './gen/inventory/v1/safety_stock';
 export * from './gen/inventory/v1/safety_stock_service';
+export * from './gen/inventory/v1/segment';
+export * from './gen/inventory/v1/segment_service';
 export * from './gen/inventory/v1/supply';
 export * from './gen/inventory/v1/supply_service';
 export * as healthV1 from './gen/grpc/health/v1/health';

@@ -70,7 +70,7 @@ export function loanOf(own: number, settled: number, mayBorrow: boolean): number
 }
 
 /** One segment's position at an item and node, with the loan it was last settled at. */
-export interface SegmentStock {
+export interface SegmentAtNode {
   readonly segment: SegmentKey;
   readonly counts: PositionCounts;
   readonly settledLoan: number;
@@ -81,7 +81,7 @@ export interface ItemNodeStock {
   readonly pool: PositionCounts;
   /** Safety stock withheld at the node (once, from the pool). */
   readonly safetyStock: number;
-  readonly segments: readonly SegmentStock[];
+  readonly segments: readonly SegmentAtNode[];
 }
 
 /** What limits what a segment may still borrow. */

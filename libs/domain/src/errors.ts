@@ -152,7 +152,9 @@ export class SegmentNotDefinedError extends DomainError {
     readonly segmentType: string,
     readonly segment: string,
   ) {
-    super(`${field}: segment ${segmentType}/${segment} is not defined; leave it empty for unsegmented stock`);
+    super(
+      `${field}: segment ${segmentType}/${segment} is not defined; define it with SegmentService, or leave both fields empty for unsegmented stock`,
+    );
   }
 
   override get metadata(): Record<string, string> {
@@ -286,5 +288,123 @@ export class ConsumptionRulesVersionNotFoundError extends DomainError {
 
   override get metadata(): Record<string, string> {
     return { version: String(this.version) };
+  }
+}
+
+/** Thrown when a request names a segment that was retired: it is refused like one that was never defined. */
+export class SegmentRetiredError extends SegmentNotDefinedError {
+  constructor(field: string, segmentType: string, segment: string) {
+    super(field, segmentType, segment);
+    this.message = `${field}: segment ${segmentType}/${segment} is retired; it can no longer be used`;
+  }
+
+  override get metadata(): Record<string, string> {
+    return { ...super.metadata, state: 'RETIRED' };
+  }
+}
+
+/** Thrown when a request names a segment type that does not exist. */
+export class SegmentTypeNotFoundError extends DomainError {
+  readonly category = 'NOT_FOUND';
+  readonly reason = 'SEGMENT_TYPE_NOT_FOUND';
+
+  constructor(readonly segmentType: string) {
+    super(`segment type not found: ${segmentType}`);
+  }
+
+  override get metadata(): Record<string, string> {
+    return { segment_type: this.segmentType };
+  }
+}
+
+/** Thrown when a request names a segment that does not exist (SegmentService; stock requests get SegmentNotDefinedError). */
+export class SegmentNotFoundError extends DomainError {
+  readonly category = 'NOT_FOUND';
+  readonly reason = 'SEGMENT_NOT_FOUND';
+
+  constructor(
+    readonly segmentType: string,
+    readonly segment: string,
+  ) {
+    super(`segment not found: ${segmentType}/${segment}`);
+  }
+
+  override get metadata(): Record<string, string> {
+    return { segment_type: this.segmentType, segment: this.segment };
+  }
+}
+
+/** Thrown when creating a segment type whose id is taken. */
+export class SegmentTypeAlreadyExistsError extends DomainError {
+  readonly category = 'ALREADY_EXISTS';
+  readonly reason = 'SEGMENT_TYPE_ALREADY_EXISTS';
+
+  constructor(readonly segmentType: string) {
+    super(`segment type already exists: ${segmentType}`);
+  }
+
+  override get metadata(): Record<string, string> {
+    return { segment_type: this.segmentType };
+  }
+}
+
+/** Thrown when creating a segment that exists, active or retired. */
+export class SegmentAlreadyExistsError extends DomainError {
+  readonly category = 'ALREADY_EXISTS';
+  readonly reason = 'SEGMENT_ALREADY_EXISTS';
+
+  constructor(
+    readonly segmentType: string,
+    readonly segment: string,
+    readonly retired: boolean,
+  ) {
+    super(`segment already exists${retired ? ' (retired)' : ''}: ${segmentType}/${segment}`);
+  }
+
+  override get metadata(): Record<string, string> {
+    return { segment_type: this.segmentType, segment: this.segment };
+  }
+}
+
+/** What a segment still holds: rows and units of supply and demand other than zero, and active holds. */
+export interface SegmentStock {
+  readonly supplyRows: number;
+  readonly supplyUnits: number;
+  readonly demandRows: number;
+  readonly demandUnits: number;
+  /** Reservation holds that are HELD and not past their expiry. */
+  readonly activeHolds: number;
+  readonly heldUnits: number;
+}
+
+/** Thrown when retiring a segment that still holds stock. Nothing was changed. */
+export class SegmentHoldsStockError extends DomainError {
+  readonly category = 'FAILED_PRECONDITION';
+  readonly reason = 'SEGMENT_HOLDS_STOCK';
+
+  constructor(
+    readonly segmentType: string,
+    readonly segment: string,
+    readonly stock: SegmentStock,
+  ) {
+    super(
+      `segment ${segmentType}/${segment} still holds stock: ${stock.supplyRows} supply rows (${stock.supplyUnits} units), ` +
+        `${stock.demandRows} demand rows (${stock.demandUnits} units), ${stock.activeHolds} active reservation holds ` +
+        `(${stock.heldUnits} units); bring them to zero before retiring it`,
+    );
+  }
+
+  override get metadata(): Record<string, string> {
+    const s = this.stock;
+    return {
+      segment_type: this.segmentType,
+      segment: this.segment,
+      supply_rows: String(s.supplyRows),
+      supply_units: String(s.supplyUnits),
+      demand_rows: String(s.demandRows),
+      demand_units: String(s.demandUnits),
+      active_holds: String(s.activeHolds),
+      held_units: String(s.heldUnits),
+    };
   }
 }

@@ -18,3 +18,4 @@ export * from './reservation-lifecycle';
 export * from './borrowing';
 export * from './stock-balance';
 export * from './consumption-rules';
+export * from './segments';

@@ -2,7 +2,7 @@ import { demandCounts } from './counting';
 import type { DemandType } from './demand';
 import type { ItemKey, SegmentKey } from './keys';
 import type { ReservationLine } from './reservation';
-import { requireDefinedSegment, Violations, MAX_TIME_MS } from './validation';
+import { Violations, MAX_TIME_MS } from './validation';
 
 /** A reservation line as a caller sent it. */
 export interface ReservationLineInput {
@@ -45,7 +45,6 @@ export function parseReserve(input: ReserveInput, nowMs: number, defaultTtlMs: n
   });
   expiry(v, 'expire_time', input.expireMs, nowMs);
   v.throwIfAny();
-  input.lines.forEach((line, i) => requireDefinedSegment(`lines[${i}].segment`, line.segment));
   return {
     reservationId: input.reservationId,
     lines: input.lines.map((l) => ({

@@ -1,5 +1,5 @@
-import { BatchTooLargeError, InvalidArgumentError, SegmentNotDefinedError, type FieldViolation } from './errors';
-import { isUnsegmented, type ItemKey, type SegmentKey } from './keys';
+import { BatchTooLargeError, InvalidArgumentError, type FieldViolation } from './errors';
+import type { ItemKey, SegmentKey } from './keys';
 import { DEMAND_TYPES, type DemandType } from './demand';
 import { requiresEta } from './counting';
 import { SUPPLY_TYPES, type SupplyType } from './supply';
@@ -36,6 +36,8 @@ export const MAX_LINES_PER_REQUEST = 1000;
 export const MAX_REQUEST_ID_LENGTH = 128;
 export const MAX_ID_LENGTH = 64;
 export const MAX_DESCRIPTION_LENGTH = 255;
+export const MAX_SEGMENT_TYPE_LENGTH = 32;
+export const MAX_SEGMENT_LENGTH = 64;
 /** Quantities stay exact as JavaScript numbers and as MySQL BIGINT. */
 export const MAX_QUANTITY = 1_000_000_000_000;
 /** 9999-12-31T23:59:59.999Z, the end of the protobuf Timestamp range. */
@@ -70,10 +72,10 @@ export class Violations {
       this.add(field, `must be at most ${MAX_REQUEST_ID_LENGTH} characters`);
   }
 
-  /** Node and distribution group ids: a restricted alphabet, because operators type them. */
-  id(field: string, value: string): void {
+  /** Node, distribution group and segment ids: a restricted alphabet, because operators type them. */
+  id(field: string, value: string, maxLength = MAX_ID_LENGTH): void {
     if (value === '') this.add(field, 'is required');
-    else if (value.length > MAX_ID_LENGTH) this.add(field, `must be at most ${MAX_ID_LENGTH} characters`);
+    else if (value.length > maxLength) this.add(field, `must be at most ${maxLength} characters`);
     else if (!ID_PATTERN.test(value)) {
       this.add(field, "may contain only letters, digits, '_', '-' and '.', and must start with a letter or digit");
     }
@@ -152,23 +154,21 @@ export class Violations {
     this.text(`${field}.order_reference`, key.orderReference, MAX_REQUEST_ID_LENGTH);
   }
 
+  /** A segment key: both fields empty (the unsegmented pool), or both set to ids a segment could have. */
   segment(field: string, segment: SegmentKey): void {
-    this.text(`${field}.segment_type`, segment.segmentType, 32);
-    this.text(`${field}.segment`, segment.segment, 64);
+    if (segment.segmentType === '' && segment.segment === '') return;
+    if (segment.segmentType === '') {
+      this.add(`${field}.segment_type`, 'is required when segment is set; leave both empty for unsegmented stock');
+    } else this.id(`${field}.segment_type`, segment.segmentType, MAX_SEGMENT_TYPE_LENGTH);
+    if (segment.segment === '') {
+      this.add(`${field}.segment`, 'is required when segment_type is set; leave both empty for unsegmented stock');
+    } else this.id(`${field}.segment`, segment.segment, MAX_SEGMENT_LENGTH);
   }
 
   lineCount(field: string, count: number): void {
     if (count === 0) this.add(field, 'must have at least one line');
     else if (count > MAX_LINES_PER_REQUEST) throw new BatchTooLargeError(field, count, MAX_LINES_PER_REQUEST);
   }
-}
-
-/**
- * No segment can be defined yet (segment definitions arrive with allocation plans), so any segment other
- * than the unsegmented pool is refused rather than silently creating stock nobody can see.
- */
-export function requireDefinedSegment(field: string, segment: SegmentKey): void {
-  if (!isUnsegmented(segment)) throw new SegmentNotDefinedError(field, segment.segmentType, segment.segment);
 }
 
 export const DEFAULT_PAGE_SIZE = 100;

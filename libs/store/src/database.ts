@@ -84,6 +84,8 @@ const CORE_TABLES = [
   'reservations',
   'reservation_holds',
   'leases',
+  'segment_types',
+  'segments',
 ];
 
 /**

@@ -12,5 +12,6 @@ export * from './operations/positions';
 export * from './operations/quantities';
 export * from './operations/reservations';
 export * from './operations/safety-stock';
+export * from './operations/segments';
 export * from './operations/supply';
 export * from './operations/consumption-rules';

@@ -16,6 +16,8 @@ const TABLES = [
   'reservations',
   'reservation_holds',
   'leases',
+  'segment_types',
+  'segments',
 ];
 
 describeEachDatabase('migrations', (dialect) => {

@@ -15,11 +15,14 @@ import {
   type PositionView,
   type Reservation,
   type SafetyStockRule,
+  type Segment,
+  type SegmentType,
   type SupplyKey,
 } from '@inventory/domain';
 import type { ConsumptionRulesVersion, LedgerEntry } from '@inventory/store';
 import { fromConsumptionRulesVersion } from '../grpc/consumption-rules-translate';
 import { fromReservation } from '../grpc/reservation-translate';
+import { fromSegment, fromSegmentType } from '../grpc/segment-translate';
 import {
   fromDemandKey,
   fromGroup,
@@ -203,4 +206,24 @@ export function positionEvent(
 /** A new version of the consumption rules is in force. */
 export function consumptionRulesChangedEvent(context: EventContext, version: ConsumptionRulesVersion): pb.ChangeEvent {
   return changeEvent(context, 'consumptionRulesChanged', { consumptionRules: fromConsumptionRulesVersion(version) });
+}
+
+export function segmentTypeCreatedEvent(context: EventContext, type: SegmentType): pb.ChangeEvent {
+  return changeEvent(context, 'segmentTypeCreated', { segmentType: fromSegmentType(type) });
+}
+
+export function segmentCreatedEvent(context: EventContext, segment: Segment): pb.ChangeEvent {
+  return changeEvent(context, 'segmentCreated', { segment: fromSegment(segment) });
+}
+
+export function segmentUpdatedEvent(
+  context: EventContext,
+  segment: Segment,
+  previousDescription: string,
+): pb.ChangeEvent {
+  return changeEvent(context, 'segmentUpdated', { segment: fromSegment(segment), previousDescription });
+}
+
+export function segmentRetiredEvent(context: EventContext, segment: Segment): pb.ChangeEvent {
+  return changeEvent(context, 'segmentRetired', { segment: fromSegment(segment) });
 }

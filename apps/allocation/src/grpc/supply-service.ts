@@ -42,7 +42,7 @@ export function supplyServiceHandlers(
     })),
     listSupply: unary('ListSupply', logger, async (req: pb.ListSupplyRequest) => {
       const { items, nextPageToken } = await ledger.list(
-        { nodeId: req.nodeId, itemId: req.itemId },
+        { nodeId: req.nodeId, itemId: req.itemId, segment: req.segment && toSegment(req.segment) },
         req.pageSize,
         req.pageToken,
       );

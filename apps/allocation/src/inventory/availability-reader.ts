@@ -3,7 +3,6 @@ import {
   networkAvailability,
   parseAvailabilityByDateQuery,
   parseAvailabilityQuery,
-  requireDefinedSegment,
   safetyStockWithheld,
   withholdsSafetyStock,
   type AvailabilityByDate,
@@ -15,6 +14,7 @@ import {
 } from '@inventory/domain';
 import { commitmentsAt, findQuantities, findSafetyStock, SUPPLY, type Database } from '@inventory/store';
 import type { NodeCatalog } from './node-catalog';
+import { requireUsableSegments } from './segment-catalog';
 
 /** Answers availability questions. Read-only. */
 export class AvailabilityReader {
@@ -38,7 +38,7 @@ export class AvailabilityReader {
   }
 
   private async inputs(query: AvailabilityQuery): Promise<NodeAvailabilityInputs[]> {
-    requireDefinedSegment('segment', query.segment);
+    await requireUsableSegments(this.db.knex, [['segment', query.segment]]);
     const nodeIds = await this.nodeIdsOf(query);
     const db = this.db.knex;
     const supplies = await findQuantities(SUPPLY, { db, item: query.item, nodeIds, segment: query.segment });

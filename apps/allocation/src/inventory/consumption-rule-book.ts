@@ -7,7 +7,6 @@ import {
   parseRulesVersion,
   parseSetConsumptionRules,
   type Clock,
-  type SegmentKey,
   type SetConsumptionRulesInput,
 } from '@inventory/domain';
 import {
@@ -23,12 +22,7 @@ import {
 } from '@inventory/store';
 import { consumptionRulesChangedEvent } from '../events/change-events';
 import { decodePageToken, page } from './page-token';
-
-/** What the rule book needs to know of segment definitions. */
-export interface SegmentDefinitions {
-  /** Throws (naming the field) unless every segment is defined and may be used. */
-  requireUsable(fields: ReadonlyArray<{ field: string; segment: SegmentKey }>): Promise<void>;
-}
+import { requireUsableSegments } from './segment-catalog';
 
 /** The rules in force before any were set. */
 const VERSION_ZERO: ConsumptionRulesVersion = { rules: NO_CONSUMPTION_RULES, requestId: '', createMs: 0 };
@@ -37,7 +31,6 @@ const VERSION_ZERO: ConsumptionRulesVersion = { rules: NO_CONSUMPTION_RULES, req
 export class ConsumptionRuleBook {
   constructor(
     private readonly db: Database,
-    private readonly segments: SegmentDefinitions,
     private readonly clock: Clock,
   ) {}
 
@@ -48,8 +41,9 @@ export class ConsumptionRuleBook {
    */
   async set(input: SetConsumptionRulesInput): Promise<ConsumptionRulesVersion> {
     const cmd = parseSetConsumptionRules(input);
-    await this.segments.requireUsable(
-      cmd.rules.segments.map((s, i) => ({ field: `segments[${i}].segment`, segment: s.segment })),
+    await requireUsableSegments(
+      this.db.knex,
+      cmd.rules.segments.map((s, i) => [`segments[${i}].segment`, s.segment]),
     );
     return mutate(
       { db: this.db, clock: this.clock, method: 'SetConsumptionRules', requestId: cmd.requestId, request: cmd },

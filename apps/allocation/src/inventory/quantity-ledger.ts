@@ -7,7 +7,7 @@ import {
   demandCounts,
   parsePageSize,
   positionKeyId,
-  requireDefinedSegment,
+  requireSegmentKey,
   supplyCountsAsOf,
   Violations,
   type AdjustCommand,
@@ -47,6 +47,7 @@ import { positionEventsAfterChange } from '../events/position-events';
 import { settleLoans } from './loans';
 import type { NodeCatalog } from './node-catalog';
 import { decodePageToken, page } from './page-token';
+import { requireUsableSegments } from './segment-catalog';
 
 /** One line to apply: the key, and how to decide its new state once it is locked. */
 export interface PendingLine<K> {
@@ -106,14 +107,16 @@ export class QuantityLedger<K extends PositionKey> {
     v.id('node_id', nodeId);
     v.segment('segment', segment);
     v.throwIfAny();
-    requireDefinedSegment('segment', segment);
+    await requireUsableSegments(this.db.knex, [['segment', segment]]);
     await this.nodes.requireNodes([nodeId]);
     return findQuantities(this.spec, { db: this.db.knex, item: item as ItemKey, nodeIds: [nodeId], segment });
   }
 
-  async list(filter: { nodeId: string; itemId: string }, pageSize: number, pageToken: string) {
+  /** `filter.segment` undefined lists every segment; the unsegmented pool is a segment key with both fields empty. */
+  async list(filter: { nodeId: string; itemId: string; segment?: SegmentKey }, pageSize: number, pageToken: string) {
+    if (filter.segment) requireSegmentKey('segment', filter.segment);
     const size = parsePageSize(pageSize);
-    const filters = `${this.kind}:${filter.nodeId}:${filter.itemId}`;
+    const filters = `${this.kind}:${filter.nodeId}:${filter.itemId}${filter.segment ? `:${JSON.stringify(filter.segment)}` : ''}`;
     const after = decodePageToken(pageToken, filters, 0);
     const rows = await listQuantities(this.spec, { db: this.db.knex, ...filter, afterId: after, limit: size + 1 });
     const result = page(rows, size, (r) => r.id, filters);
@@ -126,7 +129,10 @@ export class QuantityLedger<K extends PositionKey> {
     request: unknown,
     lines: ReadonlyArray<PendingLine<K>>,
   ): Promise<Array<LineResult<K>>> {
-    lines.forEach((line, i) => requireDefinedSegment(`lines[${i}].key.segment`, line.key.segment));
+    await requireUsableSegments(
+      this.db.knex,
+      lines.map((line, i) => [`lines[${i}].key.segment`, line.key.segment]),
+    );
     await this.nodes.requireNodes(lines.map((l) => l.key.nodeId));
     return mutate({ db: this.db, clock: this.clock, method, requestId, request }, (trx, nowMs) =>
       this.applyInTransaction(trx, nowMs, { actionId: randomUUID(), requestId }, lines),

@@ -46,6 +46,7 @@ import { Coalescer } from './coalescer';
 import { holdCheckOf, holdOf } from './holds';
 import { recountAndSettle } from './loans';
 import { heldPositions } from '../events/position-events';
+import { requireUsableSegments } from './segment-catalog';
 
 /** One Reserve call: the checked command and the request as sent (retries must match it). */
 interface ReserveCall {
@@ -104,6 +105,10 @@ export class ReservationDesk {
 
   async reserve(input: ReserveInput): Promise<Reservation> {
     const cmd = parseReserve(input, this.clock(), this.settings.defaultTtlMs);
+    await requireUsableSegments(
+      this.db.knex,
+      cmd.lines.map((line, i) => [`lines[${i}].segment`, line.segment]),
+    );
     const requestHash = createHash('sha256').update(JSON.stringify(input)).digest('hex');
     return this.batches.submit(cmd.reservationId, { cmd, requestHash });
   }

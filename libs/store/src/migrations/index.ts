@@ -14,6 +14,8 @@ import * as createReservationHolds from './20261129001200_create_reservation_hol
 import * as createLeases from './20261129001300_create_leases';
 import * as widenOutboxPayload from './20261129001400_widen_outbox_payload';
 import * as binaryOutboxPayload from './20261129001500_binary_outbox_payload';
+import * as createSegments from './20261129002000_create_segments';
+import * as indexStockBySegment from './20261129002100_index_stock_by_segment';
 import * as borrowing from './20261129003000_borrowing';
 
 type Migration = Knex.Migration;
@@ -35,6 +37,8 @@ const migrations: Record<string, Migration> = {
   '20261129001300_create_leases': createLeases,
   '20261129001400_widen_outbox_payload': widenOutboxPayload,
   '20261129001500_binary_outbox_payload': binaryOutboxPayload,
+  '20261129002000_create_segments': createSegments,
+  '20261129002100_index_stock_by_segment': indexStockBySegment,
   '20261129003000_borrowing': borrowing,
 };
 

@@ -173,14 +173,22 @@ export async function findQuantities<K extends PositionKey, R extends QuantityRo
   return rows.map((r) => quantityRecordOf(spec, r));
 }
 
-/** Rows after `afterId` in id order (keyset pagination), optionally filtered. */
+/** Rows after `afterId` in id order (keyset pagination), optionally filtered (`segment` undefined: every segment). */
 export async function listQuantities<K extends PositionKey, R extends QuantityRow>(
   spec: QuantityTable<K, R>,
-  { db, nodeId, itemId, afterId, limit }: { db: Knex; nodeId: string; itemId: string; afterId: number; limit: number },
+  {
+    db,
+    nodeId,
+    itemId,
+    segment,
+    afterId,
+    limit,
+  }: { db: Knex; nodeId: string; itemId: string; segment?: SegmentKey; afterId: number; limit: number },
 ): Promise<Array<{ id: number; record: QuantityRecord<K> }>> {
   const query = db(spec.table).where(spec.idColumn, '>', afterId).orderBy(spec.idColumn).limit(limit);
   if (nodeId) query.andWhere({ node_id: nodeId });
   if (itemId) query.andWhere({ item_id: itemId });
+  if (segment) query.andWhere({ segment_type: segment.segmentType, segment: segment.segment });
   const rows: R[] = await query;
   return rows.map((r) => ({ id: spec.idOf(r), record: quantityRecordOf(spec, r) }));
 }

@@ -109,6 +109,13 @@ export interface ListDemandRequest {
   pageSize: number;
   /** next_page_token of a previous response with the same filters; empty for the first page. */
   pageToken: string;
+  /**
+   * Only positions in this segment. Unset: positions of every segment, the unsegmented pool included. Set
+   * with both fields empty: only the unsegmented pool. Set with both fields: only that segment (which need
+   * not be active: a retired segment lists what was recorded in it). One field without the other is
+   * INVALID_ARGUMENT.
+   */
+  segment?: SegmentKey | undefined;
 }
 
 /** Response of DemandService.ListDemand. */
@@ -846,7 +853,7 @@ export const GetDemandResponse: MessageFns<GetDemandResponse> = {
 };
 
 function createBaseListDemandRequest(): ListDemandRequest {
-  return { nodeId: "", itemId: "", pageSize: 0, pageToken: "" };
+  return { nodeId: "", itemId: "", pageSize: 0, pageToken: "", segment: undefined };
 }
 
 export const ListDemandRequest: MessageFns<ListDemandRequest> = {
@@ -862,6 +869,9 @@ export const ListDemandRequest: MessageFns<ListDemandRequest> = {
     }
     if (message.pageToken !== "") {
       writer.uint32(34).string(message.pageToken);
+    }
+    if (message.segment !== undefined) {
+      SegmentKey.encode(message.segment, writer.uint32(42).fork()).join();
     }
     return writer;
   },
@@ -911,6 +921,14 @@ export const ListDemandRequest: MessageFns<ListDemandRequest> = {
             message.pageToken = reader.string();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.segment = SegmentKey.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -945,6 +963,7 @@ export const ListDemandRequest: MessageFns<ListDemandRequest> = {
         : isSet(object.page_token)
         ? globalThis.String(object.page_token)
         : "",
+      segment: isSet(object.segment) ? SegmentKey.fromJSON(object.segment) : undefined,
     };
   },
 
@@ -962,6 +981,9 @@ export const ListDemandRequest: MessageFns<ListDemandRequest> = {
     if (message.pageToken !== "") {
       obj.pageToken = message.pageToken;
     }
+    if (message.segment !== undefined) {
+      obj.segment = SegmentKey.toJSON(message.segment);
+    }
     return obj;
   },
 
@@ -974,6 +996,9 @@ export const ListDemandRequest: MessageFns<ListDemandRequest> = {
     message.itemId = object.itemId ?? "";
     message.pageSize = object.pageSize ?? 0;
     message.pageToken = object.pageToken ?? "";
+    message.segment = (object.segment !== undefined && object.segment !== null)
+      ? SegmentKey.fromPartial(object.segment)
+      : undefined;
     return message;
   },
 };

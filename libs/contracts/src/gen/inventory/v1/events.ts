@@ -13,6 +13,7 @@ import { ItemKey, SegmentKey } from "./keys";
 import { DistributionGroup, Node } from "./node";
 import { Reservation } from "./reservation";
 import { SafetyStock } from "./safety_stock";
+import { Segment, SegmentType } from "./segment";
 import { SupplyKey, SupplyLineOutcome, supplyLineOutcomeFromJSON, supplyLineOutcomeToJSON } from "./supply";
 
 /** Who caused a change: a caller's request, or the service on its own. */
@@ -222,6 +223,22 @@ export interface ChangeEvent {
   positionAvailabilityChanged?:
     | PositionAvailabilityChanged
     | undefined;
+  /** A segment type was created. */
+  segmentTypeCreated?:
+    | SegmentTypeCreated
+    | undefined;
+  /** A segment was created. */
+  segmentCreated?:
+    | SegmentCreated
+    | undefined;
+  /** A segment's description changed. */
+  segmentUpdated?:
+    | SegmentUpdated
+    | undefined;
+  /** A segment was retired. */
+  segmentRetired?:
+    | SegmentRetired
+    | undefined;
   /**
    * A new version of the consumption rules is in force. No position_availability_changed events go with
    * it, although it may move the available figure of every borrowing segment at every item and node:
@@ -421,6 +438,37 @@ export interface ConsumptionRulesChanged {
   consumptionRules?: ConsumptionRules | undefined;
 }
 
+/** A segment type was created. */
+export interface SegmentTypeCreated {
+  /** The type. */
+  segmentType?: SegmentType | undefined;
+}
+
+/** A segment was created (active). */
+export interface SegmentCreated {
+  /** The segment. */
+  segment?: Segment | undefined;
+}
+
+/** A segment's description changed. */
+export interface SegmentUpdated {
+  /** The segment after the change. */
+  segment?:
+    | Segment
+    | undefined;
+  /** Its description before the change. */
+  previousDescription: string;
+}
+
+/**
+ * A segment was retired: requests that name it are refused from now on. It held no stock when it was
+ * retired (no supply or demand other than zero, no active reservation hold).
+ */
+export interface SegmentRetired {
+  /** The segment, retired. */
+  segment?: Segment | undefined;
+}
+
 function createBaseChangeEvent(): ChangeEvent {
   return {
     sequence: 0,
@@ -449,6 +497,10 @@ function createBaseChangeEvent(): ChangeEvent {
     safetyStockSet: undefined,
     safetyStockDeleted: undefined,
     positionAvailabilityChanged: undefined,
+    segmentTypeCreated: undefined,
+    segmentCreated: undefined,
+    segmentUpdated: undefined,
+    segmentRetired: undefined,
     consumptionRulesChanged: undefined,
   };
 }
@@ -532,6 +584,18 @@ export const ChangeEvent: MessageFns<ChangeEvent> = {
     }
     if (message.positionAvailabilityChanged !== undefined) {
       PositionAvailabilityChanged.encode(message.positionAvailabilityChanged, writer.uint32(482).fork()).join();
+    }
+    if (message.segmentTypeCreated !== undefined) {
+      SegmentTypeCreated.encode(message.segmentTypeCreated, writer.uint32(562).fork()).join();
+    }
+    if (message.segmentCreated !== undefined) {
+      SegmentCreated.encode(message.segmentCreated, writer.uint32(570).fork()).join();
+    }
+    if (message.segmentUpdated !== undefined) {
+      SegmentUpdated.encode(message.segmentUpdated, writer.uint32(578).fork()).join();
+    }
+    if (message.segmentRetired !== undefined) {
+      SegmentRetired.encode(message.segmentRetired, writer.uint32(586).fork()).join();
     }
     if (message.consumptionRulesChanged !== undefined) {
       ConsumptionRulesChanged.encode(message.consumptionRulesChanged, writer.uint32(642).fork()).join();
@@ -760,6 +824,38 @@ export const ChangeEvent: MessageFns<ChangeEvent> = {
             message.positionAvailabilityChanged = PositionAvailabilityChanged.decode(reader, reader.uint32());
             continue;
           }
+          case 70: {
+            if (tag !== 562) {
+              break;
+            }
+
+            message.segmentTypeCreated = SegmentTypeCreated.decode(reader, reader.uint32());
+            continue;
+          }
+          case 71: {
+            if (tag !== 570) {
+              break;
+            }
+
+            message.segmentCreated = SegmentCreated.decode(reader, reader.uint32());
+            continue;
+          }
+          case 72: {
+            if (tag !== 578) {
+              break;
+            }
+
+            message.segmentUpdated = SegmentUpdated.decode(reader, reader.uint32());
+            continue;
+          }
+          case 73: {
+            if (tag !== 586) {
+              break;
+            }
+
+            message.segmentRetired = SegmentRetired.decode(reader, reader.uint32());
+            continue;
+          }
           case 80: {
             if (tag !== 642) {
               break;
@@ -900,6 +996,26 @@ export const ChangeEvent: MessageFns<ChangeEvent> = {
         : isSet(object.position_availability_changed)
         ? PositionAvailabilityChanged.fromJSON(object.position_availability_changed)
         : undefined,
+      segmentTypeCreated: isSet(object.segmentTypeCreated)
+        ? SegmentTypeCreated.fromJSON(object.segmentTypeCreated)
+        : isSet(object.segment_type_created)
+        ? SegmentTypeCreated.fromJSON(object.segment_type_created)
+        : undefined,
+      segmentCreated: isSet(object.segmentCreated)
+        ? SegmentCreated.fromJSON(object.segmentCreated)
+        : isSet(object.segment_created)
+        ? SegmentCreated.fromJSON(object.segment_created)
+        : undefined,
+      segmentUpdated: isSet(object.segmentUpdated)
+        ? SegmentUpdated.fromJSON(object.segmentUpdated)
+        : isSet(object.segment_updated)
+        ? SegmentUpdated.fromJSON(object.segment_updated)
+        : undefined,
+      segmentRetired: isSet(object.segmentRetired)
+        ? SegmentRetired.fromJSON(object.segmentRetired)
+        : isSet(object.segment_retired)
+        ? SegmentRetired.fromJSON(object.segment_retired)
+        : undefined,
       consumptionRulesChanged: isSet(object.consumptionRulesChanged)
         ? ConsumptionRulesChanged.fromJSON(object.consumptionRulesChanged)
         : isSet(object.consumption_rules_changed)
@@ -988,6 +1104,18 @@ export const ChangeEvent: MessageFns<ChangeEvent> = {
     if (message.positionAvailabilityChanged !== undefined) {
       obj.positionAvailabilityChanged = PositionAvailabilityChanged.toJSON(message.positionAvailabilityChanged);
     }
+    if (message.segmentTypeCreated !== undefined) {
+      obj.segmentTypeCreated = SegmentTypeCreated.toJSON(message.segmentTypeCreated);
+    }
+    if (message.segmentCreated !== undefined) {
+      obj.segmentCreated = SegmentCreated.toJSON(message.segmentCreated);
+    }
+    if (message.segmentUpdated !== undefined) {
+      obj.segmentUpdated = SegmentUpdated.toJSON(message.segmentUpdated);
+    }
+    if (message.segmentRetired !== undefined) {
+      obj.segmentRetired = SegmentRetired.toJSON(message.segmentRetired);
+    }
     if (message.consumptionRulesChanged !== undefined) {
       obj.consumptionRulesChanged = ConsumptionRulesChanged.toJSON(message.consumptionRulesChanged);
     }
@@ -1058,6 +1186,18 @@ export const ChangeEvent: MessageFns<ChangeEvent> = {
       (object.positionAvailabilityChanged !== undefined && object.positionAvailabilityChanged !== null)
         ? PositionAvailabilityChanged.fromPartial(object.positionAvailabilityChanged)
         : undefined;
+    message.segmentTypeCreated = (object.segmentTypeCreated !== undefined && object.segmentTypeCreated !== null)
+      ? SegmentTypeCreated.fromPartial(object.segmentTypeCreated)
+      : undefined;
+    message.segmentCreated = (object.segmentCreated !== undefined && object.segmentCreated !== null)
+      ? SegmentCreated.fromPartial(object.segmentCreated)
+      : undefined;
+    message.segmentUpdated = (object.segmentUpdated !== undefined && object.segmentUpdated !== null)
+      ? SegmentUpdated.fromPartial(object.segmentUpdated)
+      : undefined;
+    message.segmentRetired = (object.segmentRetired !== undefined && object.segmentRetired !== null)
+      ? SegmentRetired.fromPartial(object.segmentRetired)
+      : undefined;
     message.consumptionRulesChanged =
       (object.consumptionRulesChanged !== undefined && object.consumptionRulesChanged !== null)
         ? ConsumptionRulesChanged.fromPartial(object.consumptionRulesChanged)
@@ -2612,6 +2752,310 @@ export const ConsumptionRulesChanged: MessageFns<ConsumptionRulesChanged> = {
     const message = createBaseConsumptionRulesChanged();
     message.consumptionRules = (object.consumptionRules !== undefined && object.consumptionRules !== null)
       ? ConsumptionRules.fromPartial(object.consumptionRules)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseSegmentTypeCreated(): SegmentTypeCreated {
+  return { segmentType: undefined };
+}
+
+export const SegmentTypeCreated: MessageFns<SegmentTypeCreated> = {
+  encode(message: SegmentTypeCreated, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.segmentType !== undefined) {
+      SegmentType.encode(message.segmentType, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SegmentTypeCreated {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSegmentTypeCreated();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.segmentType = SegmentType.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SegmentTypeCreated {
+    return {
+      segmentType: isSet(object.segmentType)
+        ? SegmentType.fromJSON(object.segmentType)
+        : isSet(object.segment_type)
+        ? SegmentType.fromJSON(object.segment_type)
+        : undefined,
+    };
+  },
+
+  toJSON(message: SegmentTypeCreated): unknown {
+    const obj: any = {};
+    if (message.segmentType !== undefined) {
+      obj.segmentType = SegmentType.toJSON(message.segmentType);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SegmentTypeCreated>, I>>(base?: I): SegmentTypeCreated {
+    return SegmentTypeCreated.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SegmentTypeCreated>, I>>(object: I): SegmentTypeCreated {
+    const message = createBaseSegmentTypeCreated();
+    message.segmentType = (object.segmentType !== undefined && object.segmentType !== null)
+      ? SegmentType.fromPartial(object.segmentType)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseSegmentCreated(): SegmentCreated {
+  return { segment: undefined };
+}
+
+export const SegmentCreated: MessageFns<SegmentCreated> = {
+  encode(message: SegmentCreated, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.segment !== undefined) {
+      Segment.encode(message.segment, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SegmentCreated {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSegmentCreated();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.segment = Segment.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SegmentCreated {
+    return { segment: isSet(object.segment) ? Segment.fromJSON(object.segment) : undefined };
+  },
+
+  toJSON(message: SegmentCreated): unknown {
+    const obj: any = {};
+    if (message.segment !== undefined) {
+      obj.segment = Segment.toJSON(message.segment);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SegmentCreated>, I>>(base?: I): SegmentCreated {
+    return SegmentCreated.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SegmentCreated>, I>>(object: I): SegmentCreated {
+    const message = createBaseSegmentCreated();
+    message.segment = (object.segment !== undefined && object.segment !== null)
+      ? Segment.fromPartial(object.segment)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseSegmentUpdated(): SegmentUpdated {
+  return { segment: undefined, previousDescription: "" };
+}
+
+export const SegmentUpdated: MessageFns<SegmentUpdated> = {
+  encode(message: SegmentUpdated, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.segment !== undefined) {
+      Segment.encode(message.segment, writer.uint32(10).fork()).join();
+    }
+    if (message.previousDescription !== "") {
+      writer.uint32(18).string(message.previousDescription);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SegmentUpdated {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSegmentUpdated();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.segment = Segment.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.previousDescription = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SegmentUpdated {
+    return {
+      segment: isSet(object.segment) ? Segment.fromJSON(object.segment) : undefined,
+      previousDescription: isSet(object.previousDescription)
+        ? globalThis.String(object.previousDescription)
+        : isSet(object.previous_description)
+        ? globalThis.String(object.previous_description)
+        : "",
+    };
+  },
+
+  toJSON(message: SegmentUpdated): unknown {
+    const obj: any = {};
+    if (message.segment !== undefined) {
+      obj.segment = Segment.toJSON(message.segment);
+    }
+    if (message.previousDescription !== "") {
+      obj.previousDescription = message.previousDescription;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SegmentUpdated>, I>>(base?: I): SegmentUpdated {
+    return SegmentUpdated.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SegmentUpdated>, I>>(object: I): SegmentUpdated {
+    const message = createBaseSegmentUpdated();
+    message.segment = (object.segment !== undefined && object.segment !== null)
+      ? Segment.fromPartial(object.segment)
+      : undefined;
+    message.previousDescription = object.previousDescription ?? "";
+    return message;
+  },
+};
+
+function createBaseSegmentRetired(): SegmentRetired {
+  return { segment: undefined };
+}
+
+export const SegmentRetired: MessageFns<SegmentRetired> = {
+  encode(message: SegmentRetired, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.segment !== undefined) {
+      Segment.encode(message.segment, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SegmentRetired {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSegmentRetired();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.segment = Segment.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SegmentRetired {
+    return { segment: isSet(object.segment) ? Segment.fromJSON(object.segment) : undefined };
+  },
+
+  toJSON(message: SegmentRetired): unknown {
+    const obj: any = {};
+    if (message.segment !== undefined) {
+      obj.segment = Segment.toJSON(message.segment);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SegmentRetired>, I>>(base?: I): SegmentRetired {
+    return SegmentRetired.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SegmentRetired>, I>>(object: I): SegmentRetired {
+    const message = createBaseSegmentRetired();
+    message.segment = (object.segment !== undefined && object.segment !== null)
+      ? Segment.fromPartial(object.segment)
       : undefined;
     return message;
   },

@@ -20,13 +20,18 @@ export interface ItemKey {
 /**
  * Identifies a segment of stock, for example segment_type "CHANNEL" and segment "B2B_PREMIUM".
  * Both fields empty means the unsegmented pool, which is where all stock lives by default.
- * A segment must be defined before it is used; until then a non-empty segment is refused
- * with FAILED_PRECONDITION (reason SEGMENT_NOT_DEFINED).
+ * Otherwise both fields are required (one without the other is INVALID_ARGUMENT), and the segment must be
+ * defined with SegmentService (CreateSegmentType, CreateSegment) and active: a segment that does not exist,
+ * or was retired, is refused with FAILED_PRECONDITION (reason SEGMENT_NOT_DEFINED, metadata.field naming
+ * the key, metadata.state RETIRED for a retired one) by every request that records or reads stock.
  */
 export interface SegmentKey {
-  /** The dimension stock is split along, for example "CHANNEL" or "CUSTOMER_TYPE". */
+  /**
+   * The dimension stock is split along, for example "CHANNEL" or "CUSTOMER_TYPE". At most 32 characters:
+   * letters, digits, '_', '-' and '.', starting with a letter or a digit.
+   */
   segmentType: string;
-  /** The segment within that dimension, for example "B2B_PREMIUM". */
+  /** The segment within that dimension, for example "B2B_PREMIUM". At most 64 characters, same characters. */
   segment: string;
 }
 
