@@ -63,16 +63,10 @@ export function parseSetConsumptionRules(input: SetConsumptionRulesInput): SetCo
   };
 }
 
-/** A rule's segment names a segment: not the pool, not half of a key. */
+/** A rule's segment names a segment (a whole key, checked by Violations.segment), not the pool. */
 function segmentOfRule(v: Violations, field: string, segment: SegmentKey): void {
   v.segment(field, segment);
-  if (isUnsegmented(segment)) {
-    v.add(field, 'must name a segment: the unsegmented pool lends, it does not borrow');
-  } else if (segment.segmentType === '') {
-    v.add(`${field}.segment_type`, 'is required when segment is set');
-  } else if (segment.segment === '') {
-    v.add(`${field}.segment`, 'is required when segment_type is set');
-  }
+  if (isUnsegmented(segment)) v.add(field, 'must name a segment: the unsegmented pool lends, it does not borrow');
 }
 
 function borrowingOfRule(rule: SegmentConsumptionRuleInput): SegmentBorrowing {

@@ -171,6 +171,10 @@ export interface Shortfall {
   readonly requested: number;
   /** What the line could have had: at a node, what was left there after the earlier lines of the request. */
   readonly available: number;
+  /** Of `available`, what the segment has of its own (all of it for the unsegmented pool)... */
+  readonly own: number;
+  /** ...and what it may still borrow from the pool, after its caps and floor (0 for the pool). */
+  readonly borrowable: number;
 }
 
 /**
@@ -196,6 +200,8 @@ export class InsufficientAvailabilityError extends DomainError {
       metadata[`line.${s.lineIndex}.location`] = s.location;
       metadata[`line.${s.lineIndex}.requested`] = String(s.requested);
       metadata[`line.${s.lineIndex}.available`] = String(s.available);
+      metadata[`line.${s.lineIndex}.own`] = String(s.own);
+      metadata[`line.${s.lineIndex}.borrowable`] = String(s.borrowable);
     }
     return metadata;
   }

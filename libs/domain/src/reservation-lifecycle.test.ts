@@ -456,7 +456,7 @@ describe('increaseDemands and holdIncreases', () => {
     const err = refusal(() => holdIncreases(change, demands, unitsBalance([[at('A', 'N1'), 1]])));
     expect(err).toBeInstanceOf(InsufficientAvailabilityError);
     expect((err as InsufficientAvailabilityError).shortfalls).toEqual([
-      { lineIndex: 1, itemId: 'B', location: 'G', requested: 3, available: 0 },
+      { lineIndex: 1, itemId: 'B', location: 'G', requested: 3, available: 0, own: 0, borrowable: 0 },
     ]);
   });
 });

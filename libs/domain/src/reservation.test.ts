@@ -41,7 +41,7 @@ describe('planAllocations', () => {
       short();
     } catch (err) {
       expect((err as InsufficientAvailabilityError).shortfalls).toEqual([
-        { lineIndex: 1, itemId: 'A', location: 'N1', requested: 3, available: 2 },
+        { lineIndex: 1, itemId: 'A', location: 'N1', requested: 3, available: 2, own: 2, borrowable: 0 },
       ]);
     }
     expect(balance.free(at('A', 'N1'))).toBe(5);

@@ -119,13 +119,17 @@ export function planAllocations(demands: readonly LineDemand[], available: Balan
       if (node) taken.push({ lineIndex: d.lineIndex, nodeId: node.nodeId, quantity: d.quantity });
     }
     if (taken.length === 0 && d.quantity > 0) {
-      const could = d.allowSplit ? free.reduce((s, n) => s + n.free, 0) : Math.max(0, ...free.map((n) => n.free));
+      // A split line could have had every node's units; an unsplit one those of the best node.
+      const counted = d.allowSplit ? free : free.filter((n) => n === best(free));
+      const parts = counted.map((n) => balance.parts(at(d, n.nodeId)));
       shortfalls.push({
         lineIndex: d.lineIndex,
         itemId: d.line.item.itemId,
         location: locationOf(d.line),
         requested: d.quantity,
-        available: could,
+        available: counted.reduce((s, n) => s + n.free, 0),
+        own: parts.reduce((s, p) => s + p.own, 0),
+        borrowable: parts.reduce((s, p) => s + p.borrowable, 0),
       });
       continue;
     }
@@ -138,6 +142,11 @@ export function planAllocations(demands: readonly LineDemand[], available: Balan
   if (shortfalls.length > 0) throw new InsufficientAvailabilityError(shortfalls);
   for (const [positionId, quantity] of takes) available.take(positionId, quantity);
   return allocations;
+}
+
+/** The first of the nodes with the most free units (none when there are no nodes). */
+function best<N extends { readonly free: number }>(nodes: readonly N[]): N | undefined {
+  return nodes.reduce<N | undefined>((b, n) => (b === undefined || n.free > b.free ? n : b), undefined);
 }
 
 /**

@@ -17,6 +17,8 @@ import { positionKeyId, positionKeyOfId, type PositionKey } from './reservation'
 export interface Balance {
   /** Units a line may still take at a position; never negative. */
   free(positionId: string): number;
+  /** Of those, what the position has of its own and what it may borrow from the pool. */
+  parts(positionId: string): { readonly own: number; readonly borrowable: number };
   /** Takes units at a position. */
   take(positionId: string, quantity: number): void;
   /** An independent copy, to plan a request on before taking its units for good. */
@@ -112,6 +114,13 @@ export class StockBalance implements Balance {
     return found.slot === found.node.pool
       ? figures.pool.available
       : figures.segments[found.node.segments.indexOf(found.slot)]!.available;
+  }
+
+  parts(positionId: string): { own: number; borrowable: number } {
+    const found = this.find(positionId);
+    if (!found) return { own: 0, borrowable: 0 };
+    const figures = figuresOf(this.itemNodeFiguresOf(found.node), found.slot.key.segment);
+    return { own: figures.ownAvailable, borrowable: figures.borrowable };
   }
 
   take(positionId: string, quantity: number): void {

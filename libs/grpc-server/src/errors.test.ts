@@ -77,6 +77,8 @@ describe('toServiceError', () => {
       location: 'DC1',
       requested: 2,
       available: 1,
+      own: 1,
+      borrowable: 0,
     }));
     const err = map(new InsufficientAvailabilityError(shortfalls));
     const metadata = errorDetails(err).errorInfo?.metadata ?? {};

@@ -326,6 +326,8 @@ export class ReservationChanges {
           location: hold.nodeId,
           requested: hold.quantity,
           available: 0,
+          own: 0,
+          borrowable: 0,
         })),
       );
     }
