@@ -14,3 +14,4 @@ export * from './operations/reservations';
 export * from './operations/safety-stock';
 export * from './operations/supply';
 export * from './operations/consumption-rules';
+export * from './operations/item-node-stock';

@@ -25,8 +25,8 @@ export function availabilityServiceHandlers(reader: AvailabilityReader, logger: 
     getAvailabilityByDate: unary('GetAvailabilityByDate', logger, async (req: pb.GetAvailabilityByDateRequest) => {
       const result = await reader.byDate(queryOf(req, req.horizonTime));
       return {
-        currentAvailable: result.currentAvailable,
-        currentShortage: result.currentShortage,
+        currentAvailable: result.current.available,
+        currentShortage: result.current.shortage,
         buckets: result.buckets.map((b) => ({
           bucketTime: fromMs(b.bucketMs),
           incomingQuantity: b.incoming,
