@@ -309,7 +309,16 @@ describeEachDatabase('what counts toward stock, on random histories', (dialect) 
         available: b.available,
         shortage: b.shortage,
       })),
-    }).toEqual(expectedByDate);
+    }).toEqual({
+      currentAvailable: expectedByDate.current.available,
+      currentShortage: expectedByDate.current.shortage,
+      buckets: expectedByDate.buckets.map(({ bucketMs, incoming, available, shortage }) => ({
+        bucketMs,
+        incoming,
+        available,
+        shortage,
+      })),
+    });
 
     // (2) The position: kept by deltas, it must already agree unless it is due for a recount (supply
     // arrived, holds expired); recounted from its rows, it must agree in any case.

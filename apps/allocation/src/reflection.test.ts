@@ -98,7 +98,13 @@ describe('server reflection', () => {
       `http://${t.address}/inventory.v1.AvailabilityService/GetNodeAvailability`,
     );
     expect(JSON.parse(got.stdout)).toEqual({
-      availability: { nodeId: 'DC_EAST', available: '40', onhandQuantity: '40' },
+      availability: {
+        nodeId: 'DC_EAST',
+        available: '40',
+        onhandQuantity: '40',
+        ownAvailable: '40',
+        borrowLimit: 'BORROW_LIMIT_NOT_BORROWING',
+      },
     });
   });
 

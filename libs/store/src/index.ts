@@ -15,3 +15,4 @@ export * from './operations/safety-stock';
 export * from './operations/segments';
 export * from './operations/supply';
 export * from './operations/consumption-rules';
+export * from './operations/item-node-stock';

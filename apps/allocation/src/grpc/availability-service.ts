@@ -1,9 +1,15 @@
 import type * as pb from '@inventory/contracts';
-import type { AvailabilityQueryInput, NodeAvailability } from '@inventory/domain';
+import {
+  withholdsSafetyStock,
+  type AvailabilityFigures,
+  type AvailabilityQueryInput,
+  type BorrowingTerms,
+  type NodeAvailability,
+} from '@inventory/domain';
 import { unary } from '@inventory/grpc-server';
 import type { Logger } from '@inventory/runtime';
 import type { AvailabilityReader } from '../inventory/availability-reader';
-import { fromMs, fromSupplyKey, toItemKey, toMs, toSegment } from './translate';
+import { fromBorrowLimit, fromMs, fromSegment, fromSupplyKey, toItemKey, toMs, toSegment } from './translate';
 
 export function availabilityServiceHandlers(reader: AvailabilityReader, logger: Logger): pb.AvailabilityServiceServer {
   return {
@@ -19,19 +25,28 @@ export function availabilityServiceHandlers(reader: AvailabilityReader, logger: 
           available: result.available,
           shortage: result.shortage,
           nodes: result.nodes.map(fromNodeAvailability),
+          ownAvailable: result.ownAvailable,
+          borrowable: result.borrowable,
+          borrowed: result.borrowed,
+          lent: result.lent,
+          consumptionRulesVersion: result.rulesVersion,
         },
       };
     }),
     getAvailabilityByDate: unary('GetAvailabilityByDate', logger, async (req: pb.GetAvailabilityByDateRequest) => {
       const result = await reader.byDate(queryOf(req, req.horizonTime));
       return {
-        currentAvailable: result.currentAvailable,
-        currentShortage: result.currentShortage,
+        currentAvailable: result.current.available,
+        currentShortage: result.current.shortage,
+        currentOwnAvailable: result.current.ownAvailable,
+        currentBorrowable: result.current.borrowable,
+        currentBorrowed: result.current.borrowed,
+        currentLent: result.current.lent,
+        consumptionRulesVersion: result.rulesVersion,
         buckets: result.buckets.map((b) => ({
           bucketTime: fromMs(b.bucketMs),
           incomingQuantity: b.incoming,
-          available: b.available,
-          shortage: b.shortage,
+          ...fromFigures(b),
         })),
       };
     }),
@@ -48,7 +63,11 @@ export function availabilityServiceHandlers(reader: AvailabilityReader, logger: 
             counted: c.counted,
             reason: c.reason,
           })),
-          safetyStockSource: SAFETY_STOCK_SOURCE[n.safetyStock.level],
+          safetyStockSource: withholdsSafetyStock(n.segment)
+            ? SAFETY_STOCK_SOURCE[n.safetyStock.level]
+            : SAFETY_STOCK_IN_THE_POOL,
+          loans: n.loans.map((l) => ({ segment: fromSegment(l.segment), quantity: l.quantity })),
+          borrowing: fromBorrowingTerms(n.borrowing),
         })),
       };
     }),
@@ -79,15 +98,45 @@ const SAFETY_STOCK_SOURCE = {
   ITEM_NODE: 'the rule for the item at this node',
 } as const;
 
+const SAFETY_STOCK_IN_THE_POOL =
+  'none in the segment: safety stock is withheld once, on the unsegmented pool, and bounds what may be borrowed';
+
+function fromFigures(f: AvailabilityFigures): Omit<pb.AvailabilityBucket, 'bucketTime' | 'incomingQuantity'> {
+  return {
+    available: f.available,
+    shortage: f.shortage,
+    ownAvailable: f.ownAvailable,
+    borrowable: f.borrowable,
+    borrowed: f.borrowed,
+    lent: f.lent,
+  };
+}
+
 function fromNodeAvailability(n: NodeAvailability): pb.NodeAvailability {
   return {
     nodeId: n.nodeId,
-    available: n.available,
-    shortage: n.shortage,
+    ...fromFigures(n),
     onhandQuantity: n.onhand,
     futureSupplyQuantity: n.futureSupply,
     demandQuantity: n.demand,
     reservedQuantity: n.reserved,
     safetyStockQuantity: n.safetyStock.quantity,
+    borrowLimit: fromBorrowLimit(n.limitedBy),
+    consumptionRulesVersion: n.rulesVersion,
+  };
+}
+
+function fromBorrowingTerms(t: BorrowingTerms): pb.BorrowingTerms {
+  return {
+    consumptionRulesVersion: t.rulesVersion,
+    borrowingEnabled: t.borrowingEnabled,
+    mayBorrow: t.rule?.mayBorrow ?? false,
+    capQuantity: t.rule?.capQuantity ?? undefined,
+    capRatioPpm: t.rule?.capRatioPpm ?? undefined,
+    capRatioQuantity: t.capRatioQuantity ?? undefined,
+    keepInPool: t.rule?.keepInPool ?? undefined,
+    poolSupplyQuantity: t.poolSupply,
+    poolFreeQuantity: t.poolFree,
+    poolSafetyStockQuantity: t.poolSafetyStock,
   };
 }

@@ -2,6 +2,7 @@
 import * as pb from '@inventory/contracts';
 import {
   itemKey,
+  type BorrowLimit,
   type Demand,
   type DemandKey,
   type DemandKeyInput,
@@ -58,6 +59,14 @@ export function toNodeType(type: pb.NodeType): NodeType | undefined {
 
 export function fromNodeType(type: NodeType): pb.NodeType {
   return pb.NodeType[`NODE_TYPE_${type}`];
+}
+
+export function fromSegment(segment: SegmentKey): pb.SegmentKey {
+  return { segmentType: segment.segmentType, segment: segment.segment };
+}
+
+export function fromBorrowLimit(limit: BorrowLimit): pb.BorrowLimit {
+  return pb.BorrowLimit[`BORROW_LIMIT_${limit}`];
 }
 
 export function fromSafetyStockLevel(level: SafetyStockLevel): pb.SafetyStockLevel {

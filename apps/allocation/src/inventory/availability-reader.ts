@@ -3,8 +3,7 @@ import {
   networkAvailability,
   parseAvailabilityByDateQuery,
   parseAvailabilityQuery,
-  safetyStockWithheld,
-  withholdsSafetyStock,
+  resolveSafetyStock,
   type AvailabilityByDate,
   type AvailabilityQuery,
   type AvailabilityQueryInput,
@@ -12,7 +11,7 @@ import {
   type NodeAvailabilityInputs,
   type Clock,
 } from '@inventory/domain';
-import { commitmentsAt, findQuantities, findSafetyStock, SUPPLY, type Database } from '@inventory/store';
+import { findSafetyStock, readConsumptionRules, readItemNodeStock, type Database } from '@inventory/store';
 import type { NodeCatalog } from './node-catalog';
 import { requireUsableSegments } from './segment-catalog';
 
@@ -37,25 +36,24 @@ export class AvailabilityReader {
     return availabilityByDate(await this.inputs(query), nowMs, query.asOfMs);
   }
 
+  /**
+   * Every position of the item at the nodes, not only the segment asked about: a segment borrows from the
+   * pool at its node, and the pool lends to every segment there. Safety stock is the pool's, which bounds
+   * what segments may borrow.
+   */
   private async inputs(query: AvailabilityQuery): Promise<NodeAvailabilityInputs[]> {
     await requireUsableSegments(this.db.knex, [['segment', query.segment]]);
     const nodeIds = await this.nodeIdsOf(query);
     const db = this.db.knex;
-    const supplies = await findQuantities(SUPPLY, { db, item: query.item, nodeIds, segment: query.segment });
-    const commitments = await commitmentsAt({
-      db,
-      item: query.item,
-      nodeIds,
-      segment: query.segment,
-      nowMs: this.clock(),
-    });
-    const rules = withholdsSafetyStock(query.segment) ? await findSafetyStock({ db, item: query.item, nodeIds }) : [];
+    const rules = await readConsumptionRules({ db });
+    const stock = await readItemNodeStock({ db, item: query.item, nodeIds, nowMs: this.clock() });
+    const safetyStock = await findSafetyStock({ db, item: query.item, nodeIds });
     return nodeIds.map((nodeId) => ({
       nodeId,
-      supplies: supplies.filter((s) => s.key.nodeId === nodeId),
-      countedDemand: commitments.get(nodeId)?.demand ?? 0,
-      activeReservations: commitments.get(nodeId)?.reserved ?? 0,
-      safetyStock: safetyStockWithheld(query.segment, rules, nodeId),
+      segment: query.segment,
+      positions: stock.get(nodeId) ?? [],
+      safetyStock: resolveSafetyStock(safetyStock, nodeId),
+      rules,
     }));
   }
 

@@ -10,6 +10,7 @@ import {
   demandCounts,
   holdTakes,
   itemKey,
+  NO_CONSUMPTION_RULES,
   safetyStockWithheld,
   UNSEGMENTED,
   DEMAND_TYPES,
@@ -228,8 +229,8 @@ export class HistoryModel {
       updateMs: 0,
     }));
     const rules: SafetyStockRule[] = [...this.safetyStock].map(([nodeId, quantity]) => ({ item, nodeId, quantity }));
-    return {
-      nodeId: NODE_ID,
+    const pool = {
+      segment: UNSEGMENTED,
       supplies,
       countedDemand: sum([...this.demand.values()].filter((d) => demandCounts(d.demandType)).map((d) => d.quantity)),
       activeReservations: sum(
@@ -237,7 +238,14 @@ export class HistoryModel {
           .filter((r) => holdTakes({ state: r.holdState, expireMs: r.expireMs }, nowMs))
           .map((r) => r.held),
       ),
+      settledLoan: 0,
+    };
+    return {
+      nodeId: NODE_ID,
+      segment: UNSEGMENTED,
+      positions: [pool],
       safetyStock: safetyStockWithheld(UNSEGMENTED, rules, NODE_ID),
+      rules: NO_CONSUMPTION_RULES,
     };
   }
 }

@@ -7,31 +7,139 @@
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import { Timestamp } from "../../google/protobuf/timestamp";
+import { SegmentKey } from "./keys";
 import { SupplyKey } from "./supply";
+
+/** What bounds what a segment may still borrow from the unsegmented pool. */
+export enum BorrowLimit {
+  /** BORROW_LIMIT_UNSPECIFIED - Not set. The service always sets one of the values below. */
+  BORROW_LIMIT_UNSPECIFIED = 0,
+  /**
+   * BORROW_LIMIT_NOT_BORROWING - The position does not borrow: the unsegmented pool, a segment the rules do not let borrow, or
+   * borrowing is switched off. Loans taken before still count until the segment's own supply covers them.
+   */
+  BORROW_LIMIT_NOT_BORROWING = 1,
+  /** BORROW_LIMIT_POOL - The units the pool has free (after its commitments, the loans out and safety stock). */
+  BORROW_LIMIT_POOL = 2,
+  /** BORROW_LIMIT_KEEP_IN_POOL - The segment's keep_in_pool floor: it may not take the pool below that many units. */
+  BORROW_LIMIT_KEEP_IN_POOL = 3,
+  /** BORROW_LIMIT_CAP_QUANTITY - The segment's cap as an absolute quantity, less what it owes. */
+  BORROW_LIMIT_CAP_QUANTITY = 4,
+  /** BORROW_LIMIT_CAP_RATIO - The segment's cap as a share of the pool's counted supply, less what it owes. */
+  BORROW_LIMIT_CAP_RATIO = 5,
+  UNRECOGNIZED = -1,
+}
+
+export function borrowLimitFromJSON(object: any): BorrowLimit {
+  switch (object) {
+    case 0:
+    case "BORROW_LIMIT_UNSPECIFIED":
+      return BorrowLimit.BORROW_LIMIT_UNSPECIFIED;
+    case 1:
+    case "BORROW_LIMIT_NOT_BORROWING":
+      return BorrowLimit.BORROW_LIMIT_NOT_BORROWING;
+    case 2:
+    case "BORROW_LIMIT_POOL":
+      return BorrowLimit.BORROW_LIMIT_POOL;
+    case 3:
+    case "BORROW_LIMIT_KEEP_IN_POOL":
+      return BorrowLimit.BORROW_LIMIT_KEEP_IN_POOL;
+    case 4:
+    case "BORROW_LIMIT_CAP_QUANTITY":
+      return BorrowLimit.BORROW_LIMIT_CAP_QUANTITY;
+    case 5:
+    case "BORROW_LIMIT_CAP_RATIO":
+      return BorrowLimit.BORROW_LIMIT_CAP_RATIO;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return BorrowLimit.UNRECOGNIZED;
+  }
+}
+
+export function borrowLimitToJSON(object: BorrowLimit): string {
+  switch (object) {
+    case BorrowLimit.BORROW_LIMIT_UNSPECIFIED:
+      return "BORROW_LIMIT_UNSPECIFIED";
+    case BorrowLimit.BORROW_LIMIT_NOT_BORROWING:
+      return "BORROW_LIMIT_NOT_BORROWING";
+    case BorrowLimit.BORROW_LIMIT_POOL:
+      return "BORROW_LIMIT_POOL";
+    case BorrowLimit.BORROW_LIMIT_KEEP_IN_POOL:
+      return "BORROW_LIMIT_KEEP_IN_POOL";
+    case BorrowLimit.BORROW_LIMIT_CAP_QUANTITY:
+      return "BORROW_LIMIT_CAP_QUANTITY";
+    case BorrowLimit.BORROW_LIMIT_CAP_RATIO:
+      return "BORROW_LIMIT_CAP_RATIO";
+    case BorrowLimit.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
 
 /**
  * The quantity of an item that can still be promised at one node, in one segment, as of a time.
  *
- * available = ONHAND + future supply due by as_of_time - counted demand - active reservations - safety stock,
- * floored at zero; shortage is what the floor hid.
+ * supply = ONHAND + future supply due by as_of_time (PLAN never counts); commitments = counted demand +
+ * active reservations. Segments may borrow from the unsegmented pool at the same node under the
+ * consumption rules (see consumption_rules_version):
+ *
+ * For a segment:
+ *   own_available = max(0, supply - commitments)
+ *   borrowed      = its loan from the pool now (what its commitments exceed its supply by, while it borrows)
+ *   borrowable    = what it may still take from the pool: the least of the pool's free units less its
+ *                   keep_in_pool floor, its cap_quantity less its loan and its cap ratio of the pool's supply
+ *                   less its loan; never negative; 0 for a segment that may not borrow
+ *   available     = own_available + borrowable
+ * For the unsegmented pool:
+ *   pool_free     = supply - commitments - lent - safety stock
+ *   available     = own_available = max(0, pool_free); borrowable = borrowed = 0
+ *
+ * Safety stock is withheld once, on the pool; a segment withholds none of its own. shortage is what the
+ * floors hid. With no consumption rules (or borrowing switched off and no loans outstanding) the figure of
+ * every position is its own: supply - commitments - safety stock, floored at zero.
  */
 export interface NodeAvailability {
   /** The node. */
   nodeId: string;
   /** Units that can be promised. Never negative. */
   available: number;
-  /** Units missing to cover commitments and safety stock; zero unless the raw figure was negative. */
+  /**
+   * Units missing to cover commitments and safety stock; zero unless the raw figure was negative. For a
+   * segment, its commitments that neither its supply nor a loan the pool can cover.
+   */
   shortage: number;
-  /** ONHAND supply. */
+  /** ONHAND supply of the position. */
   onhandQuantity: number;
-  /** Supply other than ONHAND and PLAN with an ETA at or before as_of_time. */
+  /** Supply of the position other than ONHAND and PLAN with an ETA at or before as_of_time. */
   futureSupplyQuantity: number;
-  /** Demand that counts (every type but PLAN). */
+  /** Demand of the position that counts (every type but PLAN). */
   demandQuantity: number;
-  /** Units held by active reservations. */
+  /** Units held by the position's active reservations. */
   reservedQuantity: number;
-  /** Units withheld as safety stock. */
+  /**
+   * Units withheld as safety stock: the node's safety stock for the unsegmented pool, 0 for a segment
+   * (its figure is bounded by the pool's, which withholds it).
+   */
   safetyStockQuantity: number;
+  /**
+   * What the position has of its own: supply less commitments (and, for the pool, less lent and safety
+   * stock), floored at zero.
+   */
+  ownAvailable: number;
+  /**
+   * What the segment may still take from the pool after its caps and floor; 0 for the pool and for a
+   * segment that may not borrow.
+   */
+  borrowable: number;
+  /** The segment's loan from the pool now; 0 for the pool. */
+  borrowed: number;
+  /** For the unsegmented pool: the sum of the segments' loans at the node. 0 for a segment. */
+  lent: number;
+  /** What bounds borrowable. */
+  borrowLimit: BorrowLimit;
+  /** The version of the consumption rules the figure used; 0 when none were ever set (borrowing off). */
+  consumptionRulesVersion: number;
 }
 
 /** Availability across a distribution group: the sum of its nodes' availability. */
@@ -44,6 +152,16 @@ export interface NetworkAvailability {
   shortage: number;
   /** Per node, in the group's priority order. */
   nodes: NodeAvailability[];
+  /** Sum of the nodes' own_available. */
+  ownAvailable: number;
+  /** Sum of the nodes' borrowable. */
+  borrowable: number;
+  /** Sum of the nodes' borrowed. */
+  borrowed: number;
+  /** Sum of the nodes' lent. */
+  lent: number;
+  /** The version of the consumption rules the figures used; 0 when none were ever set. */
+  consumptionRulesVersion: number;
 }
 
 /** Availability at one future point: what can be promised for delivery at or after bucket_time. */
@@ -52,12 +170,24 @@ export interface AvailabilityBucket {
   bucketTime?:
     | Date
     | undefined;
-  /** Supply arriving at bucket_time. */
+  /**
+   * The position's own supply arriving at bucket_time. A bucket may open with none: supply arriving
+   * elsewhere at the node (in the pool, or in a segment whose loan it repays) changes what the position
+   * may borrow or what the pool has lent.
+   */
   incomingQuantity: number;
-  /** Available from bucket_time on (cumulative, floored at zero). */
+  /** Available from bucket_time on (cumulative, floored at zero): own_available + borrowable. */
   available: number;
   /** Shortage from bucket_time on. */
   shortage: number;
+  /** What the position has of its own from bucket_time on (see NodeAvailability.own_available). */
+  ownAvailable: number;
+  /** What it may borrow from the pool from bucket_time on. */
+  borrowable: number;
+  /** What it owes the pool from bucket_time on. */
+  borrowed: number;
+  /** For the unsegmented pool, what the segments owe it from bucket_time on. */
+  lent: number;
 }
 
 /** One supply position counted in (or left out of) an availability figure. */
@@ -74,6 +204,60 @@ export interface SupplyContribution {
   reason: string;
 }
 
+/** What a segment owes the unsegmented pool at a node. */
+export interface Loan {
+  /** The borrowing segment. */
+  segment?:
+    | SegmentKey
+    | undefined;
+  /** Units it owes. */
+  quantity: number;
+}
+
+/**
+ * The borrowing rules in force for the position explained, and the pool figures they are applied to.
+ * NodeAvailability.borrow_limit names which of them bounds borrowable.
+ */
+export interface BorrowingTerms {
+  /** The version of the consumption rules; 0 when none were ever set. */
+  consumptionRulesVersion: number;
+  /** The master switch: whether any segment may take new loans. */
+  borrowingEnabled: boolean;
+  /** Whether the rules let this segment borrow; false for the unsegmented pool. */
+  mayBorrow: boolean;
+  /** The most units the segment may owe the pool at the node; unset: no such cap. */
+  capQuantity?:
+    | number
+    | undefined;
+  /**
+   * The most it may owe as a share of the pool's counted supply, in millionths (500000 = half); unset: no
+   * such cap.
+   */
+  capRatioPpm?:
+    | number
+    | undefined;
+  /** That share in units here: floor(cap_ratio_ppm x pool_supply_quantity / 1000000); unset with the ratio. */
+  capRatioQuantity?:
+    | number
+    | undefined;
+  /** The units this segment may not borrow the pool below; unset: no floor. */
+  keepInPool?:
+    | number
+    | undefined;
+  /** The pool's counted supply at the node as of the time asked. */
+  poolSupplyQuantity: number;
+  /**
+   * The pool's free units: its supply less its commitments, the loans out and safety stock. Negative when
+   * over-committed.
+   */
+  poolFreeQuantity: number;
+  /**
+   * The safety stock withheld at the node. It is withheld once, on the pool, and bounds what segments may
+   * borrow through pool_free_quantity; segments withhold none of their own.
+   */
+  poolSafetyStockQuantity: number;
+}
+
 /** What lies behind one node's availability figure. */
 export interface NodeAvailabilityExplanation {
   /** The figure being explained. */
@@ -82,8 +266,18 @@ export interface NodeAvailabilityExplanation {
     | undefined;
   /** Every supply position of the item at the node in the segment. */
   supplies: SupplyContribution[];
-  /** Where the safety stock comes from. */
+  /**
+   * Where the safety stock comes from. For a segment: that none is withheld in the segment, since safety
+   * stock is withheld once, on the unsegmented pool.
+   */
   safetyStockSource: string;
+  /**
+   * The loans behind the figure: for the unsegmented pool, each segment's loan at the node (lent is their
+   * sum); for a segment, its own loan, if it has one. Segments that owe nothing are left out.
+   */
+  loans: Loan[];
+  /** The borrowing rules in force for the position, with the cap and floor values and the pool figures. */
+  borrowing?: BorrowingTerms | undefined;
 }
 
 function createBaseNodeAvailability(): NodeAvailability {
@@ -96,6 +290,12 @@ function createBaseNodeAvailability(): NodeAvailability {
     demandQuantity: 0,
     reservedQuantity: 0,
     safetyStockQuantity: 0,
+    ownAvailable: 0,
+    borrowable: 0,
+    borrowed: 0,
+    lent: 0,
+    borrowLimit: 0,
+    consumptionRulesVersion: 0,
   };
 }
 
@@ -124,6 +324,24 @@ export const NodeAvailability: MessageFns<NodeAvailability> = {
     }
     if (message.safetyStockQuantity !== 0) {
       writer.uint32(64).int64(message.safetyStockQuantity);
+    }
+    if (message.ownAvailable !== 0) {
+      writer.uint32(72).int64(message.ownAvailable);
+    }
+    if (message.borrowable !== 0) {
+      writer.uint32(80).int64(message.borrowable);
+    }
+    if (message.borrowed !== 0) {
+      writer.uint32(88).int64(message.borrowed);
+    }
+    if (message.lent !== 0) {
+      writer.uint32(96).int64(message.lent);
+    }
+    if (message.borrowLimit !== 0) {
+      writer.uint32(104).int32(message.borrowLimit);
+    }
+    if (message.consumptionRulesVersion !== 0) {
+      writer.uint32(112).int64(message.consumptionRulesVersion);
     }
     return writer;
   },
@@ -205,6 +423,54 @@ export const NodeAvailability: MessageFns<NodeAvailability> = {
             message.safetyStockQuantity = longToNumber(reader.int64());
             continue;
           }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.ownAvailable = longToNumber(reader.int64());
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.borrowable = longToNumber(reader.int64());
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.borrowed = longToNumber(reader.int64());
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.lent = longToNumber(reader.int64());
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.borrowLimit = reader.int32() as any;
+            continue;
+          }
+          case 14: {
+            if (tag !== 112) {
+              break;
+            }
+
+            message.consumptionRulesVersion = longToNumber(reader.int64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -251,6 +517,24 @@ export const NodeAvailability: MessageFns<NodeAvailability> = {
         : isSet(object.safety_stock_quantity)
         ? globalThis.Number(object.safety_stock_quantity)
         : 0,
+      ownAvailable: isSet(object.ownAvailable)
+        ? globalThis.Number(object.ownAvailable)
+        : isSet(object.own_available)
+        ? globalThis.Number(object.own_available)
+        : 0,
+      borrowable: isSet(object.borrowable) ? globalThis.Number(object.borrowable) : 0,
+      borrowed: isSet(object.borrowed) ? globalThis.Number(object.borrowed) : 0,
+      lent: isSet(object.lent) ? globalThis.Number(object.lent) : 0,
+      borrowLimit: isSet(object.borrowLimit)
+        ? borrowLimitFromJSON(object.borrowLimit)
+        : isSet(object.borrow_limit)
+        ? borrowLimitFromJSON(object.borrow_limit)
+        : 0,
+      consumptionRulesVersion: isSet(object.consumptionRulesVersion)
+        ? globalThis.Number(object.consumptionRulesVersion)
+        : isSet(object.consumption_rules_version)
+        ? globalThis.Number(object.consumption_rules_version)
+        : 0,
     };
   },
 
@@ -280,6 +564,24 @@ export const NodeAvailability: MessageFns<NodeAvailability> = {
     if (message.safetyStockQuantity !== 0) {
       obj.safetyStockQuantity = Math.round(message.safetyStockQuantity);
     }
+    if (message.ownAvailable !== 0) {
+      obj.ownAvailable = Math.round(message.ownAvailable);
+    }
+    if (message.borrowable !== 0) {
+      obj.borrowable = Math.round(message.borrowable);
+    }
+    if (message.borrowed !== 0) {
+      obj.borrowed = Math.round(message.borrowed);
+    }
+    if (message.lent !== 0) {
+      obj.lent = Math.round(message.lent);
+    }
+    if (message.borrowLimit !== 0) {
+      obj.borrowLimit = borrowLimitToJSON(message.borrowLimit);
+    }
+    if (message.consumptionRulesVersion !== 0) {
+      obj.consumptionRulesVersion = Math.round(message.consumptionRulesVersion);
+    }
     return obj;
   },
 
@@ -296,12 +598,28 @@ export const NodeAvailability: MessageFns<NodeAvailability> = {
     message.demandQuantity = object.demandQuantity ?? 0;
     message.reservedQuantity = object.reservedQuantity ?? 0;
     message.safetyStockQuantity = object.safetyStockQuantity ?? 0;
+    message.ownAvailable = object.ownAvailable ?? 0;
+    message.borrowable = object.borrowable ?? 0;
+    message.borrowed = object.borrowed ?? 0;
+    message.lent = object.lent ?? 0;
+    message.borrowLimit = object.borrowLimit ?? 0;
+    message.consumptionRulesVersion = object.consumptionRulesVersion ?? 0;
     return message;
   },
 };
 
 function createBaseNetworkAvailability(): NetworkAvailability {
-  return { distributionGroupId: "", available: 0, shortage: 0, nodes: [] };
+  return {
+    distributionGroupId: "",
+    available: 0,
+    shortage: 0,
+    nodes: [],
+    ownAvailable: 0,
+    borrowable: 0,
+    borrowed: 0,
+    lent: 0,
+    consumptionRulesVersion: 0,
+  };
 }
 
 export const NetworkAvailability: MessageFns<NetworkAvailability> = {
@@ -317,6 +635,21 @@ export const NetworkAvailability: MessageFns<NetworkAvailability> = {
     }
     for (const v of message.nodes) {
       NodeAvailability.encode(v!, writer.uint32(34).fork()).join();
+    }
+    if (message.ownAvailable !== 0) {
+      writer.uint32(40).int64(message.ownAvailable);
+    }
+    if (message.borrowable !== 0) {
+      writer.uint32(48).int64(message.borrowable);
+    }
+    if (message.borrowed !== 0) {
+      writer.uint32(56).int64(message.borrowed);
+    }
+    if (message.lent !== 0) {
+      writer.uint32(64).int64(message.lent);
+    }
+    if (message.consumptionRulesVersion !== 0) {
+      writer.uint32(72).int64(message.consumptionRulesVersion);
     }
     return writer;
   },
@@ -366,6 +699,46 @@ export const NetworkAvailability: MessageFns<NetworkAvailability> = {
             message.nodes.push(NodeAvailability.decode(reader, reader.uint32()));
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.ownAvailable = longToNumber(reader.int64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.borrowable = longToNumber(reader.int64());
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.borrowed = longToNumber(reader.int64());
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.lent = longToNumber(reader.int64());
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.consumptionRulesVersion = longToNumber(reader.int64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -388,6 +761,19 @@ export const NetworkAvailability: MessageFns<NetworkAvailability> = {
       available: isSet(object.available) ? globalThis.Number(object.available) : 0,
       shortage: isSet(object.shortage) ? globalThis.Number(object.shortage) : 0,
       nodes: globalThis.Array.isArray(object?.nodes) ? object.nodes.map((e: any) => NodeAvailability.fromJSON(e)) : [],
+      ownAvailable: isSet(object.ownAvailable)
+        ? globalThis.Number(object.ownAvailable)
+        : isSet(object.own_available)
+        ? globalThis.Number(object.own_available)
+        : 0,
+      borrowable: isSet(object.borrowable) ? globalThis.Number(object.borrowable) : 0,
+      borrowed: isSet(object.borrowed) ? globalThis.Number(object.borrowed) : 0,
+      lent: isSet(object.lent) ? globalThis.Number(object.lent) : 0,
+      consumptionRulesVersion: isSet(object.consumptionRulesVersion)
+        ? globalThis.Number(object.consumptionRulesVersion)
+        : isSet(object.consumption_rules_version)
+        ? globalThis.Number(object.consumption_rules_version)
+        : 0,
     };
   },
 
@@ -405,6 +791,21 @@ export const NetworkAvailability: MessageFns<NetworkAvailability> = {
     if (message.nodes?.length) {
       obj.nodes = message.nodes.map((e) => NodeAvailability.toJSON(e));
     }
+    if (message.ownAvailable !== 0) {
+      obj.ownAvailable = Math.round(message.ownAvailable);
+    }
+    if (message.borrowable !== 0) {
+      obj.borrowable = Math.round(message.borrowable);
+    }
+    if (message.borrowed !== 0) {
+      obj.borrowed = Math.round(message.borrowed);
+    }
+    if (message.lent !== 0) {
+      obj.lent = Math.round(message.lent);
+    }
+    if (message.consumptionRulesVersion !== 0) {
+      obj.consumptionRulesVersion = Math.round(message.consumptionRulesVersion);
+    }
     return obj;
   },
 
@@ -417,12 +818,26 @@ export const NetworkAvailability: MessageFns<NetworkAvailability> = {
     message.available = object.available ?? 0;
     message.shortage = object.shortage ?? 0;
     message.nodes = object.nodes?.map((e) => NodeAvailability.fromPartial(e)) || [];
+    message.ownAvailable = object.ownAvailable ?? 0;
+    message.borrowable = object.borrowable ?? 0;
+    message.borrowed = object.borrowed ?? 0;
+    message.lent = object.lent ?? 0;
+    message.consumptionRulesVersion = object.consumptionRulesVersion ?? 0;
     return message;
   },
 };
 
 function createBaseAvailabilityBucket(): AvailabilityBucket {
-  return { bucketTime: undefined, incomingQuantity: 0, available: 0, shortage: 0 };
+  return {
+    bucketTime: undefined,
+    incomingQuantity: 0,
+    available: 0,
+    shortage: 0,
+    ownAvailable: 0,
+    borrowable: 0,
+    borrowed: 0,
+    lent: 0,
+  };
 }
 
 export const AvailabilityBucket: MessageFns<AvailabilityBucket> = {
@@ -438,6 +853,18 @@ export const AvailabilityBucket: MessageFns<AvailabilityBucket> = {
     }
     if (message.shortage !== 0) {
       writer.uint32(32).int64(message.shortage);
+    }
+    if (message.ownAvailable !== 0) {
+      writer.uint32(40).int64(message.ownAvailable);
+    }
+    if (message.borrowable !== 0) {
+      writer.uint32(48).int64(message.borrowable);
+    }
+    if (message.borrowed !== 0) {
+      writer.uint32(56).int64(message.borrowed);
+    }
+    if (message.lent !== 0) {
+      writer.uint32(64).int64(message.lent);
     }
     return writer;
   },
@@ -487,6 +914,38 @@ export const AvailabilityBucket: MessageFns<AvailabilityBucket> = {
             message.shortage = longToNumber(reader.int64());
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.ownAvailable = longToNumber(reader.int64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.borrowable = longToNumber(reader.int64());
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.borrowed = longToNumber(reader.int64());
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.lent = longToNumber(reader.int64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -513,6 +972,14 @@ export const AvailabilityBucket: MessageFns<AvailabilityBucket> = {
         : 0,
       available: isSet(object.available) ? globalThis.Number(object.available) : 0,
       shortage: isSet(object.shortage) ? globalThis.Number(object.shortage) : 0,
+      ownAvailable: isSet(object.ownAvailable)
+        ? globalThis.Number(object.ownAvailable)
+        : isSet(object.own_available)
+        ? globalThis.Number(object.own_available)
+        : 0,
+      borrowable: isSet(object.borrowable) ? globalThis.Number(object.borrowable) : 0,
+      borrowed: isSet(object.borrowed) ? globalThis.Number(object.borrowed) : 0,
+      lent: isSet(object.lent) ? globalThis.Number(object.lent) : 0,
     };
   },
 
@@ -530,6 +997,18 @@ export const AvailabilityBucket: MessageFns<AvailabilityBucket> = {
     if (message.shortage !== 0) {
       obj.shortage = Math.round(message.shortage);
     }
+    if (message.ownAvailable !== 0) {
+      obj.ownAvailable = Math.round(message.ownAvailable);
+    }
+    if (message.borrowable !== 0) {
+      obj.borrowable = Math.round(message.borrowable);
+    }
+    if (message.borrowed !== 0) {
+      obj.borrowed = Math.round(message.borrowed);
+    }
+    if (message.lent !== 0) {
+      obj.lent = Math.round(message.lent);
+    }
     return obj;
   },
 
@@ -542,6 +1021,10 @@ export const AvailabilityBucket: MessageFns<AvailabilityBucket> = {
     message.incomingQuantity = object.incomingQuantity ?? 0;
     message.available = object.available ?? 0;
     message.shortage = object.shortage ?? 0;
+    message.ownAvailable = object.ownAvailable ?? 0;
+    message.borrowable = object.borrowable ?? 0;
+    message.borrowed = object.borrowed ?? 0;
+    message.lent = object.lent ?? 0;
     return message;
   },
 };
@@ -663,8 +1146,359 @@ export const SupplyContribution: MessageFns<SupplyContribution> = {
   },
 };
 
+function createBaseLoan(): Loan {
+  return { segment: undefined, quantity: 0 };
+}
+
+export const Loan: MessageFns<Loan> = {
+  encode(message: Loan, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.segment !== undefined) {
+      SegmentKey.encode(message.segment, writer.uint32(10).fork()).join();
+    }
+    if (message.quantity !== 0) {
+      writer.uint32(16).int64(message.quantity);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Loan {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseLoan();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.segment = SegmentKey.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.quantity = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Loan {
+    return {
+      segment: isSet(object.segment) ? SegmentKey.fromJSON(object.segment) : undefined,
+      quantity: isSet(object.quantity) ? globalThis.Number(object.quantity) : 0,
+    };
+  },
+
+  toJSON(message: Loan): unknown {
+    const obj: any = {};
+    if (message.segment !== undefined) {
+      obj.segment = SegmentKey.toJSON(message.segment);
+    }
+    if (message.quantity !== 0) {
+      obj.quantity = Math.round(message.quantity);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Loan>, I>>(base?: I): Loan {
+    return Loan.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Loan>, I>>(object: I): Loan {
+    const message = createBaseLoan();
+    message.segment = (object.segment !== undefined && object.segment !== null)
+      ? SegmentKey.fromPartial(object.segment)
+      : undefined;
+    message.quantity = object.quantity ?? 0;
+    return message;
+  },
+};
+
+function createBaseBorrowingTerms(): BorrowingTerms {
+  return {
+    consumptionRulesVersion: 0,
+    borrowingEnabled: false,
+    mayBorrow: false,
+    capQuantity: undefined,
+    capRatioPpm: undefined,
+    capRatioQuantity: undefined,
+    keepInPool: undefined,
+    poolSupplyQuantity: 0,
+    poolFreeQuantity: 0,
+    poolSafetyStockQuantity: 0,
+  };
+}
+
+export const BorrowingTerms: MessageFns<BorrowingTerms> = {
+  encode(message: BorrowingTerms, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.consumptionRulesVersion !== 0) {
+      writer.uint32(8).int64(message.consumptionRulesVersion);
+    }
+    if (message.borrowingEnabled !== false) {
+      writer.uint32(16).bool(message.borrowingEnabled);
+    }
+    if (message.mayBorrow !== false) {
+      writer.uint32(24).bool(message.mayBorrow);
+    }
+    if (message.capQuantity !== undefined) {
+      writer.uint32(32).int64(message.capQuantity);
+    }
+    if (message.capRatioPpm !== undefined) {
+      writer.uint32(40).int64(message.capRatioPpm);
+    }
+    if (message.capRatioQuantity !== undefined) {
+      writer.uint32(48).int64(message.capRatioQuantity);
+    }
+    if (message.keepInPool !== undefined) {
+      writer.uint32(56).int64(message.keepInPool);
+    }
+    if (message.poolSupplyQuantity !== 0) {
+      writer.uint32(64).int64(message.poolSupplyQuantity);
+    }
+    if (message.poolFreeQuantity !== 0) {
+      writer.uint32(72).int64(message.poolFreeQuantity);
+    }
+    if (message.poolSafetyStockQuantity !== 0) {
+      writer.uint32(80).int64(message.poolSafetyStockQuantity);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): BorrowingTerms {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseBorrowingTerms();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.consumptionRulesVersion = longToNumber(reader.int64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.borrowingEnabled = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.mayBorrow = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.capQuantity = longToNumber(reader.int64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.capRatioPpm = longToNumber(reader.int64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.capRatioQuantity = longToNumber(reader.int64());
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.keepInPool = longToNumber(reader.int64());
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.poolSupplyQuantity = longToNumber(reader.int64());
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.poolFreeQuantity = longToNumber(reader.int64());
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.poolSafetyStockQuantity = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): BorrowingTerms {
+    return {
+      consumptionRulesVersion: isSet(object.consumptionRulesVersion)
+        ? globalThis.Number(object.consumptionRulesVersion)
+        : isSet(object.consumption_rules_version)
+        ? globalThis.Number(object.consumption_rules_version)
+        : 0,
+      borrowingEnabled: isSet(object.borrowingEnabled)
+        ? globalThis.Boolean(object.borrowingEnabled)
+        : isSet(object.borrowing_enabled)
+        ? globalThis.Boolean(object.borrowing_enabled)
+        : false,
+      mayBorrow: isSet(object.mayBorrow)
+        ? globalThis.Boolean(object.mayBorrow)
+        : isSet(object.may_borrow)
+        ? globalThis.Boolean(object.may_borrow)
+        : false,
+      capQuantity: isSet(object.capQuantity)
+        ? globalThis.Number(object.capQuantity)
+        : isSet(object.cap_quantity)
+        ? globalThis.Number(object.cap_quantity)
+        : undefined,
+      capRatioPpm: isSet(object.capRatioPpm)
+        ? globalThis.Number(object.capRatioPpm)
+        : isSet(object.cap_ratio_ppm)
+        ? globalThis.Number(object.cap_ratio_ppm)
+        : undefined,
+      capRatioQuantity: isSet(object.capRatioQuantity)
+        ? globalThis.Number(object.capRatioQuantity)
+        : isSet(object.cap_ratio_quantity)
+        ? globalThis.Number(object.cap_ratio_quantity)
+        : undefined,
+      keepInPool: isSet(object.keepInPool)
+        ? globalThis.Number(object.keepInPool)
+        : isSet(object.keep_in_pool)
+        ? globalThis.Number(object.keep_in_pool)
+        : undefined,
+      poolSupplyQuantity: isSet(object.poolSupplyQuantity)
+        ? globalThis.Number(object.poolSupplyQuantity)
+        : isSet(object.pool_supply_quantity)
+        ? globalThis.Number(object.pool_supply_quantity)
+        : 0,
+      poolFreeQuantity: isSet(object.poolFreeQuantity)
+        ? globalThis.Number(object.poolFreeQuantity)
+        : isSet(object.pool_free_quantity)
+        ? globalThis.Number(object.pool_free_quantity)
+        : 0,
+      poolSafetyStockQuantity: isSet(object.poolSafetyStockQuantity)
+        ? globalThis.Number(object.poolSafetyStockQuantity)
+        : isSet(object.pool_safety_stock_quantity)
+        ? globalThis.Number(object.pool_safety_stock_quantity)
+        : 0,
+    };
+  },
+
+  toJSON(message: BorrowingTerms): unknown {
+    const obj: any = {};
+    if (message.consumptionRulesVersion !== 0) {
+      obj.consumptionRulesVersion = Math.round(message.consumptionRulesVersion);
+    }
+    if (message.borrowingEnabled !== false) {
+      obj.borrowingEnabled = message.borrowingEnabled;
+    }
+    if (message.mayBorrow !== false) {
+      obj.mayBorrow = message.mayBorrow;
+    }
+    if (message.capQuantity !== undefined) {
+      obj.capQuantity = Math.round(message.capQuantity);
+    }
+    if (message.capRatioPpm !== undefined) {
+      obj.capRatioPpm = Math.round(message.capRatioPpm);
+    }
+    if (message.capRatioQuantity !== undefined) {
+      obj.capRatioQuantity = Math.round(message.capRatioQuantity);
+    }
+    if (message.keepInPool !== undefined) {
+      obj.keepInPool = Math.round(message.keepInPool);
+    }
+    if (message.poolSupplyQuantity !== 0) {
+      obj.poolSupplyQuantity = Math.round(message.poolSupplyQuantity);
+    }
+    if (message.poolFreeQuantity !== 0) {
+      obj.poolFreeQuantity = Math.round(message.poolFreeQuantity);
+    }
+    if (message.poolSafetyStockQuantity !== 0) {
+      obj.poolSafetyStockQuantity = Math.round(message.poolSafetyStockQuantity);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<BorrowingTerms>, I>>(base?: I): BorrowingTerms {
+    return BorrowingTerms.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<BorrowingTerms>, I>>(object: I): BorrowingTerms {
+    const message = createBaseBorrowingTerms();
+    message.consumptionRulesVersion = object.consumptionRulesVersion ?? 0;
+    message.borrowingEnabled = object.borrowingEnabled ?? false;
+    message.mayBorrow = object.mayBorrow ?? false;
+    message.capQuantity = object.capQuantity ?? undefined;
+    message.capRatioPpm = object.capRatioPpm ?? undefined;
+    message.capRatioQuantity = object.capRatioQuantity ?? undefined;
+    message.keepInPool = object.keepInPool ?? undefined;
+    message.poolSupplyQuantity = object.poolSupplyQuantity ?? 0;
+    message.poolFreeQuantity = object.poolFreeQuantity ?? 0;
+    message.poolSafetyStockQuantity = object.poolSafetyStockQuantity ?? 0;
+    return message;
+  },
+};
+
 function createBaseNodeAvailabilityExplanation(): NodeAvailabilityExplanation {
-  return { availability: undefined, supplies: [], safetyStockSource: "" };
+  return { availability: undefined, supplies: [], safetyStockSource: "", loans: [], borrowing: undefined };
 }
 
 export const NodeAvailabilityExplanation: MessageFns<NodeAvailabilityExplanation> = {
@@ -677,6 +1511,12 @@ export const NodeAvailabilityExplanation: MessageFns<NodeAvailabilityExplanation
     }
     if (message.safetyStockSource !== "") {
       writer.uint32(26).string(message.safetyStockSource);
+    }
+    for (const v of message.loans) {
+      Loan.encode(v!, writer.uint32(34).fork()).join();
+    }
+    if (message.borrowing !== undefined) {
+      BorrowingTerms.encode(message.borrowing, writer.uint32(42).fork()).join();
     }
     return writer;
   },
@@ -718,6 +1558,22 @@ export const NodeAvailabilityExplanation: MessageFns<NodeAvailabilityExplanation
             message.safetyStockSource = reader.string();
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.loans.push(Loan.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.borrowing = BorrowingTerms.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -741,6 +1597,8 @@ export const NodeAvailabilityExplanation: MessageFns<NodeAvailabilityExplanation
         : isSet(object.safety_stock_source)
         ? globalThis.String(object.safety_stock_source)
         : "",
+      loans: globalThis.Array.isArray(object?.loans) ? object.loans.map((e: any) => Loan.fromJSON(e)) : [],
+      borrowing: isSet(object.borrowing) ? BorrowingTerms.fromJSON(object.borrowing) : undefined,
     };
   },
 
@@ -755,6 +1613,12 @@ export const NodeAvailabilityExplanation: MessageFns<NodeAvailabilityExplanation
     if (message.safetyStockSource !== "") {
       obj.safetyStockSource = message.safetyStockSource;
     }
+    if (message.loans?.length) {
+      obj.loans = message.loans.map((e) => Loan.toJSON(e));
+    }
+    if (message.borrowing !== undefined) {
+      obj.borrowing = BorrowingTerms.toJSON(message.borrowing);
+    }
     return obj;
   },
 
@@ -768,6 +1632,10 @@ export const NodeAvailabilityExplanation: MessageFns<NodeAvailabilityExplanation
       : undefined;
     message.supplies = object.supplies?.map((e) => SupplyContribution.fromPartial(e)) || [];
     message.safetyStockSource = object.safetyStockSource ?? "";
+    message.loans = object.loans?.map((e) => Loan.fromPartial(e)) || [];
+    message.borrowing = (object.borrowing !== undefined && object.borrowing !== null)
+      ? BorrowingTerms.fromPartial(object.borrowing)
+      : undefined;
     return message;
   },
 };

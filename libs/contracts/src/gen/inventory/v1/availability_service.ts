@@ -94,8 +94,21 @@ export interface GetAvailabilityByDateResponse {
   currentAvailable: number;
   /** Shortage now. */
   currentShortage: number;
-  /** One bucket per distinct ETA up to the horizon, in time order. */
+  /**
+   * One bucket per distinct ETA of the position's supply up to the horizon, in time order, and one per ETA
+   * of other supply at the node (the pool's, or a segment's that repays a loan) that changes the figure.
+   */
   buckets: AvailabilityBucket[];
+  /** What the position has of its own now (summed over the nodes of a group). */
+  currentOwnAvailable: number;
+  /** What it may borrow from the pool now. */
+  currentBorrowable: number;
+  /** What it owes the pool now. */
+  currentBorrowed: number;
+  /** For the unsegmented pool, what the segments owe it now. */
+  currentLent: number;
+  /** The version of the consumption rules every figure used; 0 when none were ever set. */
+  consumptionRulesVersion: number;
 }
 
 /** Request for AvailabilityService.ExplainAvailability. */
@@ -680,7 +693,16 @@ export const GetAvailabilityByDateRequest: MessageFns<GetAvailabilityByDateReque
 };
 
 function createBaseGetAvailabilityByDateResponse(): GetAvailabilityByDateResponse {
-  return { currentAvailable: 0, currentShortage: 0, buckets: [] };
+  return {
+    currentAvailable: 0,
+    currentShortage: 0,
+    buckets: [],
+    currentOwnAvailable: 0,
+    currentBorrowable: 0,
+    currentBorrowed: 0,
+    currentLent: 0,
+    consumptionRulesVersion: 0,
+  };
 }
 
 export const GetAvailabilityByDateResponse: MessageFns<GetAvailabilityByDateResponse> = {
@@ -693,6 +715,21 @@ export const GetAvailabilityByDateResponse: MessageFns<GetAvailabilityByDateResp
     }
     for (const v of message.buckets) {
       AvailabilityBucket.encode(v!, writer.uint32(26).fork()).join();
+    }
+    if (message.currentOwnAvailable !== 0) {
+      writer.uint32(32).int64(message.currentOwnAvailable);
+    }
+    if (message.currentBorrowable !== 0) {
+      writer.uint32(40).int64(message.currentBorrowable);
+    }
+    if (message.currentBorrowed !== 0) {
+      writer.uint32(48).int64(message.currentBorrowed);
+    }
+    if (message.currentLent !== 0) {
+      writer.uint32(56).int64(message.currentLent);
+    }
+    if (message.consumptionRulesVersion !== 0) {
+      writer.uint32(64).int64(message.consumptionRulesVersion);
     }
     return writer;
   },
@@ -734,6 +771,46 @@ export const GetAvailabilityByDateResponse: MessageFns<GetAvailabilityByDateResp
             message.buckets.push(AvailabilityBucket.decode(reader, reader.uint32()));
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.currentOwnAvailable = longToNumber(reader.int64());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.currentBorrowable = longToNumber(reader.int64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.currentBorrowed = longToNumber(reader.int64());
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.currentLent = longToNumber(reader.int64());
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.consumptionRulesVersion = longToNumber(reader.int64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -761,6 +838,31 @@ export const GetAvailabilityByDateResponse: MessageFns<GetAvailabilityByDateResp
       buckets: globalThis.Array.isArray(object?.buckets)
         ? object.buckets.map((e: any) => AvailabilityBucket.fromJSON(e))
         : [],
+      currentOwnAvailable: isSet(object.currentOwnAvailable)
+        ? globalThis.Number(object.currentOwnAvailable)
+        : isSet(object.current_own_available)
+        ? globalThis.Number(object.current_own_available)
+        : 0,
+      currentBorrowable: isSet(object.currentBorrowable)
+        ? globalThis.Number(object.currentBorrowable)
+        : isSet(object.current_borrowable)
+        ? globalThis.Number(object.current_borrowable)
+        : 0,
+      currentBorrowed: isSet(object.currentBorrowed)
+        ? globalThis.Number(object.currentBorrowed)
+        : isSet(object.current_borrowed)
+        ? globalThis.Number(object.current_borrowed)
+        : 0,
+      currentLent: isSet(object.currentLent)
+        ? globalThis.Number(object.currentLent)
+        : isSet(object.current_lent)
+        ? globalThis.Number(object.current_lent)
+        : 0,
+      consumptionRulesVersion: isSet(object.consumptionRulesVersion)
+        ? globalThis.Number(object.consumptionRulesVersion)
+        : isSet(object.consumption_rules_version)
+        ? globalThis.Number(object.consumption_rules_version)
+        : 0,
     };
   },
 
@@ -775,6 +877,21 @@ export const GetAvailabilityByDateResponse: MessageFns<GetAvailabilityByDateResp
     if (message.buckets?.length) {
       obj.buckets = message.buckets.map((e) => AvailabilityBucket.toJSON(e));
     }
+    if (message.currentOwnAvailable !== 0) {
+      obj.currentOwnAvailable = Math.round(message.currentOwnAvailable);
+    }
+    if (message.currentBorrowable !== 0) {
+      obj.currentBorrowable = Math.round(message.currentBorrowable);
+    }
+    if (message.currentBorrowed !== 0) {
+      obj.currentBorrowed = Math.round(message.currentBorrowed);
+    }
+    if (message.currentLent !== 0) {
+      obj.currentLent = Math.round(message.currentLent);
+    }
+    if (message.consumptionRulesVersion !== 0) {
+      obj.consumptionRulesVersion = Math.round(message.consumptionRulesVersion);
+    }
     return obj;
   },
 
@@ -788,6 +905,11 @@ export const GetAvailabilityByDateResponse: MessageFns<GetAvailabilityByDateResp
     message.currentAvailable = object.currentAvailable ?? 0;
     message.currentShortage = object.currentShortage ?? 0;
     message.buckets = object.buckets?.map((e) => AvailabilityBucket.fromPartial(e)) || [];
+    message.currentOwnAvailable = object.currentOwnAvailable ?? 0;
+    message.currentBorrowable = object.currentBorrowable ?? 0;
+    message.currentBorrowed = object.currentBorrowed ?? 0;
+    message.currentLent = object.currentLent ?? 0;
+    message.consumptionRulesVersion = object.consumptionRulesVersion ?? 0;
     return message;
   },
 };
@@ -1048,7 +1170,16 @@ export const ExplainAvailabilityResponse: MessageFns<ExplainAvailabilityResponse
   },
 };
 
-/** Answers what can be promised, per node and across distribution groups, now and by date. Read-only. */
+/**
+ * Answers what can be promised, per node and across distribution groups, now and by date. Read-only.
+ *
+ * A segment's figure includes what it may borrow from the unsegmented pool at each node under the
+ * consumption rules in force, and the pool's figure is net of what the segments owe it (see
+ * NodeAvailability). Every call fails with INVALID_ARGUMENT (reason INVALID_ARGUMENT, a BadRequest naming
+ * each offending field) for a missing or malformed item, scope or time; NOT_FOUND (NODE_NOT_FOUND or
+ * DISTRIBUTION_GROUP_NOT_FOUND) for a node or group that does not exist; FAILED_PRECONDITION
+ * (SEGMENT_NOT_DEFINED) for a segment that is not defined; UNAVAILABLE (DATABASE_UNAVAILABLE) when the database does not answer.
+ */
 export type AvailabilityServiceService = typeof AvailabilityServiceService;
 export const AvailabilityServiceService = {
   /** Availability of an item at one node. */
@@ -1088,7 +1219,7 @@ export const AvailabilityServiceService = {
       Buffer.from(GetAvailabilityByDateResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetAvailabilityByDateResponse => GetAvailabilityByDateResponse.decode(value),
   },
-  /** The supplies, demand, reservations and safety stock behind an availability figure. */
+  /** The supplies, demand, reservations, safety stock, loans and borrowing rules behind an availability figure. */
   explainAvailability: {
     path: "/inventory.v1.AvailabilityService/ExplainAvailability" as const,
     requestStream: false as const,
@@ -1109,7 +1240,7 @@ export interface AvailabilityServiceServer extends UntypedServiceImplementation 
   getNetworkAvailability: handleUnaryCall<GetNetworkAvailabilityRequest, GetNetworkAvailabilityResponse>;
   /** Availability now and at each future ETA up to a horizon, at one node or across a group. */
   getAvailabilityByDate: handleUnaryCall<GetAvailabilityByDateRequest, GetAvailabilityByDateResponse>;
-  /** The supplies, demand, reservations and safety stock behind an availability figure. */
+  /** The supplies, demand, reservations, safety stock, loans and borrowing rules behind an availability figure. */
   explainAvailability: handleUnaryCall<ExplainAvailabilityRequest, ExplainAvailabilityResponse>;
 }
 
@@ -1162,7 +1293,7 @@ export interface AvailabilityServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetAvailabilityByDateResponse) => void,
   ): ClientUnaryCall;
-  /** The supplies, demand, reservations and safety stock behind an availability figure. */
+  /** The supplies, demand, reservations, safety stock, loans and borrowing rules behind an availability figure. */
   explainAvailability(
     request: ExplainAvailabilityRequest,
     callback: (error: ServiceError | null, response: ExplainAvailabilityResponse) => void,
