@@ -146,8 +146,7 @@ describeEachDatabase('borrowing from the unsegmented pool', (dialect) => {
         (Object.keys(SEGMENTS) as Name[]).map(async (n) => [n, (await figures(itemId, n)).available] as const),
       ),
     );
-  const lastSequence = async () =>
-    Number((await t.database.db.knex('outbox').max({ n: 'sequence' }).first())?.n ?? 0);
+  const lastSequence = async () => Number((await t.database.db.knex('outbox').max({ n: 'sequence' }).first())?.n ?? 0);
   /** The position events written since `afterSequence` for an item. */
   const positionEventsSince = async (afterSequence: number, itemId: string) =>
     (await readOutbox({ db: t.database.db.knex, afterSequence, limit: 1000 }))
@@ -288,7 +287,7 @@ describeEachDatabase('borrowing from the unsegmented pool', (dialect) => {
     expect(await figures('DROP', 'POOL')).toMatchObject({ lent: 30 });
   });
 
-  it("keeps a segment that does not borrow apart: its changes move no other figure", async () => {
+  it('keeps a segment that does not borrow apart: its changes move no other figure', async () => {
     await setRules();
     await designStock('APART');
     const before = await availableOfAll('APART');
