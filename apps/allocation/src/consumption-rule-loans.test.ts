@@ -2,6 +2,7 @@ import { credentials } from '@grpc/grpc-js';
 import * as pb from '@inventory/contracts';
 import { MAX_TIME_MS } from '@inventory/domain';
 import { describeEachDatabase } from '@inventory/store/testing';
+import { defineSegments } from './testing/stock';
 import { promisify, startTestService, type Promisified, type TestService } from './testing/harness';
 
 const STORE = { segmentType: 'CHANNEL', segment: 'STORE' };
@@ -31,6 +32,7 @@ describeEachDatabase('consumption rules settle the loans of segments that start 
     t = await startTestService(dialect);
     client = new pb.ConsumptionRuleServiceClient(t.address, credentials.createInsecure());
     rules = promisify(client);
+    await defineSegments(t.address, [STORE, ONLINE, MARKETPLACE, OTHER]);
   });
   afterAll(async () => {
     client.close();

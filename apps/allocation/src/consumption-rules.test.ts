@@ -3,6 +3,7 @@ import * as pb from '@inventory/contracts';
 import { errorDetails } from '@inventory/grpc-server';
 import { readOutbox } from '@inventory/store';
 import { describeEachDatabase } from '@inventory/store/testing';
+import { defineSegments } from './testing/stock';
 import {
   grpcError,
   promisify,
@@ -27,6 +28,10 @@ describeEachDatabase('consumption rules', (dialect) => {
     t = await startTestService(dialect);
     client = new pb.ConsumptionRuleServiceClient(t.address, credentials.createInsecure());
     rules = promisify(client);
+    await defineSegments(t.address, [
+      ...['STORE', 'ONLINE', 'A', 'B', 'ONE_MORE'].map((s) => seg(s)),
+      seg('B2B', 'CUSTOMER_TYPE'),
+    ]);
   });
   afterAll(async () => {
     client.close();
@@ -141,10 +146,10 @@ describeEachDatabase('consumption rules', (dialect) => {
   });
 
   it('keeps 100 rules with the longest segment names, and refuses a 101st', async () => {
-    const name = (i: number, length: number) => `${i}`.padEnd(length, '中');
-    const many = Array.from({ length: 100 }, (_, i) =>
-      rule({ segmentType: name(i, 32), segment: name(i, 64) }, { capQuantity: 1e12, capRatio: 1, keepInPool: 1e12 }),
-    );
+    const name = (i: number, length: number) => `${i}`.padEnd(length, 'X');
+    const longest = Array.from({ length: 100 }, (_, i) => ({ segmentType: name(i, 32), segment: name(i, 64) }));
+    await defineSegments(t.address, longest);
+    const many = longest.map((segment) => rule(segment, { capQuantity: 1e12, capRatio: 1, keepInPool: 1e12 }));
     const set = await rules.setConsumptionRules({ requestId: 'rules-many', borrowingEnabled: true, segments: many });
     const version = set.consumptionRules!.version;
     expect((await rules.getConsumptionRules({ version })).consumptionRules?.segments).toEqual(many);

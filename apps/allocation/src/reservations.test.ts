@@ -64,6 +64,8 @@ describeEachDatabase('reservations', (dialect) => {
       'line.2.item_id': 'KIT-A',
       'line.2.location': 'DC1',
       'line.2.requested': '3',
+      'line.2.own': '2',
+      'line.2.borrowable': '0',
       'line.2.available': '2',
     });
     expect(await rowCounts(t.database)).toEqual(before);

@@ -76,6 +76,7 @@ export class PeriodicJob<T> {
     const held = await inTransaction(db, (trx) =>
       acquireLease({ trx, name, holder: this.holder, nowMs: clock(), ttlMs: leaseTtlMs }),
     );
-    return held ? this.options.round() : undefined;
+    // stop() may have come while the lease was being taken: it promises no more rounds (and gives the lease up).
+    return held && !this.stopped ? this.options.round() : undefined;
   }
 }

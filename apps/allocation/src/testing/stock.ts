@@ -1,6 +1,7 @@
 /** Small builders for tests that set up stock and reserve it. */
+import { credentials } from '@grpc/grpc-js';
 import * as pb from '@inventory/contracts';
-import type { Clients } from './harness';
+import { promisify, type Clients } from './harness';
 
 export const item = (itemId: string): pb.ItemKey => ({ itemId, unitOfMeasure: '', productClass: '' });
 
@@ -10,6 +11,33 @@ export async function createNodes(clients: Clients, nodeIds: readonly string[]):
       requestId: `node-${nodeId}`,
       node: { nodeId, nodeType: pb.NodeType.NODE_TYPE_DC, description: '', createTime: undefined },
     });
+  }
+}
+
+/** Defines segments (and their types) through SegmentService, so that requests may name them. */
+export async function defineSegments(address: string, keys: readonly pb.SegmentKey[]): Promise<void> {
+  const client = new pb.SegmentServiceClient(address, credentials.createInsecure());
+  const segments = promisify(client);
+  try {
+    for (const segmentType of new Set(keys.map((k) => k.segmentType)))
+      await segments.createSegmentType({
+        requestId: `define-type-${segmentType}`,
+        segmentType: { segmentType, description: '', createTime: undefined },
+      });
+    for (const key of keys)
+      await segments.createSegment({
+        requestId: `define-segment-${key.segmentType}-${key.segment}`,
+        segment: {
+          ...key,
+          description: '',
+          state: pb.SegmentState.SEGMENT_STATE_UNSPECIFIED,
+          createTime: undefined,
+          updateTime: undefined,
+          retireTime: undefined,
+        },
+      });
+  } finally {
+    client.close();
   }
 }
 
