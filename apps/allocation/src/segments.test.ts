@@ -642,6 +642,20 @@ describeEachDatabase('segments', (dialect) => {
     expect(await t.database.db.knex('supply').where({ segment: 'GONE' }).count({ n: '*' }).first()).toEqual({ n: 0 });
   });
 
+  it('answers a retry with its first answer after the segment was retired, and refuses a new request', async () => {
+    await segments.createSegment({ requestId: 'brief-create', segment: segmentOf('CHANNEL', 'BRIEF') });
+    const BRIEF = channel('BRIEF');
+    const sync = {
+      requestId: 'brief-sync',
+      lines: [{ key: onhandKey('BRIEF-SKU', BRIEF), quantity: 0, sourceTime: sourceTime() }],
+    };
+    const first = await t.clients.supply.syncSupply(sync);
+    await segments.retireSegment({ requestId: 'brief-retire', segmentType: 'CHANNEL', segment: 'BRIEF' });
+    expect(await t.clients.supply.syncSupply(sync)).toEqual(first);
+    const refused = await grpcError(t.clients.supply.syncSupply({ ...sync, requestId: 'brief-sync-2' }));
+    expect(reasonOf(refused)).toEqual([status.FAILED_PRECONDITION, 'SEGMENT_NOT_DEFINED']);
+  });
+
   it('refuses a segment key with only one of its two fields', async () => {
     const err = await grpcError(syncSupply('HALF', { segmentType: 'CHANNEL', segment: '' }, 1));
     expect([err.code, fieldOf(err)]).toEqual([status.INVALID_ARGUMENT, 'lines[0].key.segment.segment']);

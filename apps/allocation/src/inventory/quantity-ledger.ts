@@ -129,14 +129,16 @@ export class QuantityLedger<K extends PositionKey> {
     request: unknown,
     lines: ReadonlyArray<PendingLine<K>>,
   ): Promise<Array<LineResult<K>>> {
-    await requireUsableSegments(
-      this.db.knex,
-      lines.map((line, i) => [`lines[${i}].key.segment`, line.key.segment]),
-    );
     await this.nodes.requireNodes(lines.map((l) => l.key.nodeId));
-    return mutate({ db: this.db, clock: this.clock, method, requestId, request }, (trx, nowMs) =>
-      this.applyInTransaction(trx, nowMs, { actionId: randomUUID(), requestId }, lines),
-    );
+    return mutate({ db: this.db, clock: this.clock, method, requestId, request }, async (trx, nowMs) => {
+      // In the transaction, after a retry has had its first answer: a segment retired meanwhile waits for it.
+      await requireUsableSegments(
+        trx,
+        lines.map((line, i) => [`lines[${i}].key.segment`, line.key.segment]),
+        { lock: true },
+      );
+      return this.applyInTransaction(trx, nowMs, { actionId: randomUUID(), requestId }, lines);
+    });
   }
 
   /**

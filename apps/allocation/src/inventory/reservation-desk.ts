@@ -11,6 +11,9 @@ import {
   positionKeyOfId,
   RequestIdReusedError,
   sameItemNode,
+  SegmentNotDefinedError,
+  isUnsegmented,
+  type Segment,
   reserve,
   StockBalance,
   type Allocation,
@@ -37,6 +40,8 @@ import {
   positionsByKey,
   positionsDueForRecount,
   positionsQueries,
+  segmentsByKey,
+  segmentsQuery,
   reservationInserts,
   type Database,
   type PipelinedTransaction,
@@ -46,7 +51,7 @@ import { Coalescer } from './coalescer';
 import { holdCheckOf, holdOf } from './holds';
 import { recountAndSettle } from './loans';
 import { heldPositions } from '../events/position-events';
-import { requireUsableSegments } from './segment-catalog';
+import { requireFound } from './segment-catalog';
 
 /** One Reserve call: the checked command and the request as sent (retries must match it). */
 interface ReserveCall {
@@ -105,10 +110,6 @@ export class ReservationDesk {
 
   async reserve(input: ReserveInput): Promise<Reservation> {
     const cmd = parseReserve(input, this.clock(), this.settings.defaultTtlMs);
-    await requireUsableSegments(
-      this.db.knex,
-      cmd.lines.map((line, i) => [`lines[${i}].segment`, line.segment]),
-    );
     const requestHash = createHash('sha256').update(JSON.stringify(input)).digest('hex');
     return this.batches.submit(cmd.reservationId, { cmd, requestHash });
   }
@@ -156,7 +157,8 @@ export class ReservationDesk {
       })),
     );
     const keys = candidatePositions(demands.flat());
-    const [answerRows, rulesRows, ...positionRows] = (await tx.run([
+    const segmentsNamed = calls.flatMap((c) => c.cmd.lines.map((l) => l.segment)).filter((s) => !isUnsegmented(s));
+    const [answerRows, rulesRows, segmentRows, ...positionRows] = (await tx.run([
       {
         select: firstAnswersQuery(
           trx,
@@ -164,9 +166,12 @@ export class ReservationDesk {
         ),
       },
       { select: consumptionRulesQuery(trx) },
+      // Share-locked, so that a RetireSegment waits for this batch and then sees what it holds.
+      { select: segmentsQuery(trx, segmentsNamed, true) },
       ...positionsQueries(trx, keys).map((select) => ({ select })),
     ])) as Array<Array<Record<string, unknown>>>;
     const rules = consumptionRulesOf(rulesRows ?? []);
+    const segments = segmentsByKey(segmentRows ?? []);
     const positions = positionsByKey(positionRows.flat());
     const positionAt = (k: PositionKey) => positions.get(positionKeyId(k));
     const stale = [...positions.values()].filter((p) => p.nextEtaMs <= nowMs).map((p) => p.positionId);
@@ -191,7 +196,7 @@ export class ReservationDesk {
     const shortPositions = new Set<number>();
     calls.forEach((call, i) => {
       if (results[i]) return;
-      const failure = candidates.failureOf(call.cmd);
+      const failure = segmentFailureOf(call.cmd, segments) ?? candidates.failureOf(call.cmd);
       if (failure) return void (results[i] = failure);
       try {
         const allocations = planAllocations(demands[i]!, balance);
@@ -278,5 +283,19 @@ export class ReservationDesk {
         return undefined;
       },
     };
+  }
+}
+
+/** Why a call cannot be held because of a segment it names (undefined or retired), if it cannot. */
+function segmentFailureOf(cmd: ReserveCommand, segments: ReadonlyMap<string, Segment>): Error | undefined {
+  try {
+    requireFound(
+      cmd.lines.map((line, i) => [`lines[${i}].segment`, line.segment]),
+      segments,
+    );
+    return undefined;
+  } catch (err) {
+    if (err instanceof SegmentNotDefinedError) return err;
+    throw err;
   }
 }

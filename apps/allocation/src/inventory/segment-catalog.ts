@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import {
   describeSegment,
   InvalidArgumentError,
+  isUnsegmented,
   newSegment,
   parseCreateSegment,
   parseCreateSegmentType,
@@ -58,11 +59,21 @@ export type NamedSegment = readonly [field: string, segment: SegmentKey];
  * only while it is defined and active. One read for all of them; throws SegmentNotDefinedError (or
  * SegmentRetiredError) naming the first offending field.
  */
-export async function requireUsableSegments(db: Knex, named: readonly NamedSegment[]): Promise<void> {
-  const segmented = named.filter(([, key]) => key.segmentType !== '' || key.segment !== '');
+export async function requireUsableSegments(
+  db: Knex,
+  named: readonly NamedSegment[],
+  { lock = false }: { lock?: boolean } = {},
+): Promise<void> {
+  const segmented = named.filter(([, key]) => !isUnsegmented(key));
   if (segmented.length === 0) return;
-  const found = await findSegments({ db, keys: segmented.map(([, key]) => key) });
-  for (const [field, key] of segmented) requireUsableSegment(field, key, found.get(segmentKeyId(key)));
+  const found = await findSegments({ db, keys: segmented.map(([, key]) => key), lock });
+  requireFound(segmented, found);
+}
+
+/** Throws for the first segment that `found` (segments by key id) does not have as defined and active. */
+export function requireFound(named: readonly NamedSegment[], found: ReadonlyMap<string, Segment>): void {
+  for (const [field, key] of named)
+    if (!isUnsegmented(key)) requireUsableSegment(field, key, found.get(segmentKeyId(key)));
 }
 
 /** Segment types and the segments within them. */

@@ -125,21 +125,39 @@ export async function listSegments({
 export async function findSegments({
   db,
   keys,
+  lock = false,
 }: {
   db: Knex;
   keys: readonly SegmentKey[];
+  /**
+   * Inside a transaction that writes stock in these segments: share-lock their rows, so that a
+   * RetireSegment (which locks the row for update, then counts the stock) waits for the commit and sees it.
+   */
+  lock?: boolean;
 }): Promise<Map<string, Segment>> {
   const unique = new Map(keys.map((k) => [segmentKeyId(k), k]));
   const found = new Map<string, Segment>();
-  for (const chunk of chunks([...unique.values()], 500)) {
-    const rows: SegmentRow[] = await db('segments').whereIn(
-      ['segment_type', 'segment'],
-      chunk.map((k) => [k.segmentType, k.segment]),
-    );
-    for (const row of rows)
-      found.set(segmentKeyId({ segmentType: row.segment_type, segment: row.segment }), segmentOf(row));
-  }
+  for (const chunk of chunks([...unique.values()], 500))
+    for (const [id, segment] of segmentsByKey(await segmentsQuery(db, chunk, lock))) found.set(id, segment);
   return found;
+}
+
+/** The query that reads segments (see {@link findSegments}), to run with others; read its rows with {@link segmentsByKey}. */
+export function segmentsQuery(db: Knex, keys: readonly SegmentKey[], lock: boolean): Knex.QueryBuilder {
+  const query = db('segments').whereIn(
+    ['segment_type', 'segment'],
+    keys.length > 0 ? keys.map((k) => [k.segmentType, k.segment]) : [[null, null]],
+  );
+  return lock ? query.forShare() : query;
+}
+
+export function segmentsByKey(rows: readonly unknown[]): Map<string, Segment> {
+  return new Map(
+    (rows as readonly SegmentRow[]).map((row) => [
+      segmentKeyId({ segmentType: row.segment_type, segment: row.segment }),
+      segmentOf(row),
+    ]),
+  );
 }
 
 export function segmentKeyId(key: SegmentKey): string {
