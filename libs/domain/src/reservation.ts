@@ -30,9 +30,14 @@ export function positionKeyOfId(positionId: string): PositionKey {
   };
 }
 
+/** A string that identifies the item-node of a position: the pool and every segment there share it. */
+export function itemNodeId(key: PositionKey): string {
+  return JSON.stringify(positionKeyParts(key).slice(0, 4));
+}
+
 /** Whether two positions are of the same item at the same node (the pool and its segments there). */
 export function sameItemNode(a: PositionKey, b: PositionKey): boolean {
-  return positionKeyParts(a).slice(0, 4).join('\u0000') === positionKeyParts(b).slice(0, 4).join('\u0000');
+  return itemNodeId(a) === itemNodeId(b);
 }
 
 export type ReservationState = 'ACTIVE' | 'RELEASED' | 'CONSUMED' | 'EXPIRED';

@@ -11,7 +11,7 @@ import {
 } from './borrowing';
 import { withheldSafetyStock, type PositionTotals } from './counting';
 import { isUnsegmented, UNSEGMENTED } from './keys';
-import { positionKeyId, positionKeyOfId, type PositionKey } from './reservation';
+import { itemNodeId, positionKeyId, positionKeyOfId, type PositionKey } from './reservation';
 
 /** What lines may still take, position by position (by position key id), as requests are planned in turn. */
 export interface Balance {
@@ -55,9 +55,6 @@ interface ItemNode {
   readonly safetyStock: number;
   readonly segments: readonly Slot[];
 }
-
-const itemNodeId = (k: PositionKey) =>
-  JSON.stringify([k.item.itemId, k.item.unitOfMeasure, k.item.productClass, k.nodeId]);
 
 /**
  * The balance of every position of the item-nodes a batch may draw on: the pool and each segment, which
