@@ -1,5 +1,4 @@
 import type { HoldState } from './counting';
-import type { Balance } from './stock-balance';
 import { addTo, heldBy, subtract, unitsOf, withAllocations, withoutAllocations } from './allocations';
 import type { DemandKey } from './demand';
 import { InvalidArgumentError, ReservationNotActiveError, ReservationNotExpiredError } from './errors';
@@ -8,6 +7,7 @@ import {
   planAllocations,
   takeFromAllocations,
   type Allocation,
+  type Balance,
   type LineDemand,
   type Reservation,
   type ReservationLine,

@@ -1,6 +1,5 @@
 import { InsufficientAvailabilityError, type Shortfall } from './errors';
 import type { ItemKey, SegmentKey } from './keys';
-import type { Balance } from './stock-balance';
 
 /** Where stock is counted and held: an item at a node in a segment. */
 export interface PositionKey {
@@ -80,6 +79,18 @@ export function effectiveState(state: ReservationState, expireMs: number, nowMs:
 
 export function locationOf(line: ReservationLine): string {
   return 'nodeId' in line.location ? line.location.nodeId : line.location.distributionGroupId;
+}
+
+/** What lines may still take, position by position (by position key id), as requests are planned in turn. */
+export interface Balance {
+  /** Units a line may still take at a position; never negative. */
+  free(positionId: string): number;
+  /** Of those, what the position has of its own and what it may borrow from the pool. */
+  parts(positionId: string): { readonly own: number; readonly borrowable: number };
+  /** Takes units at a position. */
+  take(positionId: string, quantity: number): void;
+  /** An independent copy, to plan a request on before taking its units for good. */
+  copy(): Balance;
 }
 
 /** A request for units of one line, and the nodes that may hold them, in priority order. */

@@ -11,19 +11,7 @@ import {
 } from './borrowing';
 import { withheldSafetyStock, type PositionTotals } from './counting';
 import { isUnsegmented, UNSEGMENTED } from './keys';
-import { itemNodeId, positionKeyId, positionKeyOfId, type PositionKey } from './reservation';
-
-/** What lines may still take, position by position (by position key id), as requests are planned in turn. */
-export interface Balance {
-  /** Units a line may still take at a position; never negative. */
-  free(positionId: string): number;
-  /** Of those, what the position has of its own and what it may borrow from the pool. */
-  parts(positionId: string): { readonly own: number; readonly borrowable: number };
-  /** Takes units at a position. */
-  take(positionId: string, quantity: number): void;
-  /** An independent copy, to plan a request on before taking its units for good. */
-  copy(): Balance;
-}
+import { itemNodeId, positionKeyId, positionKeyOfId, type Balance, type PositionKey } from './reservation';
 
 /** A position's running totals as kept, with the loan it was last settled at. */
 export interface KeptPosition extends PositionTotals {
