@@ -202,6 +202,44 @@ describeEachDatabase('borrowing from the unsegmented pool', (dialect) => {
     expect(await positionsDisagreeingWithRows(t.database.db.knex)).toEqual([]);
   });
 
+  it('borrows on an increase, keeps the loan when the reservation is consumed, and repays it on release', async () => {
+    await setRules({ capQuantity: 8 });
+    await designStock('CHANGE');
+    const made = await reserve('CHANGE', 'STORE', 10);
+    const reservationId = made.reservation!.reservationId;
+    const change = (quantity: number) =>
+      t.clients.reservations.changeReservationQuantities({
+        requestId: requestId('change'),
+        reservationId,
+        lines: [{ lineIndex: 0, quantity }],
+      });
+    await change(15);
+    expect(await figures('CHANGE', 'STORE')).toMatchObject({ available: 3, own: 0, borrowed: 5, borrowable: 3 });
+    expect(await figures('CHANGE', 'POOL')).toMatchObject({ available: 15, lent: 5 });
+    const refused = await refusal(change(19));
+    expect(refused).toMatchObject({ code: status.FAILED_PRECONDITION, reason: 'INSUFFICIENT_AVAILABILITY' });
+    await change(18);
+    expect(await figures('CHANGE', 'POOL')).toMatchObject({ available: 12, lent: 8 });
+    await change(12);
+    expect(await figures('CHANGE', 'POOL')).toMatchObject({ available: 18, lent: 2 });
+
+    // Consumed, the held units become the segment's demand: it still owes the pool the same.
+    await t.clients.reservations.consumeReservation({
+      requestId: requestId('consume'),
+      reservationId,
+      orderReference: 'ORDER-CHANGE',
+      lines: [{ lineIndex: 0, quantity: 4 }],
+      demandType: pb.DemandType.DEMAND_TYPE_UNSPECIFIED,
+    });
+    expect(await figures('CHANGE', 'STORE')).toMatchObject({ borrowed: 2 });
+    expect(await figures('CHANGE', 'POOL')).toMatchObject({ available: 18, lent: 2 });
+    // Released, the rest of the holds go: 4 units of demand against 10 of its own owe nothing.
+    await t.clients.reservations.releaseReservation({ requestId: requestId('release'), reservationId });
+    expect(await figures('CHANGE', 'STORE')).toMatchObject({ own: 6, borrowed: 0, available: 14 });
+    expect(await figures('CHANGE', 'POOL')).toMatchObject({ available: 20, lent: 0 });
+    expect(await positionsDisagreeingWithRows(t.database.db.knex)).toEqual([]);
+  });
+
   it('limits a segment by an absolute cap', async () => {
     await setRules({ capQuantity: 3 });
     await designStock('CAP');
