@@ -176,20 +176,24 @@ export class ServiceUnderTest {
     const reserve = this.reservations.reserve.bind(this.reservations);
     const reserved: string[] = [];
     const segment = scenario === 'hot-borrow' ? BORROWING_SEGMENT : undefined;
-    // The server's CPU time, and the statements the database ran, at the start and the end of the measured window.
-    const cpu: Array<number | undefined> = [];
+    // The server's CPU time, and the statements the database ran, at the start and the end of the measured
+    // window. The readings are awaited, never cancelled: one that comes due just as the load ends still counts.
     const status = await connect(this.settings.mysqlUrl);
-    const statements: Array<Promise<StatementCounts | undefined>> = [];
-    const marks = [plan.warmupSeconds, plan.warmupSeconds + plan.seconds].map((s) =>
-      setTimeout(() => {
-        cpu.push(this.server.cpuSeconds());
-        statements.push(readStatementCounts(status).catch(() => undefined));
-      }, s * 1000),
-    );
     let measured: LoadResult;
-    let statementsFrom: StatementCounts | undefined;
-    let statementsUntil: StatementCounts | undefined;
+    let edges: Array<{ cpu: number | undefined; statements: StatementCounts | undefined }>;
     try {
+      const readings = [plan.warmupSeconds, plan.warmupSeconds + plan.seconds].map(
+        (s) =>
+          new Promise<{ cpu: number | undefined; statements: StatementCounts | undefined }>((resolve) =>
+            setTimeout(() => {
+              const cpu = this.server.cpuSeconds();
+              readStatementCounts(status).then(
+                (statements) => resolve({ cpu, statements }),
+                () => resolve({ cpu, statements: undefined }),
+              );
+            }, s * 1000),
+          ),
+      );
       measured = await runClosedLoop(
         plan,
         async (caller, sequence) => {
@@ -200,21 +204,20 @@ export class ServiceUnderTest {
         },
         describeGrpcFailure,
       );
-      marks.forEach(clearTimeout);
-      [statementsFrom, statementsUntil] = await Promise.all(statements);
+      edges = await Promise.all(readings);
     } finally {
       await status.end();
     }
-    const [from, until] = cpu;
+    const [from, until] = edges;
     const load: LoadResult = {
       ...measured,
-      ...(from !== undefined &&
-        until !== undefined &&
-        measured.successes > 0 && { serverCpuMsPerCall: ((until - from) * 1000) / measured.successes }),
-      ...(statementsFrom &&
-        statementsUntil &&
+      ...(from?.cpu !== undefined &&
+        until?.cpu !== undefined &&
+        measured.successes > 0 && { serverCpuMsPerCall: ((until.cpu - from.cpu) * 1000) / measured.successes }),
+      ...(from?.statements &&
+        until?.statements &&
         measured.successes > 0 && {
-          databasePerCall: statementsPerCall(statementsFrom, statementsUntil, measured.successes),
+          databasePerCall: statementsPerCall(from.statements, until.statements, measured.successes),
         }),
     };
     const db = await connect(this.settings.mysqlUrl, SERVICE_DATABASE);
