@@ -4,12 +4,16 @@ import { parseArgs } from 'node:util';
 /** What one benchmark run measures. `previous` is the service built from an earlier commit (--previous-build). */
 export type Target = 'b1' | 'b2' | 'b3' | 'previous' | 'service';
 
-/** hot: every call reserves the same item at the same node; spread: a random one of 10,000 item-nodes. */
-export type Scenario = 'hot' | 'spread';
+/**
+ * hot: every call reserves the same item at the same node; hot-borrow: the same, in a segment that has no
+ * supply of its own and borrows every unit from the unsegmented pool there; spread: a random one of
+ * 10,000 item-nodes.
+ */
+export type Scenario = 'hot' | 'hot-borrow' | 'spread';
 
 /** The targets `--targets` may name; `previous` joins them when `--previous-build` is given. */
 export const TARGETS: readonly Target[] = ['b1', 'b2', 'b3', 'service'];
-export const SCENARIOS: readonly Scenario[] = ['hot', 'spread'];
+export const SCENARIOS: readonly Scenario[] = ['hot', 'hot-borrow', 'spread'];
 
 export interface BenchOptions {
   /** Concurrent callers, each doing call after call (closed loop). */
@@ -35,7 +39,7 @@ export const USAGE = `Usage: npm run bench -- [options]
   --callers <n>            concurrent callers (default 64)
   --seconds <s>            measured seconds per target and scenario (default 10)
   --warmup <s>             warm-up seconds before each measurement (default 2)
-  --scenarios <list>       hot,spread (default both)
+  --scenarios <list>       hot,hot-borrow,spread (default all three)
   --targets <list>         b1,b2,b3,service (default all)
   --json <file>            also write the results as JSON
   --mysql-url <url>        MariaDB server (default mysql://root@127.0.0.1:3306)

@@ -2,6 +2,7 @@
  * The closed-loop load driver: N callers, each making one call after the other, so the offered load is
  * exactly what the system under test can take at that concurrency (no queue builds up in the client).
  */
+import type { DatabasePerCall } from './statement-counts';
 
 /** One call. `caller` is 0..callers-1, `sequence` counts that caller's calls; throws when the call fails. */
 export type Attempt = (caller: number, sequence: number) => Promise<void>;
@@ -38,6 +39,8 @@ export interface LoadResult {
    * the target is a child process (far steadier from run to run than throughput on a shared machine).
    */
   readonly serverCpuMsPerCall?: number;
+  /** Statements the database ran over the measured window per measured success, where the target is the service. */
+  readonly databasePerCall?: DatabasePerCall;
 }
 
 const NS_PER_MS = 1_000_000;

@@ -2,13 +2,18 @@
  * The Reserve request the service target sends, and a typical answer to it. The echo baseline (B2) sends
  * and returns byte strings of exactly these encoded sizes, so it moves the same bytes per call.
  */
-import { ReservationState, ReserveRequest, ReserveResponse } from '@inventory/contracts';
+import { ReservationState, ReserveRequest, ReserveResponse, type SegmentKey } from '@inventory/contracts';
 
 /** How long the benchmark's reservations hold: longer than any run, so none expires while it is checked. */
 const HOLD_MS = 60 * 60 * 1000;
 
-/** One unit of `itemId` at `nodeId`, unsegmented, as one reservation. */
-export function reserveRequest(reservationId: string, itemId: string, nodeId: string): ReserveRequest {
+/** One unit of `itemId` at `nodeId`, in `segment` (by default unsegmented), as one reservation. */
+export function reserveRequest(
+  reservationId: string,
+  itemId: string,
+  nodeId: string,
+  segment: SegmentKey = { segmentType: '', segment: '' },
+): ReserveRequest {
   return {
     reservationId,
     lines: [
@@ -16,7 +21,7 @@ export function reserveRequest(reservationId: string, itemId: string, nodeId: st
         item: { itemId, unitOfMeasure: '', productClass: '' },
         nodeId,
         distributionGroupId: undefined,
-        segment: { segmentType: '', segment: '' },
+        segment: { ...segment },
         quantity: 1,
         allowSplit: false,
       },

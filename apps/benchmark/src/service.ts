@@ -8,10 +8,13 @@ import { join } from 'node:path';
 import type { Channel } from '@grpc/grpc-js';
 import type { Connection, RowDataPacket } from 'mysql2/promise';
 import {
+  ConsumptionRuleServiceClient,
   healthV1,
   NodeServiceClient,
   NodeType,
   ReservationServiceClient,
+  SegmentServiceClient,
+  SegmentState,
   SupplyServiceClient,
   SupplyType,
   type SupplySyncLine,
@@ -21,9 +24,11 @@ import { freePort, sleep, spawnNodeServer, type ChildServer } from './child-serv
 import type { Scenario } from './flags';
 import { callUnary, clientOn, describeGrpcFailure, openChannel } from './grpc-client';
 import { runClosedLoop, type LoadPlan, type LoadResult } from './load';
+import { checkLoans } from './loan-checks';
 import { connect } from './mysql';
 import { reserveRequest } from './reserve-messages';
-import { INITIAL_STOCK, itemNodeCount, pickItemNode, SPREAD_ITEMS } from './scenario';
+import { BORROWING_SEGMENT, INITIAL_STOCK, itemNodeCount, pickItemNode, SPREAD_ITEMS } from './scenario';
+import { readStatementCounts, statementsPerCall, type StatementCounts } from './statement-counts';
 
 /** The database the service runs on; dropped and created afresh by every run. */
 export const SERVICE_DATABASE = 'inventory_bench';
@@ -48,6 +53,8 @@ export class ServiceUnderTest {
   private readonly nodes: NodeServiceClient;
   private readonly supply: SupplyServiceClient;
   private readonly reservations: ReservationServiceClient;
+  private readonly segments: SegmentServiceClient;
+  private readonly consumptionRules: ConsumptionRuleServiceClient;
   /** Distinguishes this run's ids from any earlier run's. */
   private readonly runTag = Date.now().toString(36);
 
@@ -59,6 +66,8 @@ export class ServiceUnderTest {
     this.nodes = clientOn(NodeServiceClient, channel);
     this.supply = clientOn(SupplyServiceClient, channel);
     this.reservations = clientOn(ReservationServiceClient, channel);
+    this.segments = clientOn(SegmentServiceClient, channel);
+    this.consumptionRules = clientOn(ConsumptionRuleServiceClient, channel);
   }
 
   /**
@@ -101,8 +110,13 @@ export class ServiceUnderTest {
     return new ServiceUnderTest(settings, server, channel);
   }
 
-  /** Creates the scenario's nodes and gives each of its item-nodes {@link INITIAL_STOCK} units ONHAND. */
+  /**
+   * Creates the scenario's nodes and gives each of its item-nodes {@link INITIAL_STOCK} units ONHAND in the
+   * unsegmented pool. For hot-borrow it also defines the borrowing segment, which gets no supply, and
+   * switches borrowing on for it without a cap or floor.
+   */
   async seed(scenario: Scenario): Promise<void> {
+    if (scenario === 'hot-borrow') await this.defineBorrowingSegment();
     const keys = Array.from({ length: itemNodeCount(scenario) }, (_, i) => itemNodeKey(scenario, i));
     const nodeIds = [...new Set(keys.map((k) => k.nodeId))];
     const createNode = this.nodes.createNode.bind(this.nodes);
@@ -129,33 +143,83 @@ export class ServiceUnderTest {
     }
   }
 
+  /** Defines {@link BORROWING_SEGMENT} and lets it borrow from the pool (SegmentService, ConsumptionRuleService). */
+  private async defineBorrowingSegment(): Promise<void> {
+    const { segmentType, segment } = BORROWING_SEGMENT;
+    await callUnary(this.segments.createSegmentType.bind(this.segments), {
+      requestId: `seed-${this.runTag}-segment-type`,
+      segmentType: { segmentType, description: 'benchmark', createTime: undefined },
+    });
+    await callUnary(this.segments.createSegment.bind(this.segments), {
+      requestId: `seed-${this.runTag}-segment`,
+      segment: {
+        segmentType,
+        segment,
+        description: 'borrows every unit it reserves',
+        state: SegmentState.SEGMENT_STATE_UNSPECIFIED,
+        createTime: undefined,
+        updateTime: undefined,
+        retireTime: undefined,
+      },
+    });
+    await callUnary(this.consumptionRules.setConsumptionRules.bind(this.consumptionRules), {
+      requestId: `seed-${this.runTag}-consumption-rules`,
+      borrowingEnabled: true,
+      segments: [{ segment: { segmentType, segment }, mayBorrow: true }],
+    });
+  }
+
   /** Reserves one unit per call from the scenario's item-nodes, then checks the database. */
   async measure(scenario: Scenario, plan: LoadPlan): Promise<{ load: LoadResult; checks: Check[] }> {
     const count = itemNodeCount(scenario);
     const idPrefix = `bench-${this.runTag}-${scenario}-`;
     const reserve = this.reservations.reserve.bind(this.reservations);
     const reserved: string[] = [];
-    // The server's CPU time at the start and the end of the measured window.
-    const cpu: Array<number | undefined> = [];
-    const marks = [plan.warmupSeconds, plan.warmupSeconds + plan.seconds].map((s) =>
-      setTimeout(() => cpu.push(this.server.cpuSeconds()), s * 1000),
-    );
-    const measured = await runClosedLoop(
-      plan,
-      async (caller, sequence) => {
-        const { itemId, nodeId } = itemNodeKey(scenario, pickItemNode(count));
-        const reservationId = `${idPrefix}${caller}-${sequence}`;
-        await callUnary(reserve, reserveRequest(reservationId, itemId, nodeId));
-        reserved.push(reservationId);
-      },
-      describeGrpcFailure,
-    );
-    marks.forEach(clearTimeout);
-    const [from, until] = cpu;
-    const load: LoadResult =
-      from !== undefined && until !== undefined && measured.successes > 0
-        ? { ...measured, serverCpuMsPerCall: ((until - from) * 1000) / measured.successes }
-        : measured;
+    const segment = scenario === 'hot-borrow' ? BORROWING_SEGMENT : undefined;
+    // The server's CPU time, and the statements the database ran, at the start and the end of the measured
+    // window. The readings are awaited, never cancelled: one that comes due just as the load ends still counts.
+    const status = await connect(this.settings.mysqlUrl);
+    let measured: LoadResult;
+    let edges: Array<{ cpu: number | undefined; statements: StatementCounts | undefined }>;
+    try {
+      const readings = [plan.warmupSeconds, plan.warmupSeconds + plan.seconds].map(
+        (s) =>
+          new Promise<{ cpu: number | undefined; statements: StatementCounts | undefined }>((resolve) =>
+            setTimeout(() => {
+              const cpu = this.server.cpuSeconds();
+              readStatementCounts(status).then(
+                (statements) => resolve({ cpu, statements }),
+                () => resolve({ cpu, statements: undefined }),
+              );
+            }, s * 1000),
+          ),
+      );
+      measured = await runClosedLoop(
+        plan,
+        async (caller, sequence) => {
+          const { itemId, nodeId } = itemNodeKey(scenario, pickItemNode(count));
+          const reservationId = `${idPrefix}${caller}-${sequence}`;
+          await callUnary(reserve, reserveRequest(reservationId, itemId, nodeId, segment));
+          reserved.push(reservationId);
+        },
+        describeGrpcFailure,
+      );
+      edges = await Promise.all(readings);
+    } finally {
+      await status.end();
+    }
+    const [from, until] = edges;
+    const load: LoadResult = {
+      ...measured,
+      ...(from?.cpu !== undefined &&
+        until?.cpu !== undefined &&
+        measured.successes > 0 && { serverCpuMsPerCall: ((until.cpu - from.cpu) * 1000) / measured.successes }),
+      ...(from?.statements &&
+        until?.statements &&
+        measured.successes > 0 && {
+          databasePerCall: statementsPerCall(from.statements, until.statements, measured.successes),
+        }),
+    };
     const db = await connect(this.settings.mysqlUrl, SERVICE_DATABASE);
     try {
       const checks = await checkReservationsStored(db, {
@@ -163,6 +227,7 @@ export class ServiceUnderTest {
         successes: load.totalSuccesses,
         sample: sample(reserved, SPOT_CHECKS),
       });
+      if (scenario === 'hot-borrow') checks.push(...(await checkLoans(db, { borrowed: load.totalSuccesses })));
       return { load, checks: checks.map((c) => ({ ...c, name: `service ${scenario}: ${c.name}` })) };
     } catch (err) {
       return {
@@ -246,9 +311,9 @@ interface OversoldRow extends RowDataPacket {
   onhand: number | string;
 }
 
-/** The scenario's i-th item-node: hot has one; spread has item i % 100 at node i / 100. */
+/** The scenario's i-th item-node: hot and hot-borrow have one; spread has item i % 100 at node i / 100. */
 function itemNodeKey(scenario: Scenario, index: number): { itemId: string; nodeId: string } {
-  if (scenario === 'hot') return { itemId: 'HOT_ITEM', nodeId: 'HOT_NODE' };
+  if (scenario !== 'spread') return { itemId: 'HOT_ITEM', nodeId: 'HOT_NODE' };
   const pad = (n: number) => String(n).padStart(3, '0');
   return { itemId: `ITEM_${pad(index % SPREAD_ITEMS)}`, nodeId: `NODE_${pad(Math.floor(index / SPREAD_ITEMS))}` };
 }
