@@ -230,9 +230,8 @@ function suite(dialect: Dialect, processes: number): void {
       [STORE, 10],
       [ONLINE, 10],
     ]);
-    // 100 calls for STORE, 80 for ONLINE, 20 for the pool. The pool's own calls alone cannot empty it (a pool
-    // call also skips the segment check and so tends to arrive first), so the segments must race each other
-    // for what it lends.
+    // 100 calls for STORE, 80 for ONLINE, 20 for the pool. The pool's own calls alone cannot empty it, so the
+    // segments must race each other for what it lends.
     const targets = Array.from({ length: 10 }, (_, i) => ({
       itemId: 'SHARED',
       segment: i === 9 ? POOL : i % 2 ? ONLINE : STORE,
@@ -255,6 +254,16 @@ function suite(dialect: Dialect, processes: number): void {
     expectNoOversell(await positionsOf('SHARED'));
     await expectStored('shared', granted);
     expect(await positionsDisagreeingWithRows(t.database.db.knex)).toEqual([]);
+    // The availability answers agree: nothing left anywhere, and the loans cover what the segments hold.
+    for (const segment of [STORE, ONLINE, POOL]) {
+      const { availability } = await t.clients.availability.getNodeAvailability({
+        item: item('SHARED'),
+        nodeId: NODE,
+        segment,
+        asOfTime: undefined,
+      });
+      expect(availability).toMatchObject({ available: 0, shortage: 0 });
+    }
   });
 
   it('keeps every segment within its cap and its floor, and the pool sells only what they leave', async () => {
