@@ -1520,7 +1520,15 @@ export const ConsumeReservationResponse: MessageFns<ConsumeReservationResponse> 
  * A reservation is all or nothing: it holds every line or none. Lines on the same item, node and segment
  * are checked against their sum. When stock is short the call fails with FAILED_PRECONDITION, reason
  * INSUFFICIENT_AVAILABILITY; the ErrorInfo metadata names each short line ("line.<i>.requested",
- * "line.<i>.available", "short_lines"). A reservation stops counting at its expire_time.
+ * "line.<i>.available", "short_lines") and splits what it could have had into what the segment had of its
+ * own ("line.<i>.own") and what it could still borrow from the unsegmented pool ("line.<i>.borrowable").
+ * A reservation stops counting at its expire_time.
+ *
+ * A line in a segment takes the segment's own units first; where the consumption rules let the segment
+ * borrow (see ConsumptionRuleService), it may take more, up to what it may borrow, and what it takes
+ * beyond its own is its loan from the unsegmented pool at that node (the same holds for an increase).
+ * A line naming a segment that is not defined, or retired, fails with FAILED_PRECONDITION,
+ * SEGMENT_NOT_DEFINED; a retry of a reservation already made gets its first answer even so.
  */
 export type ReservationServiceService = typeof ReservationServiceService;
 export const ReservationServiceService = {
