@@ -51,10 +51,16 @@ interface ItemNode {
  * segments less. Positions with no totals count as empty.
  */
 export class StockBalance implements Balance {
+  /** Every slot by its position key id, with its item-node. */
+  private readonly slots = new Map<string, { node: ItemNode; slot: Slot }>();
+
   private constructor(
     private readonly itemNodes: ReadonlyMap<string, ItemNode>,
     private readonly rules: ConsumptionRules,
-  ) {}
+  ) {
+    for (const node of itemNodes.values())
+      for (const slot of [node.pool, ...node.segments]) this.slots.set(positionKeyId(slot.key), { node, slot });
+  }
 
   /**
    * From the positions kept at the item-nodes of `keys`, by position key id (every segment there, so that
@@ -189,11 +195,7 @@ export class StockBalance implements Balance {
   }
 
   private find(positionId: string): { node: ItemNode; slot: Slot } | undefined {
-    const key = positionKeyOfId(positionId);
-    const node = this.itemNodes.get(itemNodeId(key));
-    if (!node) return undefined;
-    const slot = [node.pool, ...node.segments].find((s) => positionKeyId(s.key) === positionId);
-    return slot && { node, slot };
+    return this.slots.get(positionId);
   }
 }
 

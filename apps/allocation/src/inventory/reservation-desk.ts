@@ -158,7 +158,7 @@ export class ReservationDesk {
     );
     const keys = candidatePositions(demands.flat());
     const segmentsNamed = calls.flatMap((c) => c.cmd.lines.map((l) => l.segment)).filter((s) => !isUnsegmented(s));
-    const [answerRows, rulesRows, segmentRows, ...positionRows] = (await tx.run([
+    const [answerRows, rulesRows, ...rest] = (await tx.run([
       {
         select: firstAnswersQuery(
           trx,
@@ -167,11 +167,12 @@ export class ReservationDesk {
       },
       { select: consumptionRulesQuery(trx) },
       // Share-locked, so that a RetireSegment waits for this batch and then sees what it holds.
-      { select: segmentsQuery(trx, segmentsNamed, true) },
+      ...(segmentsNamed.length > 0 ? [{ select: segmentsQuery(trx, segmentsNamed, true) }] : []),
       ...positionsQueries(trx, keys).map((select) => ({ select })),
     ])) as Array<Array<Record<string, unknown>>>;
     const rules = consumptionRulesOf(rulesRows ?? []);
-    const segments = segmentsByKey(segmentRows ?? []);
+    const segments = segmentsByKey(segmentsNamed.length > 0 ? (rest[0] ?? []) : []);
+    const positionRows = segmentsNamed.length > 0 ? rest.slice(1) : rest;
     const positions = positionsByKey(positionRows.flat());
     const positionAt = (k: PositionKey) => positions.get(positionKeyId(k));
     const stale = [...positions.values()].filter((p) => p.nextEtaMs <= nowMs).map((p) => p.positionId);
