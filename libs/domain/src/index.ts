@@ -19,3 +19,6 @@ export * from './borrowing';
 export * from './stock-balance';
 export * from './consumption-rules';
 export * from './segments';
+export * from './allocation-plans';
+export * from './allocation-plan-parsing';
+export * from './allocation-engine';
