@@ -4,6 +4,7 @@ import { systemClock, type Logger } from '@inventory/runtime';
 import { checkDatabase, migrateToLatest, openDatabase, redact, type Database } from '@inventory/store';
 import type { ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { AllocationConfig } from './config';
+import { allocationPlanServiceHandlers } from './grpc/allocation-plan-service';
 import { availabilityServiceHandlers } from './grpc/availability-service';
 import { consumptionRuleServiceHandlers } from './grpc/consumption-rule-service';
 import { nodeServiceHandlers } from './grpc/node-service';
@@ -16,6 +17,7 @@ import { AvailabilityReader } from './inventory/availability-reader';
 import type { Clock } from '@inventory/domain';
 import { NodeCatalog } from './inventory/node-catalog';
 import { ConsumptionRuleBook } from './inventory/consumption-rule-book';
+import { AllocationPlanBook } from './inventory/allocation-plan-book';
 import { SafetyStockRules } from './inventory/safety-stock-rules';
 import { ExpirySweeper } from './inventory/expiry-sweeper';
 import { demandLedger, supplyLedger } from './inventory/quantity-ledger';
@@ -87,6 +89,10 @@ export async function startAllocationService(
           consumptionRuleServiceHandlers(new ConsumptionRuleBook(db, clock), logger),
         ),
         registration(pb.SegmentServiceService, segmentServiceHandlers(new SegmentCatalog(db, clock), logger)),
+        registration(
+          pb.AllocationPlanServiceService,
+          allocationPlanServiceHandlers(new AllocationPlanBook(db, clock), logger),
+        ),
       ],
       Buffer.from(pb.descriptorSetBase64, 'base64'),
       logger,

@@ -14,6 +14,7 @@ const BUF = join(__dirname, '../../../node_modules/.bin/buf');
 const SERVICES = [
   'grpc.health.v1.Health',
   'grpc.reflection.v1.ServerReflection',
+  'inventory.v1.AllocationPlanService',
   'inventory.v1.AvailabilityService',
   'inventory.v1.ConsumptionRuleService',
   'inventory.v1.DemandService',
@@ -40,6 +41,13 @@ describe('server reflection', () => {
     }
     const supplyMethods = (await reflection.listMethods('inventory.v1.SupplyService')).map((m) => m.name);
     expect(supplyMethods.sort()).toEqual(['AdjustSupply', 'GetSupply', 'ListSupply', 'SyncSupply']);
+    const planMethods = (await reflection.listMethods('inventory.v1.AllocationPlanService')).map((m) => m.name);
+    expect(planMethods.sort()).toEqual([
+      'GetAllocationPlan',
+      'ListAllocationPlanVersions',
+      'ListAllocationPlans',
+      'SetAllocationPlan',
+    ]);
   });
 
   it('serves a file with all of its imports, well-known types included', async () => {
@@ -113,7 +121,7 @@ describe('server reflection', () => {
       .trim()
       .split('\n')
       .filter((m) => m.startsWith('inventory.v1.'));
-    expect(methods).toHaveLength(39);
+    expect(methods).toHaveLength(43);
     for (const method of methods) {
       // An empty request is refused or answered by the service itself: what matters is that the client
       // resolved the method and its messages through reflection and reached the handler.

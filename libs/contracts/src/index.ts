@@ -1,4 +1,6 @@
 // The public surface of the generated contracts. Everything under gen/ is written by `nx run contracts:generate`.
+export * from './gen/inventory/v1/allocation_plans';
+export * from './gen/inventory/v1/allocation_plan_service';
 export * from './gen/inventory/v1/availability';
 export * from './gen/inventory/v1/availability_service';
 export * from './gen/inventory/v1/consumption_rules';
@@ -22,4 +24,5 @@ export * as reflectionV1 from './gen/grpc/reflection/v1/reflection';
 export { Status } from './gen/google/rpc/status';
 export { BadRequest, BadRequest_FieldViolation, ErrorInfo } from './gen/google/rpc/error_details';
 export { Any } from './gen/google/protobuf/any';
+export { Duration } from './gen/google/protobuf/duration';
 export { descriptorSetBase64 } from './gen/descriptor_set';

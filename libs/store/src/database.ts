@@ -86,6 +86,7 @@ const CORE_TABLES = [
   'leases',
   'segment_types',
   'segments',
+  'allocation_plan_versions',
 ];
 
 /**

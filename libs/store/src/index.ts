@@ -15,4 +15,5 @@ export * from './operations/safety-stock';
 export * from './operations/segments';
 export * from './operations/supply';
 export * from './operations/consumption-rules';
+export * from './operations/allocation-plans';
 export * from './operations/item-node-stock';

@@ -18,6 +18,7 @@ const TABLES = [
   'leases',
   'segment_types',
   'segments',
+  'allocation_plan_versions',
 ];
 
 describeEachDatabase('migrations', (dialect) => {

@@ -19,7 +19,8 @@ import {
   type SegmentType,
   type SupplyKey,
 } from '@inventory/domain';
-import type { ConsumptionRulesVersion, LedgerEntry } from '@inventory/store';
+import type { AllocationPlanVersion, ConsumptionRulesVersion, LedgerEntry } from '@inventory/store';
+import { fromAllocationPlanVersion } from '../grpc/allocation-plans-translate';
 import { fromConsumptionRulesVersion } from '../grpc/consumption-rules-translate';
 import { fromReservation } from '../grpc/reservation-translate';
 import { fromSegment, fromSegmentType } from '../grpc/segment-translate';
@@ -226,4 +227,9 @@ export function segmentUpdatedEvent(
 
 export function segmentRetiredEvent(context: EventContext, segment: Segment): pb.ChangeEvent {
   return changeEvent(context, 'segmentRetired', { segment: fromSegment(segment) });
+}
+
+/** A new version of a segment type's allocation plan was set. */
+export function allocationPlanChangedEvent(context: EventContext, version: AllocationPlanVersion): pb.ChangeEvent {
+  return changeEvent(context, 'allocationPlanChanged', { plan: fromAllocationPlanVersion(version) });
 }

@@ -17,6 +17,7 @@ import * as binaryOutboxPayload from './20261129001500_binary_outbox_payload';
 import * as createSegments from './20261129002000_create_segments';
 import * as indexStockBySegment from './20261129002100_index_stock_by_segment';
 import * as borrowing from './20261129003000_borrowing';
+import * as allocationPlans from './20261129004000_allocation_plans';
 
 type Migration = Knex.Migration;
 
@@ -40,6 +41,7 @@ const migrations: Record<string, Migration> = {
   '20261129002000_create_segments': createSegments,
   '20261129002100_index_stock_by_segment': indexStockBySegment,
   '20261129003000_borrowing': borrowing,
+  '20261129004000_allocation_plans': allocationPlans,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

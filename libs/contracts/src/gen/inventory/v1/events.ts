@@ -7,6 +7,7 @@
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 import { Timestamp } from "../../google/protobuf/timestamp";
+import { AllocationPlan } from "./allocation_plans";
 import { ConsumptionRules } from "./consumption_rules";
 import { DemandKey, DemandLineOutcome, demandLineOutcomeFromJSON, demandLineOutcomeToJSON } from "./demand";
 import { ItemKey, SegmentKey } from "./keys";
@@ -244,7 +245,11 @@ export interface ChangeEvent {
    * it, although it may move the available figure of every borrowing segment at every item and node:
    * watchers re-read availability when they see it.
    */
-  consumptionRulesChanged?: ConsumptionRulesChanged | undefined;
+  consumptionRulesChanged?:
+    | ConsumptionRulesChanged
+    | undefined;
+  /** A new version of a segment type's allocation plan was set. */
+  allocationPlanChanged?: AllocationPlanChanged | undefined;
 }
 
 /** One supply line as it was recorded in the supply ledger. */
@@ -469,6 +474,15 @@ export interface SegmentRetired {
   segment?: Segment | undefined;
 }
 
+/**
+ * A new version of a segment type's allocation plan was set (AllocationPlanService.SetAllocationPlan). Today
+ * it moves no stock, so no other event goes with it.
+ */
+export interface AllocationPlanChanged {
+  /** The new version, current from occur_time. */
+  plan?: AllocationPlan | undefined;
+}
+
 function createBaseChangeEvent(): ChangeEvent {
   return {
     sequence: 0,
@@ -502,6 +516,7 @@ function createBaseChangeEvent(): ChangeEvent {
     segmentUpdated: undefined,
     segmentRetired: undefined,
     consumptionRulesChanged: undefined,
+    allocationPlanChanged: undefined,
   };
 }
 
@@ -599,6 +614,9 @@ export const ChangeEvent: MessageFns<ChangeEvent> = {
     }
     if (message.consumptionRulesChanged !== undefined) {
       ConsumptionRulesChanged.encode(message.consumptionRulesChanged, writer.uint32(642).fork()).join();
+    }
+    if (message.allocationPlanChanged !== undefined) {
+      AllocationPlanChanged.encode(message.allocationPlanChanged, writer.uint32(722).fork()).join();
     }
     return writer;
   },
@@ -864,6 +882,14 @@ export const ChangeEvent: MessageFns<ChangeEvent> = {
             message.consumptionRulesChanged = ConsumptionRulesChanged.decode(reader, reader.uint32());
             continue;
           }
+          case 90: {
+            if (tag !== 722) {
+              break;
+            }
+
+            message.allocationPlanChanged = AllocationPlanChanged.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1021,6 +1047,11 @@ export const ChangeEvent: MessageFns<ChangeEvent> = {
         : isSet(object.consumption_rules_changed)
         ? ConsumptionRulesChanged.fromJSON(object.consumption_rules_changed)
         : undefined,
+      allocationPlanChanged: isSet(object.allocationPlanChanged)
+        ? AllocationPlanChanged.fromJSON(object.allocationPlanChanged)
+        : isSet(object.allocation_plan_changed)
+        ? AllocationPlanChanged.fromJSON(object.allocation_plan_changed)
+        : undefined,
     };
   },
 
@@ -1119,6 +1150,9 @@ export const ChangeEvent: MessageFns<ChangeEvent> = {
     if (message.consumptionRulesChanged !== undefined) {
       obj.consumptionRulesChanged = ConsumptionRulesChanged.toJSON(message.consumptionRulesChanged);
     }
+    if (message.allocationPlanChanged !== undefined) {
+      obj.allocationPlanChanged = AllocationPlanChanged.toJSON(message.allocationPlanChanged);
+    }
     return obj;
   },
 
@@ -1201,6 +1235,10 @@ export const ChangeEvent: MessageFns<ChangeEvent> = {
     message.consumptionRulesChanged =
       (object.consumptionRulesChanged !== undefined && object.consumptionRulesChanged !== null)
         ? ConsumptionRulesChanged.fromPartial(object.consumptionRulesChanged)
+        : undefined;
+    message.allocationPlanChanged =
+      (object.allocationPlanChanged !== undefined && object.allocationPlanChanged !== null)
+        ? AllocationPlanChanged.fromPartial(object.allocationPlanChanged)
         : undefined;
     return message;
   },
@@ -3056,6 +3094,75 @@ export const SegmentRetired: MessageFns<SegmentRetired> = {
     const message = createBaseSegmentRetired();
     message.segment = (object.segment !== undefined && object.segment !== null)
       ? Segment.fromPartial(object.segment)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseAllocationPlanChanged(): AllocationPlanChanged {
+  return { plan: undefined };
+}
+
+export const AllocationPlanChanged: MessageFns<AllocationPlanChanged> = {
+  encode(message: AllocationPlanChanged, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.plan !== undefined) {
+      AllocationPlan.encode(message.plan, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AllocationPlanChanged {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAllocationPlanChanged();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.plan = AllocationPlan.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AllocationPlanChanged {
+    return { plan: isSet(object.plan) ? AllocationPlan.fromJSON(object.plan) : undefined };
+  },
+
+  toJSON(message: AllocationPlanChanged): unknown {
+    const obj: any = {};
+    if (message.plan !== undefined) {
+      obj.plan = AllocationPlan.toJSON(message.plan);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AllocationPlanChanged>, I>>(base?: I): AllocationPlanChanged {
+    return AllocationPlanChanged.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AllocationPlanChanged>, I>>(object: I): AllocationPlanChanged {
+    const message = createBaseAllocationPlanChanged();
+    message.plan = (object.plan !== undefined && object.plan !== null)
+      ? AllocationPlan.fromPartial(object.plan)
       : undefined;
     return message;
   },
