@@ -414,3 +414,24 @@ export class SegmentHoldsStockError extends DomainError {
     };
   }
 }
+
+/** Thrown when a request names a segment type that has no plan, or a plan version that was never made. */
+export class AllocationPlanNotFoundError extends DomainError {
+  readonly category = 'NOT_FOUND';
+  readonly reason = 'ALLOCATION_PLAN_NOT_FOUND';
+
+  constructor(
+    readonly segmentType: string,
+    readonly version: number,
+  ) {
+    super(
+      version === 0
+        ? `segment type ${segmentType} has no allocation plan`
+        : `allocation plan not found: ${segmentType} version ${version}`,
+    );
+  }
+
+  override get metadata(): Record<string, string> {
+    return { segment_type: this.segmentType, version: String(this.version) };
+  }
+}

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
-  DomainError,
+  AllocationPlanNotFoundError,
   InvalidArgumentError,
   parsePageSize,
   parsePlan,
@@ -27,27 +27,6 @@ import type { Knex } from 'knex';
 import { allocationPlanChangedEvent } from '../events/change-events';
 import { decodePageToken, page } from './page-token';
 import { requireUsableSegments } from './segment-catalog';
-
-/** Thrown when a request names a segment type that has no plan, or a plan version that was never made. */
-export class AllocationPlanNotFoundError extends DomainError {
-  readonly category = 'NOT_FOUND';
-  readonly reason = 'ALLOCATION_PLAN_NOT_FOUND';
-
-  constructor(
-    readonly segmentType: string,
-    readonly version: number,
-  ) {
-    super(
-      version === 0
-        ? `segment type ${segmentType} has no allocation plan`
-        : `allocation plan not found: ${segmentType} version ${version}`,
-    );
-  }
-
-  override get metadata(): Record<string, string> {
-    return { segment_type: this.segmentType, version: String(this.version) };
-  }
-}
 
 /** The allocation plans of the segment types, by version. Setting a plan moves no stock yet. */
 export class AllocationPlanBook {
