@@ -366,4 +366,24 @@ describeEachDatabase('allocation plans', (dialect) => {
       expect([err.code, errorDetails(err).errorInfo?.metadata['field']]).toEqual([status.INVALID_ARGUMENT, field]);
     }
   });
+
+  it('refuses to retire a segment the plan in force gives a share, and retires it once a plan leaves it out', async () => {
+    await defineSegments(t.address, [seg('LEAVING', 'TIER')]);
+    const retire = (requestId: string) =>
+      promisify(segmentClient).retireSegment({ requestId, segmentType: 'TIER', segment: 'LEAVING' });
+    const tiered = (shares: pb.AllocationSegmentShare[]) =>
+      plan([rule('tier', 1, { strategy: fixed(shares) })], { segmentType: 'TIER' });
+    await plans.setAllocationPlan({
+      requestId: 'tier-1',
+      plan: tiered([share(seg('LEAVING', 'TIER'), 6000), share(UNSEGMENTED, 4000)]),
+    });
+    const refused = await grpcError(retire('tier-retire-1'));
+    expect([refused.code, errorDetails(refused).errorInfo?.reason]).toEqual([
+      status.FAILED_PRECONDITION,
+      'SEGMENT_IN_PLAN',
+    ]);
+    expect(errorDetails(refused).errorInfo?.metadata).toMatchObject({ plan_version: '1', rule_ids: 'tier' });
+    await plans.setAllocationPlan({ requestId: 'tier-2', plan: tiered([share(UNSEGMENTED, 10000)]) });
+    expect((await retire('tier-retire-2')).segment?.state).toBe(pb.SegmentState.SEGMENT_STATE_RETIRED);
+  });
 });

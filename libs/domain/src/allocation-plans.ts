@@ -124,3 +124,14 @@ export function matches(c: RuleConditions, at: ItemAtNode, atMs: number): boolea
     (c.effectiveToMs === null || atMs < c.effectiveToMs)
   );
 }
+
+/** The ids of the plan's rules that give `segment` a share. */
+export function rulesNaming(plan: AllocationPlan, segment: SegmentKey): string[] {
+  return plan.rules
+    .filter((r) =>
+      r.strategy.segments.some(
+        (s) => s.segment.segmentType === segment.segmentType && s.segment.segment === segment.segment,
+      ),
+    )
+    .map((r) => r.ruleId);
+}

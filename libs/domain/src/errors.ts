@@ -435,3 +435,29 @@ export class AllocationPlanNotFoundError extends DomainError {
     return { segment_type: this.segmentType, version: String(this.version) };
   }
 }
+
+/** Thrown when retiring a segment that the allocation plan in force gives a share. */
+export class SegmentInPlanError extends DomainError {
+  readonly category = 'FAILED_PRECONDITION';
+  readonly reason = 'SEGMENT_IN_PLAN';
+
+  constructor(
+    readonly segmentType: string,
+    readonly segment: string,
+    readonly planVersion: number,
+    readonly ruleIds: readonly string[],
+  ) {
+    super(
+      `segment ${segmentType}/${segment} has a share in rules ${ruleIds.join(', ')} of allocation plan version ${planVersion}; set a plan without it first`,
+    );
+  }
+
+  override get metadata(): Record<string, string> {
+    return {
+      segment_type: this.segmentType,
+      segment: this.segment,
+      plan_version: String(this.planVersion),
+      rule_ids: this.ruleIds.join(','),
+    };
+  }
+}

@@ -73,7 +73,7 @@ describe('segments', () => {
     expect(() => requireUsableSegment('segment', UNSEGMENTED, undefined)).not.toThrow();
     expect(() => requireUsableSegment('segment', key, web)).not.toThrow();
     expect(() => requireUsableSegment('lines[2].segment', key, undefined)).toThrow(SegmentNotDefinedError);
-    const retired = retireSegment(web, NOTHING, 2000).segment;
+    const retired = retireSegment(web, NOTHING, undefined, 2000).segment;
     let refusal: unknown;
     try {
       requireUsableSegment('lines[2].segment', key, retired);
@@ -89,17 +89,17 @@ describe('segments', () => {
   });
 
   it('retires a segment that holds nothing, once, and refuses while anything remains', () => {
-    const first = retireSegment(web, NOTHING, 2000);
+    const first = retireSegment(web, NOTHING, undefined, 2000);
     expect(first).toEqual({ changed: true, segment: { ...web, state: 'RETIRED', updateMs: 2000, retireMs: 2000 } });
-    expect(retireSegment(first.segment, { ...NOTHING, supplyRows: 1 }, 3000)).toEqual({
+    expect(retireSegment(first.segment, { ...NOTHING, supplyRows: 1 }, undefined, 3000)).toEqual({
       changed: false,
       segment: first.segment,
     });
     for (const remains of [{ supplyRows: 1, supplyUnits: 5 }, { demandRows: 2 }, { activeHolds: 1, heldUnits: 3 }]) {
-      expect(() => retireSegment(web, { ...NOTHING, ...remains }, 2000)).toThrow(SegmentHoldsStockError);
+      expect(() => retireSegment(web, { ...NOTHING, ...remains }, undefined, 2000)).toThrow(SegmentHoldsStockError);
     }
     // Rows that cancel out still hold stock: their units sum to zero but the rows are not zero.
-    expect(() => retireSegment(web, { ...NOTHING, supplyRows: 2, supplyUnits: 0 }, 2000)).toThrow(
+    expect(() => retireSegment(web, { ...NOTHING, supplyRows: 2, supplyUnits: 0 }, undefined, 2000)).toThrow(
       SegmentHoldsStockError,
     );
   });

@@ -1,4 +1,11 @@
-import { SegmentHoldsStockError, SegmentNotDefinedError, SegmentRetiredError, type SegmentStock } from './errors';
+import { rulesNaming, type AllocationPlan } from './allocation-plans';
+import {
+  SegmentHoldsStockError,
+  SegmentInPlanError,
+  SegmentNotDefinedError,
+  SegmentRetiredError,
+  type SegmentStock,
+} from './errors';
 import { isUnsegmented, type SegmentKey } from './keys';
 import { MAX_DESCRIPTION_LENGTH, MAX_SEGMENT_LENGTH, MAX_SEGMENT_TYPE_LENGTH, Violations } from './validation';
 
@@ -137,10 +144,13 @@ export function holdsStock(stock: SegmentStock): boolean {
 export function retireSegment(
   segment: Segment,
   stock: SegmentStock,
+  plan: AllocationPlan | undefined,
   nowMs: number,
 ): { readonly segment: Segment; readonly changed: boolean } {
   if (segment.state === 'RETIRED') return { segment, changed: false };
   if (holdsStock(stock)) throw new SegmentHoldsStockError(segment.segmentType, segment.segment, stock);
+  const rules = plan ? rulesNaming(plan, segment) : [];
+  if (plan && rules.length > 0) throw new SegmentInPlanError(segment.segmentType, segment.segment, plan.version, rules);
   return { segment: { ...segment, state: 'RETIRED', updateMs: nowMs, retireMs: nowMs }, changed: true };
 }
 

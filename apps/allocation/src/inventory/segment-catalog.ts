@@ -29,6 +29,7 @@ import {
 } from '@inventory/domain';
 import {
   appendOutbox,
+  readAllocationPlan,
   findSegments,
   getSegment,
   getSegmentType,
@@ -170,7 +171,9 @@ export class SegmentCatalog {
       const before = await lockSegment({ trx, key: cmd });
       if (!before) throw new SegmentNotFoundError(cmd.segmentType, cmd.segment);
       const stock = await segmentStock({ db: trx, key: cmd, nowMs });
-      const { segment, changed } = retireSegment(before, stock, nowMs);
+      // After the segment's row lock: a plan set meanwhile that names it waits, then finds it retired.
+      const plan = await readAllocationPlan({ db: trx, segmentType: cmd.segmentType });
+      const { segment, changed } = retireSegment(before, stock, plan?.plan, nowMs);
       if (changed) {
         await updateSegment({ trx, segment });
         await appendOutbox({ trx, events: [segmentRetiredEvent(this.context(cmd.requestId, nowMs), segment)] });

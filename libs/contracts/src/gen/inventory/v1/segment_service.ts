@@ -1700,6 +1700,8 @@ export const SegmentServiceService = {
    * their expiry. Its metadata says what remains: supply_rows and supply_units (the rows with a quantity
    * other than zero and the sum of their quantities), demand_rows and demand_units, active_holds and
    * held_units. Sync those quantities to zero and release or consume those reservations first.
+   * Refused with FAILED_PRECONDITION (reason SEGMENT_IN_PLAN; metadata plan_version and rule_ids) while the
+   * allocation plan in force for its segment type gives it a share: set a plan without it first.
    * Retiring a segment that is already retired succeeds and returns it unchanged (its first retire_time);
    * nothing is written. NOT_FOUND (reason SEGMENT_NOT_FOUND) if the segment does not exist.
    */
@@ -1752,6 +1754,8 @@ export interface SegmentServiceServer extends UntypedServiceImplementation {
    * their expiry. Its metadata says what remains: supply_rows and supply_units (the rows with a quantity
    * other than zero and the sum of their quantities), demand_rows and demand_units, active_holds and
    * held_units. Sync those quantities to zero and release or consume those reservations first.
+   * Refused with FAILED_PRECONDITION (reason SEGMENT_IN_PLAN; metadata plan_version and rule_ids) while the
+   * allocation plan in force for its segment type gives it a share: set a plan without it first.
    * Retiring a segment that is already retired succeeds and returns it unchanged (its first retire_time);
    * nothing is written. NOT_FOUND (reason SEGMENT_NOT_FOUND) if the segment does not exist.
    */
@@ -1893,6 +1897,8 @@ export interface SegmentServiceClient extends Client {
    * their expiry. Its metadata says what remains: supply_rows and supply_units (the rows with a quantity
    * other than zero and the sum of their quantities), demand_rows and demand_units, active_holds and
    * held_units. Sync those quantities to zero and release or consume those reservations first.
+   * Refused with FAILED_PRECONDITION (reason SEGMENT_IN_PLAN; metadata plan_version and rule_ids) while the
+   * allocation plan in force for its segment type gives it a share: set a plan without it first.
    * Retiring a segment that is already retired succeeds and returns it unchanged (its first retire_time);
    * nothing is written. NOT_FOUND (reason SEGMENT_NOT_FOUND) if the segment does not exist.
    */
