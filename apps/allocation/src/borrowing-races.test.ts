@@ -5,7 +5,7 @@ import type { Dialect } from '@inventory/store';
 import { MYSQL_TEST_URL, positionsDisagreeingWithRows } from '@inventory/store/testing';
 import { connectClients, promisify, startTestService, type Clients, type TestService } from './testing/harness';
 import { listeningPort, startProcess, type ServerProcess } from './testing/process';
-import { createNodes, item } from './testing/stock';
+import { createNodes, defineSegments, item } from './testing/stock';
 
 /**
  * Borrowing from the unsegmented pool under real concurrency: many one-unit reservations at once, in two
@@ -62,32 +62,14 @@ function suite(dialect: Dialect, processes: number): void {
   const procs: ServerProcess[] = [];
   let channels: Array<{ clients: Clients; close(): void }> = [];
   let rulesClient: pb.ConsumptionRuleServiceClient;
-  let segmentClient: pb.SegmentServiceClient;
 
   beforeAll(async () => {
     // The in-process service creates the schema and does the set-up; the reservations go to `processes`
     // other processes on the same database when there are any, otherwise to it.
     t = await startTestService(dialect);
     rulesClient = new pb.ConsumptionRuleServiceClient(t.address, credentials.createInsecure());
-    segmentClient = new pb.SegmentServiceClient(t.address, credentials.createInsecure());
-    const segments = promisify(segmentClient);
     await createNodes(t.clients, [NODE]);
-    await segments.createSegmentType({
-      requestId: 'type-web',
-      segmentType: { segmentType: 'WEB', description: '', createTime: undefined },
-    });
-    for (const s of [STORE, ONLINE])
-      await segments.createSegment({
-        requestId: `segment-${s.segment}`,
-        segment: {
-          ...s,
-          description: '',
-          state: pb.SegmentState.SEGMENT_STATE_UNSPECIFIED,
-          createTime: undefined,
-          updateTime: undefined,
-          retireTime: undefined,
-        },
-      });
+    await defineSegments(t.address, [STORE, ONLINE]);
     for (let i = 0; i < processes; i++)
       procs.push(startProcess({ INVENTORY_DATABASE_URL: t.database.url, INVENTORY_GRPC_ADDRESS: '127.0.0.1:0' }));
     const addresses =
@@ -99,7 +81,6 @@ function suite(dialect: Dialect, processes: number): void {
   afterAll(async () => {
     channels.forEach((c) => c.close());
     rulesClient.close();
-    segmentClient.close();
     for (const p of procs) {
       p.child.kill('SIGTERM');
       await p.exited;

@@ -4,7 +4,7 @@ import { errorDetails } from '@inventory/grpc-server';
 import { readOutbox } from '@inventory/store';
 import { describeEachDatabase, positionsDisagreeingWithRows } from '@inventory/store/testing';
 import { grpcError, promisify, startTestService, type Promisified, type TestService } from './testing/harness';
-import { createNodes, item } from './testing/stock';
+import { createNodes, defineSegments, item } from './testing/stock';
 
 /** DESIGN's node and segments: WEB/STORE and WEB/ONLINE may borrow from the pool, WEB/MARKETPLACE may not. */
 const NODE = 'STORE_1';
@@ -28,35 +28,16 @@ const rule = (segment: pb.SegmentKey, limits: Limits = {}): pb.SegmentConsumptio
 
 describeEachDatabase('borrowing from the unsegmented pool', (dialect) => {
   let t: TestService;
-  let segmentClient: pb.SegmentServiceClient;
   let rulesClient: pb.ConsumptionRuleServiceClient;
   let rules: Promisified<pb.ConsumptionRuleServiceClient>;
   beforeAll(async () => {
     t = await startTestService(dialect);
-    segmentClient = new pb.SegmentServiceClient(t.address, credentials.createInsecure());
     rulesClient = new pb.ConsumptionRuleServiceClient(t.address, credentials.createInsecure());
     rules = promisify(rulesClient);
-    const segments = promisify(segmentClient);
     await createNodes(t.clients, [NODE]);
-    await segments.createSegmentType({
-      requestId: 'type-web',
-      segmentType: { segmentType: 'WEB', description: 'sales channel', createTime: undefined },
-    });
-    for (const s of [STORE, ONLINE, MARKETPLACE])
-      await segments.createSegment({
-        requestId: `segment-${s.segment}`,
-        segment: {
-          ...s,
-          description: '',
-          state: pb.SegmentState.SEGMENT_STATE_UNSPECIFIED,
-          createTime: undefined,
-          updateTime: undefined,
-          retireTime: undefined,
-        },
-      });
+    await defineSegments(t.address, [STORE, ONLINE, MARKETPLACE]);
   });
   afterAll(async () => {
-    segmentClient.close();
     rulesClient.close();
     await t.stop();
   });

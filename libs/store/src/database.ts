@@ -86,6 +86,7 @@ const CORE_TABLES = [
   'leases',
   'segment_types',
   'segments',
+  'consumption_rule_versions',
   'allocation_plan_versions',
 ];
 

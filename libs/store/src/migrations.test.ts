@@ -18,6 +18,7 @@ const TABLES = [
   'leases',
   'segment_types',
   'segments',
+  'consumption_rule_versions',
   'allocation_plan_versions',
 ];
 

@@ -140,6 +140,10 @@ export async function rowCounts(db: TestDatabase): Promise<Record<string, number
     'reservations',
     'reservation_holds',
     'stock_positions',
+    'segment_types',
+    'segments',
+    'consumption_rule_versions',
+    'allocation_plan_versions',
   ]) {
     const row = await db.db.knex(table).count({ n: '*' }).first();
     counts[table] = Number(row?.n ?? 0);
