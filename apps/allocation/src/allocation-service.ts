@@ -10,6 +10,7 @@ import { consumptionRuleServiceHandlers } from './grpc/consumption-rule-service'
 import { nodeServiceHandlers } from './grpc/node-service';
 import { safetyStockServiceHandlers } from './grpc/safety-stock-service';
 import { demandServiceHandlers } from './grpc/demand-service';
+import { rebalanceServiceHandlers } from './grpc/rebalance-service';
 import { reservationServiceHandlers } from './grpc/reservation-service';
 import { segmentServiceHandlers } from './grpc/segment-service';
 import { supplyServiceHandlers } from './grpc/supply-service';
@@ -21,6 +22,8 @@ import { AllocationPlanBook } from './inventory/allocation-plan-book';
 import { SafetyStockRules } from './inventory/safety-stock-rules';
 import { ExpirySweeper } from './inventory/expiry-sweeper';
 import { demandLedger, supplyLedger } from './inventory/quantity-ledger';
+import { RebalanceRuns } from './inventory/rebalance-runs';
+import { Rebalancer } from './inventory/rebalancer';
 import { ReservationChanges } from './inventory/reservation-changes';
 import { ReservationDesk } from './inventory/reservation-desk';
 import { SegmentCatalog } from './inventory/segment-catalog';
@@ -31,6 +34,8 @@ export interface RunningService {
   readonly db: Database;
   /** Releases expired reservations now (if this replica holds the sweeper lease). */
   readonly sweeper: ExpirySweeper;
+  /** Takes RUNNING rebalance runs forward now (if this replica holds the rebalance lease). */
+  readonly rebalanceRuns: RebalanceRuns;
   /** Graceful stop: drains calls in flight, then closes the database pool. */
   stop(): Promise<void>;
 }
@@ -67,6 +72,14 @@ export async function startAllocationService(
     });
     const sourceTimeLimit = () => ({ nowMs: clock(), maxSkewMs: config.maxSourceTimeSkewMs });
     const sweeper = new ExpirySweeper(db, clock, changes, config.expirySweepIntervalMs, logger);
+    const supply = supplyLedger(db, nodes, clock);
+    const rebalanceRuns = new RebalanceRuns(
+      db,
+      clock,
+      new Rebalancer(supply),
+      { pageSize: config.rebalancePageSize, intervalMs: config.rebalanceIntervalMs },
+      logger,
+    );
     const server = new GrpcServer(
       [
         registration(pb.NodeServiceService, nodeServiceHandlers(nodes, logger)),
@@ -74,10 +87,7 @@ export async function startAllocationService(
           pb.SafetyStockServiceService,
           safetyStockServiceHandlers(new SafetyStockRules(db, nodes, clock), logger),
         ),
-        registration(
-          pb.SupplyServiceService,
-          supplyServiceHandlers(supplyLedger(db, nodes, clock), sourceTimeLimit, logger),
-        ),
+        registration(pb.SupplyServiceService, supplyServiceHandlers(supply, sourceTimeLimit, logger)),
         registration(pb.DemandServiceService, demandServiceHandlers(demand, sourceTimeLimit, logger)),
         registration(pb.ReservationServiceService, reservationServiceHandlers(desk, changes, logger)),
         registration(
@@ -93,6 +103,7 @@ export async function startAllocationService(
           pb.AllocationPlanServiceService,
           allocationPlanServiceHandlers(new AllocationPlanBook(db, clock), logger),
         ),
+        registration(pb.RebalanceServiceService, rebalanceServiceHandlers(rebalanceRuns, logger)),
       ],
       Buffer.from(pb.descriptorSetBase64, 'base64'),
       logger,
@@ -105,13 +116,16 @@ export async function startAllocationService(
     if (config.healthCheckIntervalMs > 0)
       server.followHealthCheck(() => checkDatabase(db), config.healthCheckIntervalMs);
     sweeper.start();
+    rebalanceRuns.start();
     return {
       port,
       db,
       sweeper,
+      rebalanceRuns,
       stop: async () => {
         await server.shutdown(config.shutdownGraceMs);
         await sweeper.stop();
+        await rebalanceRuns.stop();
         await db.knex.destroy();
         logger.info('stopped');
       },

@@ -12,6 +12,8 @@ describe('loadConfig', () => {
       shutdownGraceMs: 10_000,
       healthCheckIntervalMs: 5000,
       maxSourceTimeSkewMs: 300_000,
+      rebalancePageSize: 100,
+      rebalanceIntervalMs: 5000,
     });
   });
 

@@ -17,6 +17,10 @@ export interface AllocationConfig {
   readonly healthCheckIntervalMs: number;
   /** How far past this server's clock a source time may be; later ones are refused as bad input. */
   readonly maxSourceTimeSkewMs: number;
+  /** Item-nodes a background rebalance run does per transaction. */
+  readonly rebalancePageSize: number;
+  /** How often this replica tries to take the rebalance lease and take runs forward; 0 only when kicked. */
+  readonly rebalanceIntervalMs: number;
 }
 
 /** The variables, their defaults and meaning (the README's configuration table says the same). */
@@ -30,6 +34,8 @@ export const CONFIG_DEFAULTS = {
   INVENTORY_EXPIRY_SWEEP_INTERVAL_MS: '5000',
   INVENTORY_HEALTH_CHECK_INTERVAL_MS: '5000',
   INVENTORY_MAX_SOURCE_TIME_SKEW_SECONDS: '300',
+  INVENTORY_REBALANCE_PAGE_SIZE: '100',
+  INVENTORY_REBALANCE_INTERVAL_MS: '5000',
 } as const;
 
 /** Thrown when the environment has bad settings; each problem names its variable. */
@@ -68,6 +74,8 @@ export function loadConfig(env: Record<string, string | undefined>): AllocationC
   const expirySweepIntervalMs = integer('INVENTORY_EXPIRY_SWEEP_INTERVAL_MS', 0, 3_600_000);
   const healthCheckIntervalMs = integer('INVENTORY_HEALTH_CHECK_INTERVAL_MS', 0, 3_600_000);
   const maxSourceTimeSkewMs = integer('INVENTORY_MAX_SOURCE_TIME_SKEW_SECONDS', 0, 86_400) * 1000;
+  const rebalancePageSize = integer('INVENTORY_REBALANCE_PAGE_SIZE', 1, 1000);
+  const rebalanceIntervalMs = integer('INVENTORY_REBALANCE_INTERVAL_MS', 0, 3_600_000);
 
   if (problems.length > 0 || !database) throw new ConfigError(problems);
   return {
@@ -80,5 +88,7 @@ export function loadConfig(env: Record<string, string | undefined>): AllocationC
     expirySweepIntervalMs,
     healthCheckIntervalMs,
     maxSourceTimeSkewMs,
+    rebalancePageSize,
+    rebalanceIntervalMs,
   };
 }

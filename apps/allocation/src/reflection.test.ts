@@ -19,6 +19,7 @@ const SERVICES = [
   'inventory.v1.ConsumptionRuleService',
   'inventory.v1.DemandService',
   'inventory.v1.NodeService',
+  'inventory.v1.RebalanceService',
   'inventory.v1.ReservationService',
   'inventory.v1.SafetyStockService',
   'inventory.v1.SegmentService',
@@ -121,7 +122,7 @@ describe('server reflection', () => {
       .trim()
       .split('\n')
       .filter((m) => m.startsWith('inventory.v1.'));
-    expect(methods).toHaveLength(43);
+    expect(methods).toHaveLength(47);
     for (const method of methods) {
       // An empty request is refused or answered by the service itself: what matters is that the client
       // resolved the method and its messages through reflection and reached the handler.

@@ -11,6 +11,8 @@ export * from './gen/inventory/v1/events';
 export * from './gen/inventory/v1/keys';
 export * from './gen/inventory/v1/node';
 export * from './gen/inventory/v1/node_service';
+export * from './gen/inventory/v1/rebalance_service';
+export * from './gen/inventory/v1/rebalancing';
 export * from './gen/inventory/v1/reservation';
 export * from './gen/inventory/v1/reservation_service';
 export * from './gen/inventory/v1/safety_stock';

@@ -461,3 +461,34 @@ export class SegmentInPlanError extends DomainError {
     };
   }
 }
+
+/** Thrown when a rebalance is asked of a segment type whose current plan is disabled. */
+export class AllocationPlanDisabledError extends DomainError {
+  readonly category = 'FAILED_PRECONDITION';
+  readonly reason = 'ALLOCATION_PLAN_DISABLED';
+
+  constructor(
+    readonly segmentType: string,
+    readonly version: number,
+  ) {
+    super(`the allocation plan of segment type ${segmentType} (version ${version}) is disabled`);
+  }
+
+  override get metadata(): Record<string, string> {
+    return { segment_type: this.segmentType, version: String(this.version) };
+  }
+}
+
+/** Thrown when a request names a rebalance run that does not exist. */
+export class RebalanceRunNotFoundError extends DomainError {
+  readonly category = 'NOT_FOUND';
+  readonly reason = 'REBALANCE_RUN_NOT_FOUND';
+
+  constructor(readonly runId: string) {
+    super(`rebalance run not found: ${runId}`);
+  }
+
+  override get metadata(): Record<string, string> {
+    return { run_id: this.runId };
+  }
+}

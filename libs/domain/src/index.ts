@@ -22,3 +22,4 @@ export * from './segments';
 export * from './allocation-plans';
 export * from './allocation-plan-parsing';
 export * from './allocation-engine';
+export * from './rebalancing';

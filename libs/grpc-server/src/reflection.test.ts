@@ -27,6 +27,7 @@ describe('DescriptorIndex', () => {
       'inventory/v1/supply_service.proto',
       'google/protobuf/timestamp.proto',
       'inventory/v1/keys.proto',
+      'inventory/v1/rebalancing.proto',
       'inventory/v1/supply.proto',
     ]);
   });

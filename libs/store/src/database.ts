@@ -88,6 +88,7 @@ const CORE_TABLES = [
   'segments',
   'consumption_rule_versions',
   'allocation_plan_versions',
+  'rebalance_runs',
 ];
 
 /**

@@ -17,3 +17,4 @@ export * from './operations/supply';
 export * from './operations/consumption-rules';
 export * from './operations/allocation-plans';
 export * from './operations/item-node-stock';
+export * from './operations/rebalancing';

@@ -126,9 +126,15 @@ async function fillBeforePositions(knex: Knex): Promise<void> {
 }
 
 /** Every row of the tables that exist before stock positions, in a stable order, to compare across migrations. */
+/** Columns the supply ledger gained after positions came (see the rebalancing migration). */
+const AUDIT_COLUMNS = ['purpose', 'audit_type', 'actor', 'parent_action_id', 'related_action_id', 'allocation'];
+
+/** The rows as the schema before positions had them (later columns left out). */
 async function rowsBeforePositions(knex: Knex) {
   const all = async (table: string, orderBy: string) =>
-    (await knex(table).orderBy(orderBy)).map((r: Record<string, unknown>) => ({ ...r }));
+    (await knex(table).orderBy(orderBy)).map((r: Record<string, unknown>) =>
+      Object.fromEntries(Object.entries(r).filter(([column]) => !AUDIT_COLUMNS.includes(column))),
+    );
   return {
     nodes: await all('nodes', 'node_id'),
     supply: await all('supply', 'supply_id'),
@@ -206,6 +212,17 @@ describeEachDatabase('migrations with data', (dialect) => {
       expect.arrayContaining(ids),
     );
     expect(await rowsBeforePositions(knex)).toEqual(before);
+    // The supply ledger's rows gain the audit of a caller's sync or adjust.
+    expect(await knex('supply_ledger').orderBy('ledger_id').select(AUDIT_COLUMNS)).toEqual(
+      before.supplyLedger.map((row) => ({
+        purpose: row.transaction_type === 'SYNC' ? 'SUPPLY_SYNC' : 'SUPPLY_ADJUSTMENT',
+        audit_type: 'USER',
+        actor: '',
+        parent_action_id: '',
+        related_action_id: '',
+        allocation: null,
+      })),
+    );
 
     await inTransaction(test.db, (trx) => recountPositions({ trx, positionIds: ids, nowMs: NOW }));
     expect(await positions(knex)).toEqual(EXPECTED_POSITIONS);

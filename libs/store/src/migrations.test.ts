@@ -20,6 +20,7 @@ const TABLES = [
   'segments',
   'consumption_rule_versions',
   'allocation_plan_versions',
+  'rebalance_runs',
 ];
 
 describeEachDatabase('migrations', (dialect) => {

@@ -22,6 +22,7 @@ import {
 import type { AllocationPlanVersion, ConsumptionRulesVersion, LedgerEntry } from '@inventory/store';
 import { fromAllocationPlanVersion } from '../grpc/allocation-plans-translate';
 import { fromConsumptionRulesVersion } from '../grpc/consumption-rules-translate';
+import { fromAllocationRecord, fromSupplyPurpose } from '../grpc/rebalancing-translate';
 import { fromReservation } from '../grpc/reservation-translate';
 import { fromSegment, fromSegmentType } from '../grpc/segment-translate';
 import {
@@ -34,18 +35,24 @@ import {
   fromSupplyKey,
 } from '../grpc/translate';
 
-/** What every event of one action shares. */
-export interface EventContext {
+/** What every change of one action shares, whenever it happens. */
+export interface ActionContext {
   readonly actionId: string;
   /** The request that caused the change; empty for the service's own work. */
   readonly requestId: string;
-  /** The transaction's clock: when the change took effect. */
-  readonly occurMs: number;
   readonly parentActionId?: string;
-  /** Shared by actions committed together (a Reserve batch). */
+  /** Shared by actions committed together (a Reserve batch, a rebalance run). */
   readonly relatedActionId?: string;
   /** For the service's own work: the job that did it (the event's actor, audit type SYSTEM). */
   readonly systemActor?: string;
+  /** For a caller's request: the actor the request states (audit type USER). */
+  readonly actor?: string;
+}
+
+/** What every event of one action shares. */
+export interface EventContext extends ActionContext {
+  /** The transaction's clock: when the change took effect. */
+  readonly occurMs: number;
 }
 
 /** The payload fields of the envelope's `oneof`. */
@@ -80,7 +87,7 @@ function changeEvent<F extends PayloadField>(
     parentActionId: context.parentActionId ?? '',
     relatedActionId: context.relatedActionId ?? '',
     auditType: context.systemActor === undefined ? pb.AuditType.AUDIT_TYPE_USER : pb.AuditType.AUDIT_TYPE_SYSTEM,
-    actor: context.systemActor ?? '',
+    actor: context.systemActor ?? context.actor ?? '',
     [field]: payload,
   };
 }
@@ -110,6 +117,10 @@ export function supplyEvent(context: EventContext, key: SupplyKey, entry: Ledger
     outcome: applied
       ? pb.SupplyLineOutcome.SUPPLY_LINE_OUTCOME_APPLIED
       : pb.SupplyLineOutcome.SUPPLY_LINE_OUTCOME_IGNORED_SUPERSEDED,
+    purpose: fromSupplyPurpose(
+      entry.audit?.purpose ?? (entry.transactionType === 'SYNC' ? 'SUPPLY_SYNC' : 'SUPPLY_ADJUSTMENT'),
+    ),
+    allocation: entry.audit?.allocation ? fromAllocationRecord(entry.audit.allocation) : undefined,
   };
   return applied ? changeEvent(context, 'supplyChanged', payload) : changeEvent(context, 'supplyIgnored', payload);
 }

@@ -22,7 +22,7 @@ export function supplyServiceHandlers(
           sourceMs: toMs(l.sourceTime),
         })),
       });
-      return { results: (await ledger.sync('SyncSupply', cmd)).map(fromLineResult) };
+      return { results: (await ledger.sync('SyncSupply', cmd)).map(fromLineResult), allocations: [] };
     }),
     adjustSupply: unary('AdjustSupply', logger, async (req: pb.AdjustSupplyRequest) => {
       const cmd = parseSupplyAdjust({

@@ -11,6 +11,7 @@ import {
   supplyCountsAsOf,
   Violations,
   type AdjustCommand,
+  type AllocationRecord,
   type DemandKey,
   type ItemKey,
   type LineResult,
@@ -18,6 +19,7 @@ import {
   type SegmentKey,
   type SupplyDecision,
   type SupplyKey,
+  type SupplyPurpose,
   type SyncCommand,
   type Clock,
 } from '@inventory/domain';
@@ -35,6 +37,7 @@ import {
   DEMAND,
   SUPPLY,
   type Database,
+  type LedgerAudit,
   type LedgerEntry,
   type LockedQuantity,
   type PositionShift,
@@ -42,7 +45,7 @@ import {
   mutate,
 } from '@inventory/store';
 import type { ChangeEvent } from '@inventory/contracts';
-import { demandEvent, supplyEvent, type EventContext } from '../events/change-events';
+import { demandEvent, supplyEvent, type ActionContext, type EventContext } from '../events/change-events';
 import { positionEventsAfterChange } from '../events/position-events';
 import { settleLoans } from './loans';
 import type { NodeCatalog } from './node-catalog';
@@ -56,6 +59,9 @@ export interface PendingLine<K> {
   readonly quantity: number;
   readonly sourceMs: number;
   readonly reason: string;
+  /** Why the supply changes, when not a caller's plain sync or adjust, and the allocation behind a move. */
+  readonly purpose?: SupplyPurpose;
+  readonly allocation?: AllocationRecord;
   /** `adjustsAfter(t)` sums the deltas already applied to the row that are dated after `t`. */
   readonly decide: (row: LockedQuantity, adjustsAfter: (afterMs: number) => number) => SupplyDecision;
 }
@@ -143,14 +149,16 @@ export class QuantityLedger<K extends PositionKey> {
 
   /**
    * Applies lines inside the caller's transaction: locks the rows (in key order), decides each line,
-   * writes rows, positions, ledger and events. Positions are written last, in position order.
+   * writes rows, positions, ledger and events. Positions are written last, in position order. The action
+   * context names the action, and for the service's own changes, its cause, its run and its actor.
    */
   async applyInTransaction(
     trx: Knex.Transaction,
     nowMs: number,
-    { actionId, requestId }: { actionId: string; requestId: string },
+    action: ActionContext,
     lines: ReadonlyArray<PendingLine<K>>,
   ): Promise<Array<LineResult<K>>> {
+    const { actionId, requestId } = action;
     const rows = await lockQuantities(this.spec, { trx, keys: lines.map((l) => l.key), nowMs });
     const positions = await ensurePositions({ trx, keys: lines.map((l) => l.key) });
     const adjustsAfter = await this.adjustsAfterFor(trx, lines, [...rows.values()]);
@@ -183,6 +191,7 @@ export class QuantityLedger<K extends PositionKey> {
         outcome: decision.outcome,
         quantityBefore: decision.quantityBefore,
         quantityAfter: decision.quantityAfter,
+        audit: auditOf(action, line),
       });
     }
     await updateQuantities(this.spec, { trx, rows: [...rows.values()], nowMs });
@@ -192,7 +201,7 @@ export class QuantityLedger<K extends PositionKey> {
     const rules = await readConsumptionRules({ db: trx });
     const loansMoved = await settleLoans(trx, moved, rules);
     // After the shifts, so that the positions' totals are read under their locks.
-    const context = { actionId, requestId, occurMs: nowMs };
+    const context: EventContext = { ...action, occurMs: nowMs };
     await appendOutbox({
       trx,
       events: [
@@ -217,6 +226,46 @@ export class QuantityLedger<K extends PositionKey> {
     return (rowId: number, afterMs: number) =>
       (applied.get(rowId) ?? []).filter((a) => a.sourceMs > afterMs).reduce((sum, a) => sum + a.delta, 0);
   }
+}
+
+/** The ledger audit of a line applied under an action. */
+function auditOf(action: ActionContext, line: PendingLine<unknown>): LedgerAudit {
+  return {
+    purpose: line.purpose ?? (line.transactionType === 'SYNC' ? 'SUPPLY_SYNC' : 'SUPPLY_ADJUSTMENT'),
+    auditType: action.systemActor === undefined ? 'USER' : 'SYSTEM',
+    actor: action.systemActor ?? action.actor ?? '',
+    parentActionId: action.parentActionId ?? '',
+    relatedActionId: action.relatedActionId ?? '',
+    allocation: line.allocation ?? null,
+  };
+}
+
+/**
+ * A supply move a rebalance or allocation makes: applied whatever the row's last sync (the service's own
+ * decision, dated by its clock, cannot be stale), and re-applied like an adjust by a later sync dated before it.
+ */
+export function moveLine(
+  key: SupplyKey,
+  delta: number,
+  nowMs: number,
+  purpose: SupplyPurpose,
+  allocation: AllocationRecord,
+): PendingLine<SupplyKey> {
+  return {
+    key,
+    transactionType: 'ADJUST',
+    quantity: delta,
+    sourceMs: nowMs,
+    reason: purpose,
+    purpose,
+    allocation,
+    decide: (row) => ({
+      outcome: 'APPLIED',
+      quantityBefore: row.quantity,
+      quantityAfter: row.quantity + delta,
+      lastSyncMs: row.lastSyncMs,
+    }),
+  };
 }
 
 export function adjustLine<K>(key: K, delta: number, sourceMs: number, reason: string): PendingLine<K> {

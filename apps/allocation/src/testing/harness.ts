@@ -144,6 +144,7 @@ export async function rowCounts(db: TestDatabase): Promise<Record<string, number
     'segments',
     'consumption_rule_versions',
     'allocation_plan_versions',
+    'rebalance_runs',
   ]) {
     const row = await db.db.knex(table).count({ n: '*' }).first();
     counts[table] = Number(row?.n ?? 0);

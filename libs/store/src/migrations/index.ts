@@ -18,6 +18,7 @@ import * as createSegments from './20261129002000_create_segments';
 import * as indexStockBySegment from './20261129002100_index_stock_by_segment';
 import * as borrowing from './20261129003000_borrowing';
 import * as allocationPlans from './20261129004000_allocation_plans';
+import * as rebalancing from './20261129005000_rebalancing';
 
 type Migration = Knex.Migration;
 
@@ -42,6 +43,7 @@ const migrations: Record<string, Migration> = {
   '20261129002100_index_stock_by_segment': indexStockBySegment,
   '20261129003000_borrowing': borrowing,
   '20261129004000_allocation_plans': allocationPlans,
+  '20261129005000_rebalancing': rebalancing,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -6,6 +6,7 @@ import type { QuantityTable } from './quantities';
 export const DEMAND: QuantityTable<DemandKey, DemandRow> = {
   ...DEMAND_ROWS,
   ledgerTable: 'demand_ledger',
+  audited: false,
   orderColumns: ['demand_type', 'order_reference'],
   keyId: demandKeyId,
 };

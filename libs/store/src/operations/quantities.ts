@@ -12,7 +12,7 @@ import {
 import { quantityRecordOf, type QuantityRecord, type QuantityRow, type QuantityRows } from '../tables/quantities';
 import { chunks } from './chunks';
 
-export type { LedgerEntry, LedgerRecord } from '../tables/ledger';
+export { plainAudit, type LedgerAudit, type LedgerEntry, type LedgerRecord } from '../tables/ledger';
 export type { QuantityRecord } from '../tables/quantities';
 
 /**
@@ -23,6 +23,8 @@ export type { QuantityRecord } from '../tables/quantities';
 export interface QuantityTable<K extends PositionKey, R extends QuantityRow = QuantityRow> extends QuantityRows<K, R> {
   readonly ledgerTable: string;
   readonly orderColumns: readonly string[];
+  /** Whether the ledger records each change's audit (purpose, audit type, actor, actions, allocation). */
+  readonly audited: boolean;
   keyId(key: K): string;
 }
 
@@ -139,7 +141,7 @@ export async function appendLedger<K extends PositionKey, R extends QuantityRow>
   spec: QuantityTable<K, R>,
   { trx, entries, nowMs }: { trx: Knex.Transaction; entries: readonly LedgerEntry[]; nowMs: number },
 ): Promise<void> {
-  const rows = entries.map((e) => ledgerRow(spec.idColumn, e, nowMs));
+  const rows = entries.map((e) => ledgerRow(spec.idColumn, e, nowMs, spec.audited));
   await trx.batchInsert(spec.ledgerTable, rows, CHUNK).transacting(trx);
 }
 

@@ -6,6 +6,7 @@ import type { QuantityTable } from './quantities';
 export const SUPPLY: QuantityTable<SupplyKey, SupplyRow> = {
   ...SUPPLY_ROWS,
   ledgerTable: 'supply_ledger',
+  audited: true,
   orderColumns: ['supply_type', 'eta_ms'],
   keyId: supplyKeyId,
 };

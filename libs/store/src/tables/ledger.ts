@@ -1,4 +1,4 @@
-import type { SupplyOutcome } from '@inventory/domain';
+import type { AllocationRecord, SupplyOutcome, SupplyPurpose } from '@inventory/domain';
 import { codeOf, integerOf, type IntegerColumn } from './columns';
 
 const TRANSACTION_TYPES = ['SYNC', 'ADJUST'] as const;
@@ -16,6 +16,33 @@ export interface LedgerEntry {
   readonly quantityBefore: number;
   readonly quantityAfter: number;
   readonly reason: string;
+  /** Who changed the supply and why; the supply ledger records it, the demand ledger does not. */
+  readonly audit?: LedgerAudit;
+}
+
+/**
+ * Why a supply change was made and by whom (DESIGN §2 "Audit"). A line without one is a caller's sync or
+ * adjust: purpose SUPPLY_SYNC or SUPPLY_ADJUSTMENT, audit type USER, no actor.
+ */
+export interface LedgerAudit {
+  readonly purpose: SupplyPurpose;
+  readonly auditType: 'USER' | 'SYSTEM';
+  readonly actor: string;
+  readonly parentActionId: string;
+  readonly relatedActionId: string;
+  readonly allocation: AllocationRecord | null;
+}
+
+/** The audit of a caller's plain sync or adjust line. */
+export function plainAudit(transactionType: LedgerEntry['transactionType']): LedgerAudit {
+  return {
+    purpose: transactionType === 'SYNC' ? 'SUPPLY_SYNC' : 'SUPPLY_ADJUSTMENT',
+    auditType: 'USER',
+    actor: '',
+    parentActionId: '',
+    relatedActionId: '',
+    allocation: null,
+  };
 }
 
 /** A ledger row as stored. */
@@ -62,9 +89,26 @@ export function ledgerColumns(idColumn: string) {
   ] as const;
 }
 
-/** The row that records `entry`, its quantity row named by `idColumn`. */
-export function ledgerRow(idColumn: string, entry: LedgerEntry, nowMs: number): Record<string, string | number> {
+/**
+ * The row that records `entry`, its quantity row named by `idColumn`; with its audit columns when the ledger
+ * keeps them (`audited`).
+ */
+export function ledgerRow(
+  idColumn: string,
+  entry: LedgerEntry,
+  nowMs: number,
+  audited: boolean,
+): Record<string, string | number | null> {
+  const audit = audited ? (entry.audit ?? plainAudit(entry.transactionType)) : undefined;
   return {
+    ...(audit && {
+      purpose: audit.purpose,
+      audit_type: audit.auditType,
+      actor: audit.actor,
+      parent_action_id: audit.parentActionId,
+      related_action_id: audit.relatedActionId,
+      allocation: audit.allocation && JSON.stringify(audit.allocation),
+    }),
     action_id: entry.actionId,
     request_id: entry.requestId,
     [idColumn]: entry.rowId,

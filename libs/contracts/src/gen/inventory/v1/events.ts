@@ -12,6 +12,7 @@ import { ConsumptionRules } from "./consumption_rules";
 import { DemandKey, DemandLineOutcome, demandLineOutcomeFromJSON, demandLineOutcomeToJSON } from "./demand";
 import { ItemKey, SegmentKey } from "./keys";
 import { DistributionGroup, Node } from "./node";
+import { SupplyTypeAllocation } from "./rebalancing";
 import { Reservation } from "./reservation";
 import { SafetyStock } from "./safety_stock";
 import { Segment, SegmentType } from "./segment";
@@ -103,6 +104,63 @@ export function transactionTypeToJSON(object: TransactionType): string {
   }
 }
 
+/** Why a supply position changed (DESIGN §2 "Audit"). */
+export enum SupplyPurpose {
+  /** SUPPLY_PURPOSE_UNSPECIFIED - Not set. Never written. */
+  SUPPLY_PURPOSE_UNSPECIFIED = 0,
+  /** SUPPLY_PURPOSE_SUPPLY_SYNC - A SyncSupply line. */
+  SUPPLY_PURPOSE_SUPPLY_SYNC = 1,
+  /** SUPPLY_PURPOSE_SUPPLY_ADJUSTMENT - An AdjustSupply line. */
+  SUPPLY_PURPOSE_SUPPLY_ADJUSTMENT = 2,
+  /** SUPPLY_PURPOSE_SEGMENT_ALLOCATION - A move made by the allocation a physical-total sync ran (its parent_action_id is the sync's action). */
+  SUPPLY_PURPOSE_SEGMENT_ALLOCATION = 3,
+  /** SUPPLY_PURPOSE_SEGMENT_REALLOCATION - A move made by a rebalance: requested, scheduled or system-detected. */
+  SUPPLY_PURPOSE_SEGMENT_REALLOCATION = 4,
+  UNRECOGNIZED = -1,
+}
+
+export function supplyPurposeFromJSON(object: any): SupplyPurpose {
+  switch (object) {
+    case 0:
+    case "SUPPLY_PURPOSE_UNSPECIFIED":
+      return SupplyPurpose.SUPPLY_PURPOSE_UNSPECIFIED;
+    case 1:
+    case "SUPPLY_PURPOSE_SUPPLY_SYNC":
+      return SupplyPurpose.SUPPLY_PURPOSE_SUPPLY_SYNC;
+    case 2:
+    case "SUPPLY_PURPOSE_SUPPLY_ADJUSTMENT":
+      return SupplyPurpose.SUPPLY_PURPOSE_SUPPLY_ADJUSTMENT;
+    case 3:
+    case "SUPPLY_PURPOSE_SEGMENT_ALLOCATION":
+      return SupplyPurpose.SUPPLY_PURPOSE_SEGMENT_ALLOCATION;
+    case 4:
+    case "SUPPLY_PURPOSE_SEGMENT_REALLOCATION":
+      return SupplyPurpose.SUPPLY_PURPOSE_SEGMENT_REALLOCATION;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return SupplyPurpose.UNRECOGNIZED;
+  }
+}
+
+export function supplyPurposeToJSON(object: SupplyPurpose): string {
+  switch (object) {
+    case SupplyPurpose.SUPPLY_PURPOSE_UNSPECIFIED:
+      return "SUPPLY_PURPOSE_UNSPECIFIED";
+    case SupplyPurpose.SUPPLY_PURPOSE_SUPPLY_SYNC:
+      return "SUPPLY_PURPOSE_SUPPLY_SYNC";
+    case SupplyPurpose.SUPPLY_PURPOSE_SUPPLY_ADJUSTMENT:
+      return "SUPPLY_PURPOSE_SUPPLY_ADJUSTMENT";
+    case SupplyPurpose.SUPPLY_PURPOSE_SEGMENT_ALLOCATION:
+      return "SUPPLY_PURPOSE_SEGMENT_ALLOCATION";
+    case SupplyPurpose.SUPPLY_PURPOSE_SEGMENT_REALLOCATION:
+      return "SUPPLY_PURPOSE_SEGMENT_REALLOCATION";
+    case SupplyPurpose.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /** One announced change: the envelope every event shares, and its typed payload. */
 export interface ChangeEvent {
   /**
@@ -159,9 +217,10 @@ export interface ChangeEvent {
   /** Whether a caller's request or the service itself caused the change. */
   auditType: AuditType;
   /**
-   * Who made the change. There is no authentication yet, and a name a caller merely states could be forged,
-   * so for a caller's request (AUDIT_TYPE_USER) it is empty until callers are authenticated. For the
-   * service's own work (AUDIT_TYPE_SYSTEM) it names the job, for example "reservation-expiry-sweeper".
+   * Who made the change. There is no authentication yet, so for a caller's request (AUDIT_TYPE_USER) it is
+   * what the request states where it has an actor field (RebalanceRequest.actor), and empty otherwise; it is
+   * not verified. For the service's own work (AUDIT_TYPE_SYSTEM) it names the job, for example
+   * "reservation-expiry-sweeper", "scheduled-rebalance" or "supply-sync-allocation".
    */
   actor: string;
   /** A supply sync or adjust line that changed (or confirmed) a supply position. */
@@ -274,6 +333,28 @@ export interface SupplyTransaction {
   quantityBefore: number;
   /** The position's quantity after the line (equal to quantity_before when ignored). */
   quantityAfter: number;
+  /** Why the supply changed. */
+  purpose: SupplyPurpose;
+  /**
+   * For SEGMENT_ALLOCATION and SEGMENT_REALLOCATION: the rule, plan version and the per-segment quantities of
+   * the supply type behind the move. Unset otherwise.
+   */
+  allocation?: SupplyAllocationRecord | undefined;
+}
+
+/**
+ * The allocation behind a supply move: which rule of which plan version, and every participant's quantity of
+ * the supply type before and after the item-node's rebalance.
+ */
+export interface SupplyAllocationRecord {
+  /** The plan's segment type. */
+  segmentType: string;
+  /** The rule that applied. */
+  ruleId: string;
+  /** The plan version. */
+  planVersion: number;
+  /** The supply type's pool and each participant's before, after and target. */
+  supplyType?: SupplyTypeAllocation | undefined;
 }
 
 /** One demand line as it was recorded in the demand ledger. */
@@ -1254,6 +1335,8 @@ function createBaseSupplyTransaction(): SupplyTransaction {
     outcome: 0,
     quantityBefore: 0,
     quantityAfter: 0,
+    purpose: 0,
+    allocation: undefined,
   };
 }
 
@@ -1282,6 +1365,12 @@ export const SupplyTransaction: MessageFns<SupplyTransaction> = {
     }
     if (message.quantityAfter !== 0) {
       writer.uint32(64).int64(message.quantityAfter);
+    }
+    if (message.purpose !== 0) {
+      writer.uint32(72).int32(message.purpose);
+    }
+    if (message.allocation !== undefined) {
+      SupplyAllocationRecord.encode(message.allocation, writer.uint32(82).fork()).join();
     }
     return writer;
   },
@@ -1363,6 +1452,22 @@ export const SupplyTransaction: MessageFns<SupplyTransaction> = {
             message.quantityAfter = longToNumber(reader.int64());
             continue;
           }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.purpose = reader.int32() as any;
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.allocation = SupplyAllocationRecord.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1401,6 +1506,8 @@ export const SupplyTransaction: MessageFns<SupplyTransaction> = {
         : isSet(object.quantity_after)
         ? globalThis.Number(object.quantity_after)
         : 0,
+      purpose: isSet(object.purpose) ? supplyPurposeFromJSON(object.purpose) : 0,
+      allocation: isSet(object.allocation) ? SupplyAllocationRecord.fromJSON(object.allocation) : undefined,
     };
   },
 
@@ -1430,6 +1537,12 @@ export const SupplyTransaction: MessageFns<SupplyTransaction> = {
     if (message.quantityAfter !== 0) {
       obj.quantityAfter = Math.round(message.quantityAfter);
     }
+    if (message.purpose !== 0) {
+      obj.purpose = supplyPurposeToJSON(message.purpose);
+    }
+    if (message.allocation !== undefined) {
+      obj.allocation = SupplyAllocationRecord.toJSON(message.allocation);
+    }
     return obj;
   },
 
@@ -1446,6 +1559,145 @@ export const SupplyTransaction: MessageFns<SupplyTransaction> = {
     message.outcome = object.outcome ?? 0;
     message.quantityBefore = object.quantityBefore ?? 0;
     message.quantityAfter = object.quantityAfter ?? 0;
+    message.purpose = object.purpose ?? 0;
+    message.allocation = (object.allocation !== undefined && object.allocation !== null)
+      ? SupplyAllocationRecord.fromPartial(object.allocation)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseSupplyAllocationRecord(): SupplyAllocationRecord {
+  return { segmentType: "", ruleId: "", planVersion: 0, supplyType: undefined };
+}
+
+export const SupplyAllocationRecord: MessageFns<SupplyAllocationRecord> = {
+  encode(message: SupplyAllocationRecord, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.segmentType !== "") {
+      writer.uint32(10).string(message.segmentType);
+    }
+    if (message.ruleId !== "") {
+      writer.uint32(18).string(message.ruleId);
+    }
+    if (message.planVersion !== 0) {
+      writer.uint32(24).int64(message.planVersion);
+    }
+    if (message.supplyType !== undefined) {
+      SupplyTypeAllocation.encode(message.supplyType, writer.uint32(34).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SupplyAllocationRecord {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSupplyAllocationRecord();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.segmentType = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.ruleId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.planVersion = longToNumber(reader.int64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.supplyType = SupplyTypeAllocation.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SupplyAllocationRecord {
+    return {
+      segmentType: isSet(object.segmentType)
+        ? globalThis.String(object.segmentType)
+        : isSet(object.segment_type)
+        ? globalThis.String(object.segment_type)
+        : "",
+      ruleId: isSet(object.ruleId)
+        ? globalThis.String(object.ruleId)
+        : isSet(object.rule_id)
+        ? globalThis.String(object.rule_id)
+        : "",
+      planVersion: isSet(object.planVersion)
+        ? globalThis.Number(object.planVersion)
+        : isSet(object.plan_version)
+        ? globalThis.Number(object.plan_version)
+        : 0,
+      supplyType: isSet(object.supplyType)
+        ? SupplyTypeAllocation.fromJSON(object.supplyType)
+        : isSet(object.supply_type)
+        ? SupplyTypeAllocation.fromJSON(object.supply_type)
+        : undefined,
+    };
+  },
+
+  toJSON(message: SupplyAllocationRecord): unknown {
+    const obj: any = {};
+    if (message.segmentType !== "") {
+      obj.segmentType = message.segmentType;
+    }
+    if (message.ruleId !== "") {
+      obj.ruleId = message.ruleId;
+    }
+    if (message.planVersion !== 0) {
+      obj.planVersion = Math.round(message.planVersion);
+    }
+    if (message.supplyType !== undefined) {
+      obj.supplyType = SupplyTypeAllocation.toJSON(message.supplyType);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<SupplyAllocationRecord>, I>>(base?: I): SupplyAllocationRecord {
+    return SupplyAllocationRecord.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<SupplyAllocationRecord>, I>>(object: I): SupplyAllocationRecord {
+    const message = createBaseSupplyAllocationRecord();
+    message.segmentType = object.segmentType ?? "";
+    message.ruleId = object.ruleId ?? "";
+    message.planVersion = object.planVersion ?? 0;
+    message.supplyType = (object.supplyType !== undefined && object.supplyType !== null)
+      ? SupplyTypeAllocation.fromPartial(object.supplyType)
+      : undefined;
     return message;
   },
 };

@@ -20,6 +20,7 @@ import {
 } from "@grpc/grpc-js";
 import { Timestamp } from "../../google/protobuf/timestamp";
 import { ItemKey, SegmentKey } from "./keys";
+import { ItemNodeAllocation } from "./rebalancing";
 import { Supply, SupplyKey, SupplyLineResult } from "./supply";
 
 /** One line of a sync: the absolute quantity of a position as of a source time. */
@@ -31,7 +32,25 @@ export interface SupplySyncLine {
   /** The absolute quantity. Zero or more. */
   quantity: number;
   /** When the source system took this quantity. Required. */
-  sourceTime?: Date | undefined;
+  sourceTime?:
+    | Date
+    | undefined;
+  /**
+   * The quantity is the node's physical total of the item and supply type across the unsegmented pool and
+   * every segment (DESIGN §2 "Physical-total sync"): a warehouse counts the shelf, not who owns it. Only on
+   * a line whose key has an empty segment (INVALID_ARGUMENT naming lines[i].physical_total otherwise). The
+   * service sets the unsegmented quantity so that unsegmented + segments = total (for a type with ETAs, the
+   * total of that ETA). A total below the segments' sum takes the pool to zero, then takes the rest from the
+   * segments in reverse priority, never below a segment's commitments (counted demand and active holds):
+   * first segments no applying rule names (reverse key order), then the rules' segments in reverse walk
+   * order (plans in reverse segment type order). What commitments exceed the total stays on the segments
+   * that hold them and shows as their shortage. Then, unless skip_allocation is set, every segment type
+   * whose enabled plan has a rule for the item-node rebalances it in the same transaction (purpose
+   * SEGMENT_ALLOCATION, audit type SYSTEM, actor "supply-sync-allocation", parent_action_id the sync's
+   * action_id). The line's result reports the unsegmented row: its quantity before the sync and after the
+   * total was applied (before the allocation; the allocations are in the response).
+   */
+  physicalTotal?: boolean | undefined;
 }
 
 /** Request for SupplyService.SyncSupply. */
@@ -43,12 +62,19 @@ export interface SyncSupplyRequest {
   requestId: string;
   /** The lines, 1 to 1000. Two lines may not name the same position. */
   lines: SupplySyncLine[];
+  /**
+   * Apply physical totals without running the allocation: the pool takes the difference and no segment is
+   * rebalanced (a later rebalance will).
+   */
+  skipAllocation?: boolean | undefined;
 }
 
 /** Response of SupplyService.SyncSupply. */
 export interface SyncSupplyResponse {
   /** One result per request line, in request order. */
   results: SupplyLineResult[];
+  /** The allocations physical-total lines ran, one per item-node, in the order of their first line. */
+  allocations: ItemNodeAllocation[];
 }
 
 /** One line of an adjust: a signed change to a position, dated by the source system. */
@@ -127,7 +153,7 @@ export interface ListSupplyResponse {
 }
 
 function createBaseSupplySyncLine(): SupplySyncLine {
-  return { key: undefined, quantity: 0, sourceTime: undefined };
+  return { key: undefined, quantity: 0, sourceTime: undefined, physicalTotal: undefined };
 }
 
 export const SupplySyncLine: MessageFns<SupplySyncLine> = {
@@ -140,6 +166,9 @@ export const SupplySyncLine: MessageFns<SupplySyncLine> = {
     }
     if (message.sourceTime !== undefined) {
       Timestamp.encode(toTimestamp(message.sourceTime), writer.uint32(26).fork()).join();
+    }
+    if (message.physicalTotal !== undefined) {
+      writer.uint32(32).bool(message.physicalTotal);
     }
     return writer;
   },
@@ -181,6 +210,14 @@ export const SupplySyncLine: MessageFns<SupplySyncLine> = {
             message.sourceTime = fromTimestamp(Timestamp.decode(reader, reader.uint32()));
             continue;
           }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.physicalTotal = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -202,6 +239,11 @@ export const SupplySyncLine: MessageFns<SupplySyncLine> = {
         : isSet(object.source_time)
         ? fromJsonTimestamp(object.source_time)
         : undefined,
+      physicalTotal: isSet(object.physicalTotal)
+        ? globalThis.Boolean(object.physicalTotal)
+        : isSet(object.physical_total)
+        ? globalThis.Boolean(object.physical_total)
+        : undefined,
     };
   },
 
@@ -216,6 +258,9 @@ export const SupplySyncLine: MessageFns<SupplySyncLine> = {
     if (message.sourceTime !== undefined) {
       obj.sourceTime = message.sourceTime.toISOString();
     }
+    if (message.physicalTotal !== undefined) {
+      obj.physicalTotal = message.physicalTotal;
+    }
     return obj;
   },
 
@@ -227,12 +272,13 @@ export const SupplySyncLine: MessageFns<SupplySyncLine> = {
     message.key = (object.key !== undefined && object.key !== null) ? SupplyKey.fromPartial(object.key) : undefined;
     message.quantity = object.quantity ?? 0;
     message.sourceTime = object.sourceTime ?? undefined;
+    message.physicalTotal = object.physicalTotal ?? undefined;
     return message;
   },
 };
 
 function createBaseSyncSupplyRequest(): SyncSupplyRequest {
-  return { requestId: "", lines: [] };
+  return { requestId: "", lines: [], skipAllocation: undefined };
 }
 
 export const SyncSupplyRequest: MessageFns<SyncSupplyRequest> = {
@@ -242,6 +288,9 @@ export const SyncSupplyRequest: MessageFns<SyncSupplyRequest> = {
     }
     for (const v of message.lines) {
       SupplySyncLine.encode(v!, writer.uint32(18).fork()).join();
+    }
+    if (message.skipAllocation !== undefined) {
+      writer.uint32(24).bool(message.skipAllocation);
     }
     return writer;
   },
@@ -275,6 +324,14 @@ export const SyncSupplyRequest: MessageFns<SyncSupplyRequest> = {
             message.lines.push(SupplySyncLine.decode(reader, reader.uint32()));
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.skipAllocation = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -295,6 +352,11 @@ export const SyncSupplyRequest: MessageFns<SyncSupplyRequest> = {
         ? globalThis.String(object.request_id)
         : "",
       lines: globalThis.Array.isArray(object?.lines) ? object.lines.map((e: any) => SupplySyncLine.fromJSON(e)) : [],
+      skipAllocation: isSet(object.skipAllocation)
+        ? globalThis.Boolean(object.skipAllocation)
+        : isSet(object.skip_allocation)
+        ? globalThis.Boolean(object.skip_allocation)
+        : undefined,
     };
   },
 
@@ -306,6 +368,9 @@ export const SyncSupplyRequest: MessageFns<SyncSupplyRequest> = {
     if (message.lines?.length) {
       obj.lines = message.lines.map((e) => SupplySyncLine.toJSON(e));
     }
+    if (message.skipAllocation !== undefined) {
+      obj.skipAllocation = message.skipAllocation;
+    }
     return obj;
   },
 
@@ -316,18 +381,22 @@ export const SyncSupplyRequest: MessageFns<SyncSupplyRequest> = {
     const message = createBaseSyncSupplyRequest();
     message.requestId = object.requestId ?? "";
     message.lines = object.lines?.map((e) => SupplySyncLine.fromPartial(e)) || [];
+    message.skipAllocation = object.skipAllocation ?? undefined;
     return message;
   },
 };
 
 function createBaseSyncSupplyResponse(): SyncSupplyResponse {
-  return { results: [] };
+  return { results: [], allocations: [] };
 }
 
 export const SyncSupplyResponse: MessageFns<SyncSupplyResponse> = {
   encode(message: SyncSupplyResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     for (const v of message.results) {
       SupplyLineResult.encode(v!, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.allocations) {
+      ItemNodeAllocation.encode(v!, writer.uint32(18).fork()).join();
     }
     return writer;
   },
@@ -353,6 +422,14 @@ export const SyncSupplyResponse: MessageFns<SyncSupplyResponse> = {
             message.results.push(SupplyLineResult.decode(reader, reader.uint32()));
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.allocations.push(ItemNodeAllocation.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -370,6 +447,9 @@ export const SyncSupplyResponse: MessageFns<SyncSupplyResponse> = {
       results: globalThis.Array.isArray(object?.results)
         ? object.results.map((e: any) => SupplyLineResult.fromJSON(e))
         : [],
+      allocations: globalThis.Array.isArray(object?.allocations)
+        ? object.allocations.map((e: any) => ItemNodeAllocation.fromJSON(e))
+        : [],
     };
   },
 
@@ -377,6 +457,9 @@ export const SyncSupplyResponse: MessageFns<SyncSupplyResponse> = {
     const obj: any = {};
     if (message.results?.length) {
       obj.results = message.results.map((e) => SupplyLineResult.toJSON(e));
+    }
+    if (message.allocations?.length) {
+      obj.allocations = message.allocations.map((e) => ItemNodeAllocation.toJSON(e));
     }
     return obj;
   },
@@ -387,6 +470,7 @@ export const SyncSupplyResponse: MessageFns<SyncSupplyResponse> = {
   fromPartial<I extends Exact<DeepPartial<SyncSupplyResponse>, I>>(object: I): SyncSupplyResponse {
     const message = createBaseSyncSupplyResponse();
     message.results = object.results?.map((e) => SupplyLineResult.fromPartial(e)) || [];
+    message.allocations = object.allocations?.map((e) => ItemNodeAllocation.fromPartial(e)) || [];
     return message;
   },
 };
