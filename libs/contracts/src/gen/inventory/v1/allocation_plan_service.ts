@@ -806,8 +806,8 @@ export const ListAllocationPlanVersionsResponse: MessageFns<ListAllocationPlanVe
 
 /**
  * Manages the allocation plans: one per segment type, versioned (see allocation_plans.proto for what a plan
- * says). Today the service stores, versions and returns plans; rebalancing stock under them comes with a later
- * change, so setting a plan moves no stock.
+ * says). Setting a plan moves no stock by itself: rebalances apply it (RebalanceService, and the triggers the
+ * plan sets).
  *
  * Errors any call can get: INVALID_ARGUMENT (reason INVALID_ARGUMENT; ErrorInfo metadata "field" names the
  * first bad field and a BadRequest detail lists them all; MALFORMED_REQUEST for bytes that do not decode),
