@@ -21,6 +21,7 @@ import { ConsumptionRuleBook } from './inventory/consumption-rule-book';
 import { AllocationPlanBook } from './inventory/allocation-plan-book';
 import { SafetyStockRules } from './inventory/safety-stock-rules';
 import { ExpirySweeper } from './inventory/expiry-sweeper';
+import { SupplySync } from './inventory/physical-totals';
 import { demandLedger, supplyLedger } from './inventory/quantity-ledger';
 import { RebalanceRuns } from './inventory/rebalance-runs';
 import { Rebalancer } from './inventory/rebalancer';
@@ -73,10 +74,11 @@ export async function startAllocationService(
     const sourceTimeLimit = () => ({ nowMs: clock(), maxSkewMs: config.maxSourceTimeSkewMs });
     const sweeper = new ExpirySweeper(db, clock, changes, config.expirySweepIntervalMs, logger);
     const supply = supplyLedger(db, nodes, clock);
+    const rebalancer = new Rebalancer(supply);
     const rebalanceRuns = new RebalanceRuns(
       db,
       clock,
-      new Rebalancer(supply),
+      rebalancer,
       { pageSize: config.rebalancePageSize, intervalMs: config.rebalanceIntervalMs },
       logger,
     );
@@ -87,7 +89,10 @@ export async function startAllocationService(
           pb.SafetyStockServiceService,
           safetyStockServiceHandlers(new SafetyStockRules(db, nodes, clock), logger),
         ),
-        registration(pb.SupplyServiceService, supplyServiceHandlers(supply, sourceTimeLimit, logger)),
+        registration(
+          pb.SupplyServiceService,
+          supplyServiceHandlers(supply, new SupplySync(supply, rebalancer), sourceTimeLimit, logger),
+        ),
         registration(pb.DemandServiceService, demandServiceHandlers(demand, sourceTimeLimit, logger)),
         registration(pb.ReservationServiceService, reservationServiceHandlers(desk, changes, logger)),
         registration(

@@ -130,6 +130,14 @@ export function rebalance(input: RebalanceInput): RebalanceResult {
   return { sharesFrom, types, moves: types.flatMap((t) => t.moves), loans };
 }
 
+/**
+ * The segments a rule walks for these positions, in its walk order, the pool where the rule places it (else
+ * last): the priority a physical total takes from in reverse.
+ */
+export function walkedSegments(input: RebalanceInput): SegmentKey[] {
+  return walkOrder(input).participants.map((p) => p.segment);
+}
+
 /** The participants in walk order, with their shares. */
 function walkOrder(input: RebalanceInput): { participants: Participant[]; sharesFrom: 'RULE' | 'DEMAND' } {
   const byId = new Map<string, SegmentPosition>();

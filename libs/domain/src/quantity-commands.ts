@@ -1,5 +1,6 @@
 import type { DemandKey } from './demand';
 import { demandKeyId } from './demand';
+import { isUnsegmented } from './keys';
 import type { SupplyKey } from './supply';
 import type { SupplyOutcome } from './supply-transactions';
 import { supplyKeyId } from './supply';
@@ -55,8 +56,15 @@ interface KeyRules<KIn, K> {
   keyId(key: K): string;
 }
 
-/** Checks a sync as sent; throws InvalidArgumentError naming every bad field, or BatchTooLargeError. */
-function parseSync<KIn, K>(rules: KeyRules<KIn, K>, input: SyncInput<KIn>): SyncCommand<K> {
+/**
+ * Checks a sync as sent; throws InvalidArgumentError naming every bad field, or BatchTooLargeError.
+ * `checkLine` adds the checks of a kind's own line fields.
+ */
+function parseSync<KIn, K>(
+  rules: KeyRules<KIn, K>,
+  input: SyncInput<KIn>,
+  checkLine: (v: Violations, i: number) => void = () => undefined,
+): SyncCommand<K> {
   const v = new Violations();
   v.requestId('request_id', input.requestId);
   v.lineCount('lines', input.lines.length);
@@ -65,6 +73,7 @@ function parseSync<KIn, K>(rules: KeyRules<KIn, K>, input: SyncInput<KIn>): Sync
     rules.check(v, `lines[${i}].key`, line.key);
     v.quantity(`lines[${i}].quantity`, line.quantity, 0);
     v.sourceTime(`lines[${i}].source_time`, line.sourceMs, input.sourceTimeLimit);
+    checkLine(v, i);
     if (!v.isEmpty) return;
     // Two absolute quantities for one position in one request contradict each other.
     const id = rules.keyId(rules.toKey(line.key as KIn));
@@ -130,12 +139,38 @@ const DEMAND_KEYS: KeyRules<DemandKeyInput, DemandKey> = {
   keyId: demandKeyId,
 };
 
-export type SupplySyncInput = SyncInput<SupplyKeyInput>;
+export interface SupplySyncInput extends SyncInput<SupplyKeyInput> {
+  readonly lines: ReadonlyArray<SyncInput<SupplyKeyInput>['lines'][number] & { readonly physicalTotal: boolean }>;
+  readonly skipAllocation: boolean;
+}
+
+/**
+ * A supply sync. A line with `physicalTotal` is the node's physical total across the pool and every segment
+ * (DESIGN §2 "Physical-total sync"); `skipAllocation` leaves the segments' allocation to a later rebalance.
+ * Both are present only when set, so that a plain sync's content, and with it the fingerprint its retries are
+ * compared by, is what it was before physical totals existed.
+ */
+export interface SupplySyncCommand extends SyncCommand<SupplyKey> {
+  readonly lines: ReadonlyArray<SyncCommand<SupplyKey>['lines'][number] & { readonly physicalTotal?: true }>;
+  readonly skipAllocation?: true;
+}
 export type SupplyAdjustInput = AdjustInput<SupplyKeyInput>;
 export type DemandSyncInput = SyncInput<DemandKeyInput>;
 export type DemandAdjustInput = AdjustInput<DemandKeyInput>;
 
-export const parseSupplySync = (input: SupplySyncInput) => parseSync(SUPPLY_KEYS, input);
+/** Checks a supply sync: a physical total only on a line of the unsegmented pool. */
+export function parseSupplySync(input: SupplySyncInput): SupplySyncCommand {
+  const cmd = parseSync(SUPPLY_KEYS, input, (v, i) => {
+    const line = input.lines[i]!;
+    if (line.physicalTotal && line.key && !isUnsegmented(line.key.segment))
+      v.add(`lines[${i}].physical_total`, 'is only for a key with an empty segment (the unsegmented pool)');
+  });
+  return {
+    ...cmd,
+    lines: cmd.lines.map((line, i) => (input.lines[i]!.physicalTotal ? { ...line, physicalTotal: true } : line)),
+    ...(input.skipAllocation ? { skipAllocation: true } : {}),
+  };
+}
 export const parseSupplyAdjust = (input: SupplyAdjustInput) => parseAdjust(SUPPLY_KEYS, input);
 export const parseDemandSync = (input: DemandSyncInput) => parseSync(DEMAND_KEYS, input);
 export const parseDemandAdjust = (input: DemandAdjustInput) => parseAdjust(DEMAND_KEYS, input);

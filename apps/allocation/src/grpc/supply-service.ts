@@ -2,12 +2,15 @@ import type * as pb from '@inventory/contracts';
 import { parseSupplyAdjust, parseSupplySync, type SupplyKey, type SourceTimeLimit } from '@inventory/domain';
 import { unary } from '@inventory/grpc-server';
 import type { Logger } from '@inventory/runtime';
+import type { SupplySync } from '../inventory/physical-totals';
 import type { QuantityLedger } from '../inventory/quantity-ledger';
+import { fromItemNodeAllocation } from './rebalancing-translate';
 import { fromLineResult, fromSupply, toItemKey, toMs, toSegment, toSupplyKeyInput } from './translate';
 
 /** `sourceTimeLimit` says, at each call, how far ahead of the server's clock a source time may be. */
 export function supplyServiceHandlers(
   ledger: QuantityLedger<SupplyKey>,
+  supplySync: SupplySync,
   sourceTimeLimit: () => SourceTimeLimit,
   logger: Logger,
 ): pb.SupplyServiceServer {
@@ -20,9 +23,12 @@ export function supplyServiceHandlers(
           key: toSupplyKeyInput(l.key),
           quantity: l.quantity,
           sourceMs: toMs(l.sourceTime),
+          physicalTotal: l.physicalTotal ?? false,
         })),
+        skipAllocation: req.skipAllocation ?? false,
       });
-      return { results: (await ledger.sync('SyncSupply', cmd)).map(fromLineResult), allocations: [] };
+      const { results, allocations } = await supplySync.sync(cmd);
+      return { results: results.map(fromLineResult), allocations: allocations.map(fromItemNodeAllocation) };
     }),
     adjustSupply: unary('AdjustSupply', logger, async (req: pb.AdjustSupplyRequest) => {
       const cmd = parseSupplyAdjust({

@@ -86,15 +86,12 @@ export class QuantityLedger<K extends PositionKey> {
   ) {}
 
   async sync(method: string, cmd: SyncCommand<K>): Promise<Array<LineResult<K>>> {
-    const lines = cmd.lines.map((line): PendingLine<K> => ({
-      key: line.key,
-      transactionType: 'SYNC',
-      quantity: line.quantity,
-      sourceMs: line.sourceMs,
-      reason: '',
-      decide: (row, adjustsAfter) => decideSync(row, line.quantity, line.sourceMs, adjustsAfter(line.sourceMs)),
-    }));
-    return this.apply(method, cmd.requestId, cmd, lines);
+    return this.apply(
+      method,
+      cmd.requestId,
+      cmd,
+      cmd.lines.map((line) => syncLine(line.key, line.quantity, line.sourceMs, '')),
+    );
   }
 
   async adjust(method: string, cmd: AdjustCommand<K>): Promise<Array<LineResult<K>>> {
@@ -135,15 +132,36 @@ export class QuantityLedger<K extends PositionKey> {
     request: unknown,
     lines: ReadonlyArray<PendingLine<K>>,
   ): Promise<Array<LineResult<K>>> {
-    await this.nodes.requireNodes(lines.map((l) => l.key.nodeId));
+    return this.mutateLines(
+      method,
+      requestId,
+      request,
+      lines.map((l) => l.key),
+      (trx, nowMs, action) => this.applyInTransaction(trx, nowMs, action, lines),
+    );
+  }
+
+  /**
+   * Runs a caller's request of lines the way every sync and adjust runs: their nodes checked, then once per
+   * request id in one transaction, their segments checked (and locked) inside it; `work` gets the request's
+   * action and applies the lines (with `applyInTransaction`, and whatever else the request does).
+   */
+  async mutateLines<T>(
+    method: string,
+    requestId: string,
+    request: unknown,
+    keys: readonly K[],
+    work: (trx: Knex.Transaction, nowMs: number, action: ActionContext) => Promise<T>,
+  ): Promise<T> {
+    await this.nodes.requireNodes(keys.map((k) => k.nodeId));
     return mutate({ db: this.db, clock: this.clock, method, requestId, request }, async (trx, nowMs) => {
       // In the transaction, after a retry has had its first answer: a segment retired meanwhile waits for it.
       await requireUsableSegments(
         trx,
-        lines.map((line, i) => [`lines[${i}].key.segment`, line.key.segment]),
+        keys.map((key, i) => [`lines[${i}].key.segment`, key.segment]),
         { lock: true },
       );
-      return this.applyInTransaction(trx, nowMs, { actionId: randomUUID(), requestId }, lines);
+      return work(trx, nowMs, { actionId: randomUUID(), requestId });
     });
   }
 
@@ -243,13 +261,14 @@ function auditOf(action: ActionContext, line: PendingLine<unknown>): LedgerAudit
 /**
  * A supply move a rebalance or allocation makes: applied whatever the row's last sync (the service's own
  * decision, dated by its clock, cannot be stale), and re-applied like an adjust by a later sync dated before it.
+ * `allocation` is the rule behind it; a physical total's taking from a segment has none.
  */
 export function moveLine(
   key: SupplyKey,
   delta: number,
   nowMs: number,
   purpose: SupplyPurpose,
-  allocation: AllocationRecord,
+  allocation?: AllocationRecord,
 ): PendingLine<SupplyKey> {
   return {
     key,
@@ -265,6 +284,18 @@ export function moveLine(
       quantityAfter: row.quantity + delta,
       lastSyncMs: row.lastSyncMs,
     }),
+  };
+}
+
+/** A sync of `key` to `quantity` as of `sourceMs`, under the sync-versus-adjust rule. */
+export function syncLine<K>(key: K, quantity: number, sourceMs: number, reason: string): PendingLine<K> {
+  return {
+    key,
+    transactionType: 'SYNC',
+    quantity,
+    sourceMs,
+    reason,
+    decide: (row, adjustsAfter) => decideSync(row, quantity, sourceMs, adjustsAfter(sourceMs)),
   };
 }
 

@@ -130,7 +130,7 @@ function byItemNode(stock: RebalanceStock): Map<string, RebalancePosition[]> {
  * For the item-nodes whose rule is demand-weighted, the demand each position created in its rule's window, by
  * position key id: one read per distinct window.
  */
-async function demandInWindows(
+export async function demandInWindows(
   db: Knex,
   plan: AllocationPlan,
   itemNodes: readonly ItemNode[],

@@ -35,7 +35,8 @@ export type RebalanceStock = Map<string, RebalancePosition>;
 const SCOPE_CHUNK = 100;
 
 /**
- * Reads what a rebalance needs at `itemNodes` for the pool and the segments of `segmentType`: their supply
+ * Reads what a rebalance needs at `itemNodes` for the pool and the segments of `segmentType` (of every segment
+ * type when it is not given, as a physical total needs): their supply
  * rows of every type, their positions' counted supply and demand, settled loans and holds that take at `nowMs`.
  * With `lock` (in a transaction), the supply rows are
  * locked first, then the positions in position_id order, as every supply writer locks them, so that nothing
@@ -50,7 +51,7 @@ export async function readRebalanceStock({
 }: {
   db: Knex;
   itemNodes: readonly ItemNode[];
-  segmentType: string;
+  segmentType?: string;
   nowMs: number;
   lock: boolean;
 }): Promise<RebalanceStock> {
@@ -130,14 +131,19 @@ export async function readDemandCreated({
 
 const POSITION_COLUMNS = [...ITEM_NODE_COLUMNS, 'segment_type', 'segment'] as const;
 
-/** Rows of a table at item-nodes, in the pool or a segment of `segmentType`. */
-function atItemNodes(db: Knex, table: string, itemNodes: readonly ItemNode[], segmentType: string, alias = '') {
-  return db(table)
-    .whereIn(
-      ITEM_NODE_COLUMNS.map((c) => `${alias}${c}`),
-      itemNodes.map((n) => [n.item.itemId, n.item.unitOfMeasure, n.item.productClass, n.nodeId]),
-    )
-    .whereIn(`${alias}segment_type`, [segmentType, '']);
+/** Rows of a table at item-nodes, in the pool or a segment of `segmentType` (any segment when not given). */
+function atItemNodes(
+  db: Knex,
+  table: string,
+  itemNodes: readonly ItemNode[],
+  segmentType: string | undefined,
+  alias = '',
+) {
+  const rows = db(table).whereIn(
+    ITEM_NODE_COLUMNS.map((c) => `${alias}${c}`),
+    itemNodes.map((n) => [n.item.itemId, n.item.unitOfMeasure, n.item.productClass, n.nodeId]),
+  );
+  return segmentType === undefined ? rows : rows.whereIn(`${alias}segment_type`, [segmentType, '']);
 }
 
 function figureOf(value: IntegerColumn | null, column: string): number {

@@ -40,15 +40,24 @@ export interface SupplySyncLine {
    * every segment (DESIGN §2 "Physical-total sync"): a warehouse counts the shelf, not who owns it. Only on
    * a line whose key has an empty segment (INVALID_ARGUMENT naming lines[i].physical_total otherwise). The
    * service sets the unsegmented quantity so that unsegmented + segments = total (for a type with ETAs, the
-   * total of that ETA). A total below the segments' sum takes the pool to zero, then takes the rest from the
-   * segments in reverse priority, never below a segment's commitments (counted demand and active holds):
-   * first segments no applying rule names (reverse key order), then the rules' segments in reverse walk
-   * order (plans in reverse segment type order). What commitments exceed the total stays on the segments
-   * that hold them and shows as their shortage. Then, unless skip_allocation is set, every segment type
+   * total of that ETA; the segments of every segment type count), reading the segments after the request's
+   * other lines are applied. A total below the segments' sum takes the pool to zero, then takes the rest
+   * from the segments in reverse priority, never below a segment's commitments (counted demand and active
+   * holds; ONHAND only, as in a rebalance): first segments no applying rule names (reverse key order), then
+   * the rules' segments in reverse walk order (plans in reverse segment type order). An applying rule is the
+   * best-ranked matching rule of an enabled plan; a disabled plan sets no priority and allocates nothing.
+   * What commitments keep above the total stays recorded on the segments that hold them (their rows sum to
+   * more than the shelf until a later count corrects them); the pool, now empty, shows its own commitments
+   * and any segment's loan from it as shortage. Then, unless skip_allocation is set, every segment type
    * whose enabled plan has a rule for the item-node rebalances it in the same transaction (purpose
-   * SEGMENT_ALLOCATION, audit type SYSTEM, actor "supply-sync-allocation", parent_action_id the sync's
-   * action_id). The line's result reports the unsegmented row: its quantity before the sync and after the
-   * total was applied (before the allocation; the allocations are in the response).
+   * SEGMENT_ALLOCATION). What the total takes from segments and what the allocation moves are recorded with
+   * audit type SYSTEM, actor "supply-sync-allocation", parent_action_id the sync's action_id, and one
+   * related_action_id for everything this request's totals did. The pool's own ledger line is the caller's
+   * sync (purpose SUPPLY_SYNC, audit type USER) of the quantity the pool was set to, with reason
+   * "PHYSICAL_TOTAL". A total dated before the pool's last sync is ignored like any stale sync: it takes
+   * nothing from the segments and allocates nothing. The line's result reports the unsegmented row: its
+   * quantity before the sync and after the total was applied (before the allocation; the allocations are in
+   * the response).
    */
   physicalTotal?: boolean | undefined;
 }
@@ -73,7 +82,10 @@ export interface SyncSupplyRequest {
 export interface SyncSupplyResponse {
   /** One result per request line, in request order. */
   results: SupplyLineResult[];
-  /** The allocations physical-total lines ran, one per item-node, in the order of their first line. */
+  /**
+   * The allocations physical-total lines ran: one per item-node and segment type whose plan ran there (its
+   * segments name the type), item-nodes in the order of their first applied total, segment types in id order.
+   */
   allocations: ItemNodeAllocation[];
 }
 
