@@ -301,6 +301,24 @@ describeEachDatabase('physical-total supply sync', (dialect) => {
     ]);
   });
 
+  it('a count taken before later moves and deltas counts them once: the total is brought forward to now', async () => {
+    // Pool 1000 as of a minute ago, then a first total allocates it: the moves are dated now.
+    await stock('COUNTED', 'DC1', [[POOL, 1000]]);
+    await t.clients.supply.syncSupply(total('counted-1', 'COUNTED', 'DC1', 1000, secondsAgo(50)));
+    expect(await onhandOf('COUNTED', 'DC1', [POOL, S1, S2, S3])).toEqual([100, 400, 300, 200]);
+    // A sale in S1 the source system dates 20 seconds ago.
+    await t.clients.supply.adjustSupply({
+      requestId: 'counted-sale',
+      lines: [{ key: onhandKey('COUNTED', 'DC1', S1), quantityDelta: -10, sourceTime: secondsAgo(20), reason: 'SALE' }],
+    });
+    // A count of 1000 taken 40 seconds ago saw neither the allocation's moves nor the sale: 990 are there now.
+    const answer = await t.clients.supply.syncSupply(total('counted-2', 'COUNTED', 'DC1', 1000, secondsAgo(40)));
+    expect(answer.results[0]).toMatchObject({ quantityBefore: 100, quantityAfter: 100 });
+    const after = await onhandOf('COUNTED', 'DC1', [POOL, S1, S2, S3]);
+    expect(after.reduce((a, b) => a + b, 0)).toBe(990);
+    expect(after).toEqual([99, 396, 300, 195]);
+  });
+
   it('refuses physical_total on a segment key, naming the field, and changes nothing', async () => {
     const before = await rowCounts(t.database);
     const err = await grpcError(

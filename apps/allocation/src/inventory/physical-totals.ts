@@ -16,7 +16,13 @@ import {
   type SupplyLineResult,
   type SupplySyncCommand,
 } from '@inventory/domain';
-import { listCurrentAllocationPlans, readRebalanceStock, type RebalancePosition } from '@inventory/store';
+import {
+  appliedAdjustsAfter,
+  listCurrentAllocationPlans,
+  readRebalanceStock,
+  SUPPLY,
+  type RebalancePosition,
+} from '@inventory/store';
 import type { ActionContext } from '../events/change-events';
 import { moveLine, syncLine, type QuantityLedger } from './quantity-ledger';
 import { demandInWindows, type Rebalancer } from './rebalancer';
@@ -87,10 +93,11 @@ export class SupplySync {
     const itemNodes = distinctItemNodes(totals.map((l) => l.key));
     const stock = await readRebalanceStock({ db: trx, itemNodes, nowMs, lock: true });
     const applying = await applyingPlans(trx, itemNodes, stock, nowMs);
-    const splits = totals.map((line) =>
+    const later = await deltasAfterTotals(trx, totals, stock);
+    const splits = totals.map((line, i) =>
       splitPhysicalTotal({
         supplyType: line.key.supplyType,
-        total: line.quantity,
+        total: line.quantity + later[i]!.all,
         segments: segmentRowsAt(stock, line.key),
         walks: (applying.get(itemNodeKeyId(line.key)) ?? []).map((a) => ({
           segmentType: a.plan.segmentType,
@@ -102,7 +109,8 @@ export class SupplySync {
       trx,
       nowMs,
       action,
-      totals.map((l, i) => syncLine(l.key, splits[i]!.pool, l.sourceMs, PHYSICAL_TOTAL_REASON)),
+      // The pool's sync re-applies its own later deltas on top (as every sync does): leave them out here.
+      totals.map((l, i) => syncLine(l.key, splits[i]!.pool - later[i]!.pool, l.sourceMs, PHYSICAL_TOTAL_REASON)),
     );
     // A stale total is ignored like any stale sync: it takes nothing from the segments and allocates nothing.
     const applied = totals.flatMap((line, i) =>
@@ -177,6 +185,32 @@ async function enabledPlans(trx: Knex.Transaction): Promise<AllocationPlan[]> {
     if (page.length < PLANS_PAGE) return plans;
     after = page.at(-1)!.plan.segmentType;
   }
+}
+
+/**
+ * For each total, the deltas applied after its source time to the rows it counts (the pool's and every
+ * segment's at its item, node, supply type and ETA), which the count could not see: source systems' adjusts
+ * dated later, and the moves of rebalances since (which sum to zero). `all` brings the total forward to now;
+ * `pool` is the pool row's share, which its sync re-applies by itself.
+ */
+async function deltasAfterTotals(
+  trx: Knex.Transaction,
+  totals: readonly SyncLine[],
+  stock: Map<string, RebalancePosition>,
+): Promise<Array<{ all: number; pool: number }>> {
+  const deltas: Array<{ all: number; pool: number }> = [];
+  for (const line of totals) {
+    const rows = [...stock.values()]
+      .filter((p) => sameItemNode(p.key, line.key))
+      .flatMap((p) =>
+        p.supplies.filter((s) => s.key.supplyType === line.key.supplyType && s.key.etaMs === line.key.etaMs),
+      );
+    const applied = await appliedAdjustsAfter(SUPPLY, { trx, ids: rows.map((r) => r.id), afterMs: line.sourceMs });
+    const after = (id: number) => (applied.get(id) ?? []).reduce((sum, a) => sum + a.delta, 0);
+    const pool = rows.find((r) => isUnsegmented(r.key.segment));
+    deltas.push({ all: rows.reduce((sum, r) => sum + after(r.id), 0), pool: pool ? after(pool.id) : 0 });
+  }
+  return deltas;
 }
 
 /** Every segment's row (of any segment type) at the total's item, node, supply type and ETA. */

@@ -20,7 +20,7 @@ import { SUPPLY } from './supply';
 /** The stock a rebalance reads at an item-node, per position (pool and segments of one segment type). */
 export interface RebalancePosition {
   readonly key: PositionKey;
-  readonly supplies: Array<{ key: SupplyKey; quantity: number }>;
+  readonly supplies: Array<{ id: number; key: SupplyKey; quantity: number }>;
   /** The position's counted supply, counted demand and settled loan (0 for a position never written). */
   supply: number;
   demand: number;
@@ -70,7 +70,7 @@ export async function readRebalanceStock({
     const supplies = atItemNodes(db, 'supply', chunk, segmentType).orderBy('supply_id');
     for (const row of (await (lock ? supplies.forUpdate() : supplies)) as SupplyRow[]) {
       const record = quantityRecordOf(SUPPLY, row);
-      positionAt(row).supplies.push({ key: record.key, quantity: record.quantity });
+      positionAt(row).supplies.push({ id: SUPPLY.idOf(row), key: record.key, quantity: record.quantity });
     }
     const positions = atItemNodes(db, 'stock_positions', chunk, segmentType).orderBy('position_id');
     const positionRows: Array<PositionKeyColumns & { supply: number; demand: number; loan: number }> = await (lock

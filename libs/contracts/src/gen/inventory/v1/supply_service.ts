@@ -41,7 +41,11 @@ export interface SupplySyncLine {
    * a line whose key has an empty segment (INVALID_ARGUMENT naming lines[i].physical_total otherwise). The
    * service sets the unsegmented quantity so that unsegmented + segments = total (for a type with ETAs, the
    * total of that ETA; the segments of every segment type count), reading the segments after the request's
-   * other lines are applied. A total below the segments' sum takes the pool to zero, then takes the rest
+   * other lines are applied. The count is as of its source_time: deltas applied after it to the rows it
+   * counts (the pool's and every segment's: adjusts dated later, and the moves of rebalances since, which sum
+   * to zero) are added to it, as a sync keeps the adjusts dated after it; the pool's own sync line records
+   * the pool's quantity as of source_time, which its later deltas then bring to now.
+   * A total below the segments' sum takes the pool to zero, then takes the rest
    * from the segments in reverse priority, never below a segment's commitments (counted demand and active
    * holds; ONHAND only, as in a rebalance): first segments no applying rule names (reverse key order), then
    * the rules' segments in reverse walk order (plans in reverse segment type order). An applying rule is the
