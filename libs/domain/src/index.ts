@@ -23,3 +23,4 @@ export * from './allocation-plans';
 export * from './allocation-plan-parsing';
 export * from './allocation-engine';
 export * from './rebalancing';
+export * from './rebalance-triggers';
