@@ -3,7 +3,7 @@ import { credentials } from '@grpc/grpc-js';
 import * as pb from '@inventory/contracts';
 import { ChangeEvent } from '@inventory/contracts/events';
 import { createLogger } from '@inventory/runtime';
-import { appendOutbox, inTransaction, readRebalanceSchedule } from '@inventory/store';
+import { appendOutbox, inTransaction, readOutbox, readRebalanceSchedule } from '@inventory/store';
 import { createTestDatabase, describeEachDatabase, type TestDatabase } from '@inventory/store/testing';
 import { startAllocationService, type RunningService } from './allocation-service';
 import { loadConfig } from './config';
@@ -153,6 +153,10 @@ describeEachDatabase('rebalance triggers', (dialect) => {
     (await runs(pb.RebalanceTrigger.REBALANCE_TRIGGER_SYSTEM_DETECTED)).filter(
       (r) => r.actor === 'system-detected-rebalance',
     );
+  const outboxOf = async (runId: string) =>
+    (await readOutbox({ db: database.db.knex, afterSequence: 0, limit: 100_000 })).filter(
+      (e) => e.relatedActionId === runId,
+    );
   const nextRunMs = async () =>
     (await readRebalanceSchedule({ db: database.db.knex, segmentType: 'CHANNEL' }))?.nextRunMs;
 
@@ -185,6 +189,15 @@ describeEachDatabase('rebalance triggers', (dialect) => {
       });
       expect([await onhand('SCHED', STORE), await onhand('SCHED', ONLINE)]).toEqual([50, 50]);
       expect(await nextRunMs()).toBeGreaterThanOrEqual(dueAt + MINUTE);
+      // The service's own change: audit type SYSTEM, the job as actor, no request.
+      const moves = (await outboxOf(run!.runId)).filter((e) => e.type === 'supply_changed');
+      expect(moves).toHaveLength(2);
+      for (const e of moves)
+        expect(e).toMatchObject({
+          auditType: pb.AuditType.AUDIT_TYPE_SYSTEM,
+          actor: 'scheduled-rebalance',
+          requestId: '',
+        });
 
       // Not due again until an interval after the run started.
       expect(await t.service.rebalanceScheduler.scheduleOnce()).toBe(0);
