@@ -25,8 +25,10 @@ import { readOutboxTail } from './outbox-tail';
 import type { RebalanceRuns } from './rebalance-runs';
 import type { Rebalancer } from './rebalancer';
 
-/** The actor of system-detected runs and of the supply changes they make; also the outbox consumer's name. */
+/** The actor of system-detected runs and of the supply changes they make. */
 export const DETECTED_REBALANCE_ACTOR = 'system-detected-rebalance';
+/** Whose cursor in the change stream the detector moves. */
+const STREAM_CONSUMER = 'rebalance-detector';
 /** Outbox events per transaction, and transactions per round at most (the next round goes on). */
 const BATCH = 500;
 const BATCHES_PER_ROUND = 20;
@@ -98,13 +100,13 @@ export class RebalanceDetector {
     }
     if (started > 0) {
       this.logger.info({ started }, 'system-detected rebalance runs started');
-      this.runs.advanceOnce().catch((err: unknown) => this.logger.error({ err }, 'rebalance run worker failed'));
+      void this.runs.advanceOnce().catch((err: unknown) => this.logger.error({ err }, 'rebalance run worker failed'));
     }
     return started;
   }
 
   private async detectBatch(trx: Knex.Transaction, nowMs: number): Promise<{ started: number; more: boolean }> {
-    const { events, more } = await readOutboxTail(trx, DETECTED_REBALANCE_ACTOR, nowMs, BATCH);
+    const { events, more } = await readOutboxTail(trx, STREAM_CONSUMER, nowMs, BATCH);
     await pruneDetections({ trx, beforeMs: nowMs - this.options.debounceMs });
     const plans = new Map<string, AllocationPlan | null>();
     let started = 0;

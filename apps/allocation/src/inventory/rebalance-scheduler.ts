@@ -87,7 +87,7 @@ export class RebalanceScheduler {
     }
     if (started > 0) {
       this.logger.info({ started }, 'scheduled rebalance runs started');
-      this.runs.advanceOnce().catch((err: unknown) => this.logger.error({ err }, 'rebalance run worker failed'));
+      void this.runs.advanceOnce().catch((err: unknown) => this.logger.error({ err }, 'rebalance run worker failed'));
     }
     return started;
   }
