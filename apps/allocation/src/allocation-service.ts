@@ -23,7 +23,9 @@ import { SafetyStockRules } from './inventory/safety-stock-rules';
 import { ExpirySweeper } from './inventory/expiry-sweeper';
 import { SupplySync } from './inventory/physical-totals';
 import { demandLedger, supplyLedger } from './inventory/quantity-ledger';
+import { RebalanceDetector } from './inventory/rebalance-detector';
 import { RebalanceRuns } from './inventory/rebalance-runs';
+import { RebalanceScheduler } from './inventory/rebalance-scheduler';
 import { Rebalancer } from './inventory/rebalancer';
 import { ReservationChanges } from './inventory/reservation-changes';
 import { ReservationDesk } from './inventory/reservation-desk';
@@ -37,6 +39,10 @@ export interface RunningService {
   readonly sweeper: ExpirySweeper;
   /** Takes RUNNING rebalance runs forward now (if this replica holds the rebalance lease). */
   readonly rebalanceRuns: RebalanceRuns;
+  /** Starts the scheduled rebalance runs due now (if this replica holds the scheduler lease). */
+  readonly rebalanceScheduler: RebalanceScheduler;
+  /** Reads the change stream for system-detected triggers now (if this replica holds the detector lease). */
+  readonly rebalanceDetector: RebalanceDetector;
   /** Graceful stop: drains calls in flight, then closes the database pool. */
   stop(): Promise<void>;
 }
@@ -82,6 +88,21 @@ export async function startAllocationService(
       { pageSize: config.rebalancePageSize, intervalMs: config.rebalanceIntervalMs },
       logger,
     );
+    const rebalanceScheduler = new RebalanceScheduler(
+      db,
+      clock,
+      rebalanceRuns,
+      config.rebalanceSchedulerIntervalMs,
+      logger,
+    );
+    const rebalanceDetector = new RebalanceDetector(
+      db,
+      clock,
+      rebalancer,
+      rebalanceRuns,
+      { intervalMs: config.rebalanceDetectorIntervalMs, debounceMs: config.rebalanceTriggerDebounceMs },
+      logger,
+    );
     const server = new GrpcServer(
       [
         registration(pb.NodeServiceService, nodeServiceHandlers(nodes, logger)),
@@ -122,14 +143,21 @@ export async function startAllocationService(
       server.followHealthCheck(() => checkDatabase(db), config.healthCheckIntervalMs);
     sweeper.start();
     rebalanceRuns.start();
+    rebalanceScheduler.start();
+    rebalanceDetector.start();
     return {
       port,
       db,
       sweeper,
       rebalanceRuns,
+      rebalanceScheduler,
+      rebalanceDetector,
       stop: async () => {
         await server.shutdown(config.shutdownGraceMs);
         await sweeper.stop();
+        // The scheduler and the detector kick the run worker: they stop first.
+        await rebalanceScheduler.stop();
+        await rebalanceDetector.stop();
         await rebalanceRuns.stop();
         await db.knex.destroy();
         logger.info('stopped');

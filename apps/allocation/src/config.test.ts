@@ -14,6 +14,9 @@ describe('loadConfig', () => {
       maxSourceTimeSkewMs: 300_000,
       rebalancePageSize: 100,
       rebalanceIntervalMs: 5000,
+      rebalanceSchedulerIntervalMs: 5000,
+      rebalanceDetectorIntervalMs: 2000,
+      rebalanceTriggerDebounceMs: 60_000,
     });
   });
 

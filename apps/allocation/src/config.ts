@@ -21,6 +21,12 @@ export interface AllocationConfig {
   readonly rebalancePageSize: number;
   /** How often this replica tries to take the rebalance lease and take runs forward; 0 only when kicked. */
   readonly rebalanceIntervalMs: number;
+  /** How often this replica tries to take the scheduler lease and start the scheduled runs due; 0 never. */
+  readonly rebalanceSchedulerIntervalMs: number;
+  /** How often this replica tries to take the detector lease and read the change stream for triggers; 0 never. */
+  readonly rebalanceDetectorIntervalMs: number;
+  /** The least time between two system-detected rebalances of one item-node (per segment type). */
+  readonly rebalanceTriggerDebounceMs: number;
 }
 
 /** The variables, their defaults and meaning (the README's configuration table says the same). */
@@ -36,6 +42,9 @@ export const CONFIG_DEFAULTS = {
   INVENTORY_MAX_SOURCE_TIME_SKEW_SECONDS: '300',
   INVENTORY_REBALANCE_PAGE_SIZE: '100',
   INVENTORY_REBALANCE_INTERVAL_MS: '5000',
+  INVENTORY_REBALANCE_SCHEDULER_INTERVAL_MS: '5000',
+  INVENTORY_REBALANCE_DETECTOR_INTERVAL_MS: '2000',
+  INVENTORY_REBALANCE_TRIGGER_DEBOUNCE_MS: '60000',
 } as const;
 
 /** Thrown when the environment has bad settings; each problem names its variable. */
@@ -76,6 +85,9 @@ export function loadConfig(env: Record<string, string | undefined>): AllocationC
   const maxSourceTimeSkewMs = integer('INVENTORY_MAX_SOURCE_TIME_SKEW_SECONDS', 0, 86_400) * 1000;
   const rebalancePageSize = integer('INVENTORY_REBALANCE_PAGE_SIZE', 1, 1000);
   const rebalanceIntervalMs = integer('INVENTORY_REBALANCE_INTERVAL_MS', 0, 3_600_000);
+  const rebalanceSchedulerIntervalMs = integer('INVENTORY_REBALANCE_SCHEDULER_INTERVAL_MS', 0, 3_600_000);
+  const rebalanceDetectorIntervalMs = integer('INVENTORY_REBALANCE_DETECTOR_INTERVAL_MS', 0, 3_600_000);
+  const rebalanceTriggerDebounceMs = integer('INVENTORY_REBALANCE_TRIGGER_DEBOUNCE_MS', 0, 86_400_000);
 
   if (problems.length > 0 || !database) throw new ConfigError(problems);
   return {
@@ -90,5 +102,8 @@ export function loadConfig(env: Record<string, string | undefined>): AllocationC
     maxSourceTimeSkewMs,
     rebalancePageSize,
     rebalanceIntervalMs,
+    rebalanceSchedulerIntervalMs,
+    rebalanceDetectorIntervalMs,
+    rebalanceTriggerDebounceMs,
   };
 }

@@ -24,3 +24,4 @@ export * from './allocation-plan-parsing';
 export * from './allocation-engine';
 export * from './rebalancing';
 export * from './physical-totals';
+export * from './rebalance-triggers';

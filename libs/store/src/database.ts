@@ -89,6 +89,9 @@ const CORE_TABLES = [
   'consumption_rule_versions',
   'allocation_plan_versions',
   'rebalance_runs',
+  'rebalance_schedules',
+  'outbox_cursors',
+  'rebalance_detections',
 ];
 
 /**

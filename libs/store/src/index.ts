@@ -18,3 +18,4 @@ export * from './operations/consumption-rules';
 export * from './operations/allocation-plans';
 export * from './operations/item-node-stock';
 export * from './operations/rebalancing';
+export * from './operations/rebalance-triggers';

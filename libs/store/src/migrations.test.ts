@@ -21,6 +21,9 @@ const TABLES = [
   'consumption_rule_versions',
   'allocation_plan_versions',
   'rebalance_runs',
+  'rebalance_schedules',
+  'outbox_cursors',
+  'rebalance_detections',
 ];
 
 describeEachDatabase('migrations', (dialect) => {

@@ -63,7 +63,6 @@ export interface TestService {
   stop(): Promise<void>;
 }
 
-/** `env` overrides configuration; the expiry sweeper is off unless asked for (tests sweep explicitly). */
 /** Real clients for a server at `address`, each on its own channel. */
 export function connectClients(address: string): { clients: Clients; close(): void } {
   const raw = [
@@ -87,6 +86,10 @@ export function connectClients(address: string): { clients: Clients; close(): vo
   };
 }
 
+/**
+ * `env` overrides configuration; the expiry sweeper, the rebalance scheduler and the rebalance detector are
+ * off unless asked for (tests run their rounds explicitly).
+ */
 export async function startTestService(dialect: Dialect, env: Record<string, string> = {}): Promise<TestService> {
   const database = await createTestDatabase(dialect);
   const config = loadConfig({
@@ -95,6 +98,8 @@ export async function startTestService(dialect: Dialect, env: Record<string, str
     INVENTORY_DATABASE_POOL_SIZE: '20',
     INVENTORY_SHUTDOWN_GRACE_MS: '2000',
     INVENTORY_EXPIRY_SWEEP_INTERVAL_MS: '0',
+    INVENTORY_REBALANCE_SCHEDULER_INTERVAL_MS: '0',
+    INVENTORY_REBALANCE_DETECTOR_INTERVAL_MS: '0',
     ...env,
   });
   const service = await startAllocationService(config, createLogger('allocation-test', 'silent'));
@@ -145,6 +150,9 @@ export async function rowCounts(db: TestDatabase): Promise<Record<string, number
     'consumption_rule_versions',
     'allocation_plan_versions',
     'rebalance_runs',
+    'rebalance_schedules',
+    'outbox_cursors',
+    'rebalance_detections',
   ]) {
     const row = await db.db.knex(table).count({ n: '*' }).first();
     counts[table] = Number(row?.n ?? 0);

@@ -19,6 +19,7 @@ import * as indexStockBySegment from './20261129002100_index_stock_by_segment';
 import * as borrowing from './20261129003000_borrowing';
 import * as allocationPlans from './20261129004000_allocation_plans';
 import * as rebalancing from './20261129005000_rebalancing';
+import * as rebalanceTriggers from './20261129005100_rebalance_triggers';
 
 type Migration = Knex.Migration;
 
@@ -44,6 +45,7 @@ const migrations: Record<string, Migration> = {
   '20261129003000_borrowing': borrowing,
   '20261129004000_allocation_plans': allocationPlans,
   '20261129005000_rebalancing': rebalancing,
+  '20261129005100_rebalance_triggers': rebalanceTriggers,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

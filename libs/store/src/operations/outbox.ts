@@ -88,3 +88,9 @@ export async function outboxOfAction({ db, actionId }: { db: Knex; actionId: str
   const rows: OutboxRow[] = await db('outbox').where({ action_id: actionId }).orderBy('sequence');
   return rows.map(eventOf);
 }
+
+/** The highest sequence written so far; 0 for an empty outbox. Reads without locking. */
+export async function lastOutboxSequence({ db }: { db: Knex }): Promise<number> {
+  const row = (await db('outbox').max({ last: 'sequence' }).first()) as { last: number | string | null } | undefined;
+  return Number(row?.last ?? 0);
+}

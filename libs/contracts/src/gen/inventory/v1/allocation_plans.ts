@@ -24,6 +24,21 @@ export interface AllocationPlan {
   /**
    * How often scheduled rebalancing runs under the plan: from 1 minute to 366 days, in whole milliseconds.
    * Unset: never on a schedule.
+   *
+   * A scheduled run (trigger SCHEDULED, actor "scheduled-rebalance") rebalances every item-node of the segment
+   * type. The next run time is kept in the database, so it survives restarts, and one replica at a time
+   * starts the runs that are due (the service looks every INVENTORY_REBALANCE_SCHEDULER_INTERVAL_MS, so a run
+   * may start up to that much after its time):
+   * - A plan newly in force with a frequency (a first plan, one enabled again, one that sets rebalance_every)
+   *   is first due one interval after the service sees it.
+   * - After a run starts, the next is due one interval after that start, however late it was: runs missed
+   *   while the service was down are made up by one run, not a burst.
+   * - A new plan version with another frequency counts it from the change but never puts off a run already
+   *   due sooner: next = min(the time already set, now + the new interval). A version with the same frequency
+   *   keeps the time already set.
+   * - A disabled plan, or one without a frequency, drops its schedule.
+   * - A due run waits while a run of the segment type is RUNNING (requested, scheduled or detected), and
+   *   starts at the first look after that run has ended.
    */
   rebalanceEvery?:
     | Duration
@@ -32,6 +47,18 @@ export interface AllocationPlan {
    * Whether system-detected triggers rebalance an item-node (a segment's availability reaching zero while
    * another segment of the same rule holds more than the rule's target for it). Unset in a request means on,
    * the default; an answer always sets it.
+   *
+   * The service follows the change stream: a position_availability_changed event with available 0 in a
+   * segment of this plan's segment type (not the unsegmented pool, which every segment type shares) is
+   * checked against what a rebalance of that item-node would do at the time of the check (the event is the
+   * hint, the stock then decides): the rule that applies must name the segment, and another participant (a
+   * segment or the unsegmented pool) must hold more ONHAND than its target and give some of it (one kept above
+   * its target by its own commitments does not count). Then a run (trigger SYSTEM_DETECTED, actor
+   * "system-detected-rebalance") rebalances that item id at that node. Debounced: at most one such run per
+   * segment type, item id and node per INVENTORY_REBALANCE_TRIGGER_DEBOUNCE_MS; a detection inside the window
+   * is dropped, not deferred (the next zero after it, or the schedule, catches up). The detector starts
+   * reading at the end of the stream the first time it runs, and a change whose transaction commits more
+   * than 60 seconds after a later change was read is not seen.
    */
   triggersEnabled?:
     | boolean

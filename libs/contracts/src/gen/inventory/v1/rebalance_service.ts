@@ -937,7 +937,10 @@ export const CancelRebalanceRunResponse: MessageFns<CancelRebalanceRunResponse> 
 /**
  * Rebalances segments under their allocation plans on request, simulates rebalancing, and shows the runs
  * (requested, scheduled or system-detected) with their progress. See rebalancing.proto for what a rebalance
- * does at an item-node.
+ * does at an item-node, and allocation_plans.proto (rebalance_every, triggers_enabled) for when the service
+ * starts scheduled and system-detected runs on its own. Those runs are listed and read like requested ones;
+ * they have no request_id, their trigger says what started them, their actor names the job
+ * ("scheduled-rebalance", "system-detected-rebalance") and their supply changes are of audit type SYSTEM.
  *
  * Errors any call can get: INVALID_ARGUMENT (reason INVALID_ARGUMENT; ErrorInfo metadata "field" names the
  * first bad field and a BadRequest detail lists them all), UNAVAILABLE (DATABASE_UNAVAILABLE: retry) and
