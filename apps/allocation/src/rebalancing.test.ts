@@ -164,6 +164,22 @@ describeEachDatabase('rebalancing', (dialect) => {
     }
     const delta = supplyChanges.reduce((sum, e) => sum + e.supplyChanged!.quantity, 0);
     expect(delta).toBe(0);
+    // The ledger records the same: one row per supply change, with the run, purpose, actor and allocation.
+    const ledger: Array<Record<string, unknown>> = await t.database.db
+      .knex('supply_ledger')
+      .where({ related_action_id: runId })
+      .orderBy('ledger_id');
+    expect(ledger).toHaveLength(supplyChanges.length);
+    for (const row of ledger) {
+      expect(row).toMatchObject({
+        purpose: 'SEGMENT_REALLOCATION',
+        audit_type: 'USER',
+        actor: 'ops-jane',
+        request_id: 'design-1',
+        parent_action_id: '',
+      });
+      expect(JSON.parse(row.allocation as string)).toMatchObject({ ruleId: 'design', planVersion: 1 });
+    }
     const moved = new Set(
       events
         .filter((e) => e.type === 'position_availability_changed')
