@@ -2,13 +2,22 @@ import { credentials, status, type ServiceError } from '@grpc/grpc-js';
 import * as pb from '@inventory/contracts';
 import { errorDetails } from '@inventory/grpc-server';
 import { describeEachDatabase, positionsDisagreeingWithRows } from '@inventory/store/testing';
-import { promisify, startTestService, type Clients, type Promisified, type TestService } from './testing/harness';
+import {
+  connectClients,
+  promisify,
+  startTestService,
+  type Clients,
+  type Promisified,
+  type TestService,
+} from './testing/harness';
+import { listeningPort, startProcess, type ServerProcess } from './testing/process';
 import { createNodes, defineSegments, item } from './testing/stock';
 
 /**
  * Reservations keep running while the same item-nodes are rebalanced: for a few seconds, many Reserve calls
  * (in segments, borrowing from the pool, and in the pool), releases, supply adjusts and two loops of inline
- * Rebalance calls all hit one item at two nodes at once. No caller gets anything but a clean refusal
+ * Rebalance calls all hit one item at two nodes at once, spread over three servers on one MariaDB database
+ * (the test's and two server processes; on SQLite, the test's only). No caller gets anything but a clean refusal
  * (insufficient availability) — no deadlock, abort or internal error. Read straight from the database,
  * nothing is oversold at any moment a watcher looks while the race runs, nor afterwards; afterwards every
  * position agrees with its rows, what the callers were told is what is held, and the rebalances moved units
@@ -38,6 +47,8 @@ const MAX_RACE_MS = 30_000;
 const MOVING_REBALANCES = 20;
 const RESERVERS = 16;
 const REBALANCERS = 2;
+/** Server processes besides the test's own, on MariaDB. */
+const PROCESSES = 2;
 
 /** STORE 30 % (at least 5), ONLINE 30 %, MARKET 20 %, the pool 20 %; STORE and ONLINE may borrow, MARKET may not. */
 const RULE: pb.AllocationRule = {
@@ -76,16 +87,32 @@ interface PositionRow {
 
 describeEachDatabase('rebalancing while reservations and supply changes run', (dialect) => {
   let t: TestService;
-  let rebalance: Promisified<pb.RebalanceServiceClient>;
+  /** The test's server first, then the processes'. */
+  let addresses: string[] = [];
+  let rebalances: Array<Promisified<pb.RebalanceServiceClient>> = [];
+  const procs: ServerProcess[] = [];
   const closers: Array<{ close(): void }> = [];
 
   beforeAll(async () => {
     t = await startTestService(dialect, { INVENTORY_REBALANCE_INTERVAL_MS: '0' });
-    const rebalanceClient = new pb.RebalanceServiceClient(t.address, credentials.createInsecure());
     const planClient = new pb.AllocationPlanServiceClient(t.address, credentials.createInsecure());
     const rulesClient = new pb.ConsumptionRuleServiceClient(t.address, credentials.createInsecure());
-    closers.push(rebalanceClient, planClient, rulesClient);
-    rebalance = promisify(rebalanceClient);
+    closers.push(planClient, rulesClient);
+    for (let i = 0; i < (dialect === 'mysql' ? PROCESSES : 0); i++)
+      procs.push(
+        startProcess({
+          INVENTORY_DATABASE_URL: t.database.url,
+          INVENTORY_GRPC_ADDRESS: '127.0.0.1:0',
+          INVENTORY_REBALANCE_INTERVAL_MS: '0',
+        }),
+      );
+    const ports = await Promise.all(procs.map((p) => listeningPort(p)));
+    addresses = [t.address, ...ports.map((port) => `127.0.0.1:${port}`)];
+    rebalances = addresses.map((address) => {
+      const client = new pb.RebalanceServiceClient(address, credentials.createInsecure());
+      closers.push(client);
+      return promisify(client);
+    });
     await createNodes(t.clients, NODES);
     await defineSegments(t.address, [STORE, ONLINE, MARKET]);
     await promisify(rulesClient).setConsumptionRules({
@@ -103,6 +130,10 @@ describeEachDatabase('rebalancing while reservations and supply changes run', (d
   });
   afterAll(async () => {
     closers.forEach((c) => c.close());
+    for (const p of procs) {
+      p.child.kill('SIGTERM');
+      await p.exited;
+    }
     await t.stop();
   });
 
@@ -147,7 +178,7 @@ describeEachDatabase('rebalancing while reservations and supply changes run', (d
       const ms = Date.now() - startMs;
       return ms < RACE_MS || (ms < MAX_RACE_MS && movingRebalances < MOVING_REBALANCES);
     };
-    const channels = Array.from({ length: 4 }, () => t.connect());
+    const channels = Array.from({ length: 4 }, (_, i) => connectClients(addresses[i % addresses.length]!));
     /** Units held by the reservations granted and not released, per item-node, as the callers were told. */
     const held = new Map(ITEM_NODES.map((n) => [itemNodeName(n), 0]));
     /** Units the applied adjusts added, per item-node. */
@@ -196,7 +227,7 @@ describeEachDatabase('rebalancing while reservations and supply changes run', (d
       for (let i = 0; racing(); i++) {
         const answer = await counted(
           'Rebalance',
-          rebalance.rebalance({
+          rebalances[r % rebalances.length]!.rebalance({
             requestId: `rebalance-${r}-${i}`,
             segmentType: TYPE,
             itemIds: ITEMS,
