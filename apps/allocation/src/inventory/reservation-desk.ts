@@ -35,6 +35,7 @@ import {
   holdStatements,
   inTransaction,
   isRefusedHold,
+  lockPositionsQueries,
   outboxInserts,
   pipelinedTransaction,
   positionsByKey,
@@ -82,6 +83,12 @@ class PositionsNeeded extends Error {
 }
 
 const MAX_ATTEMPTS = 20;
+/**
+ * Refused holds after which a batch locks its positions as it reads them. Optimistic batches can be
+ * overtaken again and again while other writers (other replicas' batches, rebalances that lock the
+ * positions for a whole transaction) keep changing them; a locking read waits its turn and then holds.
+ */
+const OPTIMISTIC_ATTEMPTS = 3;
 
 /**
  * Takes reservations. Concurrent Reserve calls are coalesced: one batch reads the positions it needs
@@ -115,11 +122,16 @@ export class ReservationDesk {
   }
 
   private async reserveBatch(calls: readonly ReserveCall[]): Promise<Array<Reservation | Error>> {
+    let refused = 0;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await pipelinedTransaction(this.db, (tx) => this.decideAndHold(tx, calls));
+        const lock = refused >= OPTIMISTIC_ATTEMPTS;
+        return await pipelinedTransaction(this.db, (tx) => this.decideAndHold(tx, calls, lock));
       } catch (err) {
-        if (isRefusedHold(err) && attempt < MAX_ATTEMPTS) continue; // another transaction took stock after the read
+        if (isRefusedHold(err) && attempt < MAX_ATTEMPTS) {
+          refused++; // another transaction took stock after the read
+          continue;
+        }
         if (err instanceof RecountNeeded && attempt < MAX_ATTEMPTS) {
           await inTransaction(this.db, (trx) => recountAndSettle(trx, err.positionIds, this.clock()));
         } else if (err instanceof PositionsNeeded && attempt < MAX_ATTEMPTS) {
@@ -135,10 +147,12 @@ export class ReservationDesk {
    * One batch in two round trips on MySQL: one read (earlier answers, positions and their safety stock),
    * and one write that ends with the check-and-hold UPDATEs (in position order) and the COMMIT. If a
    * position refuses, the write fails, nothing commits, and the batch is decided again from a fresh read.
+   * With `lock`, the read locks the positions first, so that nothing changes them before the write.
    */
   private async decideAndHold(
     tx: PipelinedTransaction,
     calls: readonly ReserveCall[],
+    lock: boolean,
   ): Promise<Array<Reservation | Error>> {
     const trx = tx.db;
     const nowMs = this.clock();
@@ -158,6 +172,7 @@ export class ReservationDesk {
     );
     const keys = candidatePositions(demands.flat());
     const segmentsNamed = calls.flatMap((c) => c.cmd.lines.map((l) => l.segment)).filter((s) => !isUnsegmented(s));
+    const locks = lock ? lockPositionsQueries(trx, keys) : [];
     const [answerRows, rulesRows, ...rest] = (await tx.run([
       {
         select: firstAnswersQuery(
@@ -168,11 +183,12 @@ export class ReservationDesk {
       { select: consumptionRulesQuery(trx) },
       // Share-locked, so that a RetireSegment waits for this batch and then sees what it holds.
       ...(segmentsNamed.length > 0 ? [{ select: segmentsQuery(trx, segmentsNamed, true) }] : []),
+      ...locks.map((select) => ({ select })),
       ...positionsQueries(trx, keys).map((select) => ({ select })),
     ])) as Array<Array<Record<string, unknown>>>;
     const rules = consumptionRulesOf(rulesRows ?? []);
     const segments = segmentsByKey(segmentsNamed.length > 0 ? (rest[0] ?? []) : []);
-    const positionRows = segmentsNamed.length > 0 ? rest.slice(1) : rest;
+    const positionRows = rest.slice((segmentsNamed.length > 0 ? 1 : 0) + locks.length);
     const positions = positionsByKey(positionRows.flat());
     const positionAt = (k: PositionKey) => positions.get(positionKeyId(k));
     const stale = [...positions.values()].filter((p) => p.nextEtaMs <= nowMs).map((p) => p.positionId);

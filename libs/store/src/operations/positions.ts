@@ -85,6 +85,26 @@ export function positionsQueries(db: Knex, keys: readonly PositionKey[]): Knex.Q
   return (itemNodes.length > 0 ? chunks(itemNodes) : [[]]).map((chunk) => positionsQuery(db, chunk));
 }
 
+/**
+ * The queries that lock, until the transaction ends, the positions {@link positionsQueries} reads, in
+ * position order. Run just before them, they make that read the last word: nothing can change the
+ * positions between it and the transaction's hold, so a hold checked against what was read cannot be
+ * refused for a change made meanwhile (see ReservationDesk, which falls back to this under contention).
+ */
+export function lockPositionsQueries(db: Knex, keys: readonly PositionKey[]): Knex.QueryBuilder[] {
+  const itemNodes = [...new Map(keys.map((k) => [itemNodeId(k), k])).values()];
+  return chunks(itemNodes).map((chunk) =>
+    db('stock_positions')
+      .select('position_id')
+      .whereIn(
+        [...ITEM_NODE_COLUMNS],
+        chunk.map((k) => ITEM_NODE_COLUMNS.map((c) => positionKeyColumns(k)[c])),
+      )
+      .orderBy('position_id')
+      .forUpdate(),
+  );
+}
+
 /** Identifies the item-node of a position. */
 const itemNodeId = (k: PositionKey) => JSON.stringify(ITEM_NODE_COLUMNS.map((c) => positionKeyColumns(k)[c]));
 
