@@ -349,9 +349,9 @@ describeEachDatabase('rebalance triggers', (dialect) => {
       await setPlan({ rebalanceEvery: undefined, triggersEnabled: true });
     });
 
-    (dialect === 'mysql' ? it : it.skip)(
-      'sees an event whose transaction committed after later events were read',
-      async () => {
+    // SQLite runs one writer at a time: no transaction can commit behind a later one there.
+    if (dialect === 'mysql')
+      it('sees an event whose transaction committed after later events were read', async () => {
         await stock('LATE', [
           [STORE, 10],
           [ONLINE, 90],
@@ -374,8 +374,7 @@ describeEachDatabase('rebalance triggers', (dialect) => {
         await late;
         expect(await t.service.rebalanceDetector.detectOnce()).toBe(1);
         expect((await detected()).filter((r) => r.itemIds.includes('LATE'))).toHaveLength(1);
-      },
-    );
+      });
   });
 });
 
