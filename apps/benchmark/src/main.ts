@@ -1,7 +1,9 @@
 /**
  * `npm run bench`: measures the reservation service against three baselines on the same machine, with the
  * same client concurrency, and verifies afterwards that nothing was oversold and every success is stored.
- * Exits non-zero when a check fails (the targets are reported, not enforced).
+ * With `--scenarios rebalance`, also times a rebalance of many item-nodes against raw mysql2 doing the same
+ * reads and writes, and verifies every item-node afterwards. Exits non-zero when a check fails (the targets
+ * are reported, not enforced).
  */
 import { check, type Check } from './check';
 import { measureEcho, type EchoSizes } from './echo';
