@@ -117,16 +117,8 @@ export function rebalancedChecks(name: string, c: SupplyComparison, layout: Reba
   ];
 }
 
-/**
- * The service's own bookkeeping after the run: each position's counted supply still equals its ONHAND rows,
- * the run counted what the scenario changes, and every changed row has its ledger record naming the run.
- */
-export async function serviceBookkeepingChecks(
-  db: Connection,
-  run: Pick<RebalanceRun, 'runId' | 'itemNodesTotal' | 'itemNodesChanged' | 'moves' | 'unitsMoved'>,
-  layout: RebalanceLayout,
-  expected: ExpectedChanges,
-): Promise<Check[]> {
+/** Every stock position's counted supply equals the ONHAND rows it totals (all the scenario's supply is ONHAND). */
+export async function positionsMatchSupply(db: Connection, name: string): Promise<Check> {
   const [[positionsOff]] = await db.query<CountRow[]>(
     // Position by position through the supply key's index. Right after the bulk seeding MariaDB's statistics
     // steer it to the (segment_type, segment) index instead, which scans every item-node per position.
@@ -137,6 +129,19 @@ export async function serviceBookkeepingChecks(
                                      AND s.segment_type = p.segment_type AND s.segment = p.segment
                                      AND s.supply_type = 'ONHAND'), 0)`,
   );
+  return check(name, Number(positionsOff.n) === 0, `${positionsOff.n} positions off`);
+}
+
+/**
+ * The service's own bookkeeping after the run: each position's counted supply still equals its ONHAND rows,
+ * the run counted what the scenario changes, and every changed row has its ledger record naming the run.
+ */
+export async function serviceBookkeepingChecks(
+  db: Connection,
+  run: Pick<RebalanceRun, 'runId' | 'itemNodesTotal' | 'itemNodesChanged' | 'moves' | 'unitsMoved'>,
+  layout: RebalanceLayout,
+  expected: ExpectedChanges,
+): Promise<Check[]> {
   // Each move is two supply adjusts, one on the giver and one on the receiver, each with its ledger record.
   const [[ledger]] = await db.query<LedgerRow[]>(
     `SELECT COUNT(*) AS n, COALESCE(SUM(CASE WHEN quantity > 0 THEN quantity ELSE 0 END), 0) AS received,
@@ -145,11 +150,7 @@ export async function serviceBookkeepingChecks(
     [run.runId],
   );
   return [
-    check(
-      'rebalance service: stock positions = their ONHAND rows',
-      Number(positionsOff.n) === 0,
-      `${positionsOff.n} positions off`,
-    ),
+    await positionsMatchSupply(db, 'rebalance service: stock positions = their ONHAND rows'),
     check(
       'rebalance service: the run counted what changed',
       run.itemNodesTotal === layout.itemNodes &&

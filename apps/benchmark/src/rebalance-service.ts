@@ -1,7 +1,7 @@
 /**
- * The rebalance scenario on the real service: segments and the plan defined through its APIs, the supply
- * seeded through SyncSupply, then one RebalanceService.Rebalance over every item-node, timed until its run
- * has SUCCEEDED.
+ * The rebalance scenario on the real service: nodes, segments and the plan defined through its APIs, then
+ * (once the supply is seeded: rebalance-seed.ts) one RebalanceService.Rebalance over every item-node, timed
+ * until its run has SUCCEEDED.
  */
 import {
   AllocationPlanServiceClient,
@@ -11,31 +11,14 @@ import {
   RebalanceServiceClient,
   SegmentServiceClient,
   SegmentState,
-  SupplyServiceClient,
-  SupplyType,
   type RebalanceRun,
-  type SupplySyncLine,
 } from '@inventory/contracts';
 import { sleep } from './child-server';
 import { callUnary } from './grpc-client';
 import { connect } from './mysql';
-import {
-  itemNodeAt,
-  PARTICIPANTS,
-  REBALANCE_SEGMENT_TYPE,
-  REBALANCE_SEGMENTS,
-  RULE_SHARES,
-  seededQuantities,
-  type RebalanceLayout,
-} from './rebalance-plan';
+import { REBALANCE_SEGMENT_TYPE, REBALANCE_SEGMENTS, RULE_SHARES, type RebalanceLayout } from './rebalance-plan';
 import type { ServiceUnderTest } from './service';
 import { readStatementCounts, type StatementCounts } from './statement-counts';
-
-/** The most supply lines one SyncSupply call may carry: 200 item-nodes of 5 rows each. */
-const SYNC_LINES = 1000;
-
-/** SyncSupply calls in flight while seeding: they touch different item-nodes, so none waits for another. */
-const SEED_CONCURRENCY = 4;
 
 /** How often the run is read while it works. */
 const POLL_MS = 50;
@@ -102,39 +85,6 @@ export async function defineRebalancePlan(service: ServiceUnderTest, layout: Reb
       requestId: '',
     },
   });
-}
-
-/** Seeds every item-node's ONHAND in the four segments and the pool through SyncSupply, 1000 lines a call. */
-export async function seedRebalanceSupply(service: ServiceUnderTest, layout: RebalanceLayout, tag: string) {
-  const supply = service.client(SupplyServiceClient);
-  const syncSupply = supply.syncSupply.bind(supply);
-  const perCall = SYNC_LINES / PARTICIPANTS.length;
-  const firsts = Array.from({ length: Math.ceil(layout.itemNodes / perCall) }, (_, c) => c * perCall);
-  const sourceTime = new Date(Date.now() - 1000);
-  const seedFrom = async (first: number) => {
-    const lines: SupplySyncLine[] = [];
-    for (let i = first; i < Math.min(first + perCall, layout.itemNodes); i++) {
-      const { itemId, nodeId } = itemNodeAt(layout, i);
-      seededQuantities(i).forEach((quantity, j) =>
-        lines.push({
-          key: {
-            item: { itemId, unitOfMeasure: '', productClass: '' },
-            nodeId,
-            segment: { segmentType: PARTICIPANTS[j] === '' ? '' : REBALANCE_SEGMENT_TYPE, segment: PARTICIPANTS[j]! },
-            supplyType: SupplyType.SUPPLY_TYPE_ONHAND,
-            etaTime: undefined,
-          },
-          quantity,
-          sourceTime,
-        }),
-      );
-    }
-    await callUnary(syncSupply, { requestId: `rb-${tag}-supply-${first}`, lines });
-  };
-  const workers = Array.from({ length: SEED_CONCURRENCY }, async (_, w) => {
-    for (let c = w; c < firsts.length; c += SEED_CONCURRENCY) await seedFrom(firsts[c]!);
-  });
-  await Promise.all(workers);
 }
 
 /**

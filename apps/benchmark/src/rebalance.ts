@@ -5,10 +5,17 @@
  */
 import { check, type Check } from './check';
 import { connect, ensureBaselineDatabase, BASELINE_DATABASE } from './mysql';
-import { compareSupply, rebalancedChecks, seededChecks, serviceBookkeepingChecks } from './rebalance-checks';
+import {
+  compareSupply,
+  positionsMatchSupply,
+  rebalancedChecks,
+  seededChecks,
+  serviceBookkeepingChecks,
+} from './rebalance-checks';
 import { expectedChanges, rebalanceLayout } from './rebalance-plan';
 import { copySeededSupply, measureRawRebalance, RAW_REBALANCE_TABLE } from './rebalance-raw';
-import { defineRebalancePlan, seedRebalanceSupply, timeRebalance } from './rebalance-service';
+import { seedRebalanceSupply } from './rebalance-seed';
+import { defineRebalancePlan, timeRebalance } from './rebalance-service';
 import { SERVICE_DATABASE, ServiceUnderTest } from './service';
 import { statementsPerCall, type DatabasePerCall, type StatementCounts } from './statement-counts';
 
@@ -34,7 +41,7 @@ export interface RebalanceMeasurement {
   readonly itemNodes: number;
   /** Supply rows the rebalance changes (the baseline writes the same ones). */
   readonly rowsChanged: number;
-  /** Seconds the seeding through SyncSupply took. */
+  /** Seconds the seeding in SQL took. */
   readonly seedSeconds: number;
   readonly service: RebalanceSide;
   readonly baseline: RebalanceSide;
@@ -69,12 +76,15 @@ export async function measureRebalance(
   const db = await connect(settings.mysqlUrl, SERVICE_DATABASE);
   const baselineDb = await connect(settings.mysqlUrl, BASELINE_DATABASE);
   try {
-    log(`${name}: defining the plan and seeding ${layout.itemNodes} item-nodes through SyncSupply`);
-    const seedStarted = performance.now();
+    log(`${name}: defining the plan through the API and seeding ${layout.itemNodes} item-nodes in SQL`);
     await defineRebalancePlan(service, layout, tag);
-    await seedRebalanceSupply(service, layout, tag);
+    const seedStarted = performance.now();
+    await seedRebalanceSupply(db, layout);
     const seedSeconds = (performance.now() - seedStarted) / 1000;
-    checks.push(...seededChecks(name, await compareSupply(db, 'supply', layout), layout, expected));
+    checks.push(
+      ...seededChecks(name, await compareSupply(db, 'supply', layout), layout, expected),
+      await positionsMatchSupply(db, `${name}: seeded stock positions = their ONHAND rows`),
+    );
 
     log(`${name}: baseline, raw mysql2 on a copy of the seeded rows`);
     await copySeededSupply(settings.mysqlUrl, SERVICE_DATABASE);
