@@ -75,15 +75,29 @@ export async function measureRawRebalance(serverUrl: string, pageSize: number): 
   }
 }
 
-/** The next `limit` item-nodes with supply of the segment type or the pool, after `after`, in item-node order. */
+/**
+ * The next `limit` item-nodes with supply of the segment type or the pool, after `after`, in item-node order.
+ * The keyset condition is spelled out column by column: MariaDB 10.11 does not range-scan an index for a row
+ * comparison `(a, b, c, d) > (?, ?, ?, ?)`, and with it each page scans the index from its start.
+ */
 async function listItemNodes(conn: Connection, after: ItemNodeRow | undefined, limit: number): Promise<ItemNodeRow[]> {
   const [rows] = await conn.query<ItemNodeRow[]>(
     `SELECT DISTINCT ${KEY_COLUMNS.join(', ')} FROM ${RAW_REBALANCE_TABLE}
-      WHERE segment_type IN (?, '') ${after ? `AND (${KEY_COLUMNS.join(', ')}) > (?, ?, ?, ?)` : ''}
+      WHERE segment_type IN (?, '') ${after ? `AND (${AFTER_KEY})` : ''}
       ORDER BY ${KEY_COLUMNS.join(', ')} LIMIT ?`,
-    [REBALANCE_SEGMENT_TYPE, ...(after ? KEY_COLUMNS.map((c) => after[c]) : []), limit],
+    [REBALANCE_SEGMENT_TYPE, ...(after ? afterKeyValues(after) : []), limit],
   );
   return rows;
+}
+
+/** `(item_id, unit_of_measure, product_class, node_id) > (?, ?, ?, ?)` as a condition an index range serves. */
+const AFTER_KEY = KEY_COLUMNS.map(
+  (c, i) => `(${[...KEY_COLUMNS.slice(0, i).map((e) => `${e} = ?`), `${c} > ?`].join(' AND ')})`,
+).join(' OR ');
+
+/** The values for {@link AFTER_KEY}'s placeholders, in order. */
+function afterKeyValues(after: ItemNodeRow): string[] {
+  return KEY_COLUMNS.flatMap((_, i) => KEY_COLUMNS.slice(0, i + 1).map((c) => after[c]));
 }
 
 /** Locks the page's rows, splits each item-node's supply of each type, writes the changed rows; returns their count. */
