@@ -17,7 +17,7 @@ export const SCENARIOS: readonly Scenario[] = ['hot', 'hot-borrow', 'spread'];
 
 /**
  * The scenario that times RebalanceService against its own raw baseline (see rebalance.ts); not a Scenario.
- * Not run by default: seeding and rebalancing 100,000 item-nodes takes about half an hour here.
+ * Not run by default: rebalancing 100,000 item-nodes takes about 15 minutes here.
  */
 const REBALANCE = 'rebalance';
 
@@ -48,7 +48,7 @@ export const USAGE = `Usage: npm run bench -- [options]
   --seconds <s>            measured seconds per target and scenario (default 10)
   --warmup <s>             warm-up seconds before each measurement (default 2)
   --scenarios <list>       hot,hot-borrow,spread,rebalance (default hot,hot-borrow,spread: rebalance
-                           takes about half an hour at its default size, so it runs only when named)
+                           takes about 15 minutes at its default size, so it runs only when named)
   --targets <list>         b1,b2,b3,service (default all; rebalance always runs the service and its own
                            raw baseline)
   --json <file>            also write the results as JSON
