@@ -15,6 +15,12 @@ export type Scenario = 'hot' | 'hot-borrow' | 'spread';
 export const TARGETS: readonly Target[] = ['b1', 'b2', 'b3', 'service'];
 export const SCENARIOS: readonly Scenario[] = ['hot', 'hot-borrow', 'spread'];
 
+/**
+ * The scenario that times RebalanceService against its own raw baseline (see rebalance.ts); not a Scenario.
+ * Not run by default: rebalancing 100,000 item-nodes takes about 15 minutes here.
+ */
+const REBALANCE = 'rebalance';
+
 export interface BenchOptions {
   /** Concurrent callers, each doing call after call (closed loop). */
   readonly callers: number;
@@ -32,6 +38,8 @@ export interface BenchOptions {
   readonly servicePoolSize: number;
   /** The allocation service bundle of an earlier commit, measured beside the current one; none when unset. */
   readonly previousBuild?: string;
+  /** The rebalance scenario's size and the service page sizes it runs at; none when not selected. */
+  readonly rebalance?: { readonly itemNodes: number; readonly pageSizes: readonly number[] };
 }
 
 export const USAGE = `Usage: npm run bench -- [options]
@@ -39,13 +47,20 @@ export const USAGE = `Usage: npm run bench -- [options]
   --callers <n>            concurrent callers (default 64)
   --seconds <s>            measured seconds per target and scenario (default 10)
   --warmup <s>             warm-up seconds before each measurement (default 2)
-  --scenarios <list>       hot,hot-borrow,spread (default all three)
-  --targets <list>         b1,b2,b3,service (default all)
+  --scenarios <list>       hot,hot-borrow,spread,rebalance (default hot,hot-borrow,spread: rebalance
+                           takes about 15 minutes at its default size, so it runs only when named)
+  --targets <list>         b1,b2,b3,service (default all; rebalance always runs the service and its own
+                           raw baseline)
   --json <file>            also write the results as JSON
   --mysql-url <url>        MariaDB server (default mysql://root@127.0.0.1:3306)
   --service-pool-size <n>  the service's database pool size (default 10)
   --previous-build <file>  also measure this earlier build of the service (its dist/apps/allocation/main.js),
                            scenario by scenario right before the current one
+  --rebalance-item-nodes <n>
+                           item-nodes the rebalance scenario seeds and rebalances (default 100000)
+  --rebalance-page-sizes <list>
+                           INVENTORY_REBALANCE_PAGE_SIZE values to run it at, each on a fresh database
+                           (default 100)
   --help                   this text`;
 
 export class UsageError extends Error {}
@@ -64,11 +79,12 @@ export function parseFlags(argv: readonly string[]): BenchOptions | 'help' {
   if (previousBuild !== undefined && !existsSync(previousBuild))
     throw new UsageError(`--previous-build names no file: "${previousBuild}"`);
   const targets = list('--targets', values.targets, TARGETS);
+  const scenarios = list('--scenarios', values.scenarios, [...SCENARIOS, REBALANCE]);
   return {
     callers: whole('--callers', values.callers, 1, 10_000),
     seconds: positive('--seconds', values.seconds),
     warmupSeconds: positive('--warmup', values.warmup, true),
-    scenarios: list('--scenarios', values.scenarios, SCENARIOS),
+    scenarios: scenarios.filter((s): s is Scenario => s !== REBALANCE),
     targets:
       previousBuild && targets.includes('service')
         ? [...targets.filter((t) => t !== 'service'), 'previous', 'service']
@@ -77,6 +93,14 @@ export function parseFlags(argv: readonly string[]): BenchOptions | 'help' {
     mysqlUrl: mysqlServerUrl(values['mysql-url']),
     servicePoolSize: whole('--service-pool-size', values['service-pool-size'], 1, 1000),
     previousBuild,
+    rebalance: scenarios.includes(REBALANCE)
+      ? {
+          itemNodes: whole('--rebalance-item-nodes', values['rebalance-item-nodes'], 1, 1_000_000),
+          pageSizes: values['rebalance-page-sizes']
+            .split(',')
+            .map((size) => whole('--rebalance-page-sizes', size.trim(), 1, 1000)),
+        }
+      : undefined,
   };
 }
 
@@ -95,6 +119,8 @@ function parse(argv: readonly string[]) {
       'mysql-url': { type: 'string', default: 'mysql://root@127.0.0.1:3306' },
       'service-pool-size': { type: 'string', default: '10' },
       'previous-build': { type: 'string' },
+      'rebalance-item-nodes': { type: 'string', default: '100000' },
+      'rebalance-page-sizes': { type: 'string', default: '100' },
       help: { type: 'boolean', default: false },
     },
   });

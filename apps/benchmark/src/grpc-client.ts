@@ -29,7 +29,11 @@ export function openChannel(address: string): Channel {
 }
 
 /** A client constructor: generated (NodeServiceClient, ...) or made by makeGenericClientConstructor. */
-type ClientConstructor<C> = new (address: string, creds: ChannelCredentials, options?: Partial<ClientOptions>) => C;
+export type ClientConstructor<C> = new (
+  address: string,
+  creds: ChannelCredentials,
+  options?: Partial<ClientOptions>,
+) => C;
 
 /**
  * A client of `Client` that uses `channel` (opened by {@link openChannel}) instead of opening its own.

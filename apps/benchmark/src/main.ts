@@ -1,7 +1,9 @@
 /**
  * `npm run bench`: measures the reservation service against three baselines on the same machine, with the
  * same client concurrency, and verifies afterwards that nothing was oversold and every success is stored.
- * Exits non-zero when a check fails (the targets are reported, not enforced).
+ * With `--scenarios rebalance`, also times a rebalance of many item-nodes against raw mysql2 doing the same
+ * reads and writes, and verifies every item-node afterwards. Exits non-zero when a check fails (the targets
+ * are reported, not enforced).
  */
 import { check, type Check } from './check';
 import { measureEcho, type EchoSizes } from './echo';
@@ -11,6 +13,7 @@ import type { LoadPlan, LoadResult } from './load';
 import { describeMachine } from './machine';
 import { ensureBaselineDatabase } from './mysql';
 import { measureRawUpdate } from './raw-update';
+import { measureRebalance, type RebalanceMeasurement } from './rebalance';
 import {
   evaluateGoals,
   failureLines,
@@ -49,7 +52,8 @@ async function main(argv: readonly string[]): Promise<number> {
   };
   log(`${plan.callers} callers, ${plan.warmupSeconds} s warm-up + ${plan.seconds} s measured per target and scenario`);
 
-  if (options.targets.includes('b2')) {
+  // B2 touches no data: it only stands beside the reservation scenarios.
+  if (options.targets.includes('b2') && options.scenarios.length > 0) {
     log('b2: bare gRPC echo server (child process)');
     const echo = await measureEcho(plan);
     echoSizes = echo.sizes;
@@ -81,6 +85,14 @@ async function main(argv: readonly string[]): Promise<number> {
       checks.push(...(await measureService('service', undefined, scenario, options, plan, record)));
   }
 
+  const rebalance: RebalanceMeasurement[] = [];
+  for (const pageSize of options.rebalance?.pageSizes ?? []) {
+    const settings = { mysqlUrl: options.mysqlUrl, servicePoolSize: options.servicePoolSize, ...options.rebalance! };
+    const result = await measureRebalance(settings, pageSize, log);
+    if (result.measurement) rebalance.push(result.measurement);
+    checks.push(...result.checks);
+  }
+
   const report: Report = {
     machine,
     settings: {
@@ -94,6 +106,7 @@ async function main(argv: readonly string[]): Promise<number> {
     },
     echoSizes,
     measurements,
+    rebalance,
     checks,
   };
   console.log(`\n${markdown(report)}\n`);

@@ -8,6 +8,8 @@ import type { EchoSizes } from './echo';
 import type { Scenario, Target } from './flags';
 import type { LoadResult } from './load';
 import { machineLine, type Machine } from './machine';
+import type { RebalanceMeasurement } from './rebalance';
+import { rebalanceGoals, rebalanceMarkdown } from './rebalance-report';
 import { baselineScenario } from './scenario';
 
 /** One target measured in one scenario. B2 touches no data: it is measured once, for 'both' scenarios. */
@@ -39,6 +41,8 @@ export interface Report {
   };
   readonly echoSizes?: EchoSizes;
   readonly measurements: readonly Measurement[];
+  /** The rebalance scenario, once per page size; empty when it did not run. */
+  readonly rebalance: readonly RebalanceMeasurement[];
   readonly checks: readonly Check[];
 }
 
@@ -131,6 +135,7 @@ export function evaluateGoals(report: Report): Goal[] {
     latency('spread');
   }
   if (settings.scenarios.includes('hot-borrow')) borrowing(measurements, goals);
+  goals.push(...rebalanceGoals(report.rebalance));
   return goals;
 }
 
@@ -194,9 +199,11 @@ export function markdown(report: Report): string {
       ? `Database statements are MariaDB's global Com_* counters over the measured window per measured success (START TRANSACTION, SELECT, INSERT, UPDATE, DELETE, COMMIT, ROLLBACK; every client of the server counts).`
       : undefined,
   ].filter((n): n is string => n !== undefined);
-  return [machineLine(report.machine), '', ...rows, '', ...databaseWork(report), ...notes.map((n) => `- ${n}`)].join(
-    '\n',
-  );
+  const reservations =
+    settings.scenarios.length > 0 ? [...rows, '', ...databaseWork(report), ...notes.map((n) => `- ${n}`)] : [];
+  const rebalancing =
+    report.rebalance.length > 0 ? ['', 'Rebalancing:', '', ...rebalanceMarkdown(report.rebalance)] : [];
+  return [machineLine(report.machine), '', ...reservations, ...rebalancing].join('\n');
 }
 
 /** What the database ran per reservation in each service measurement, when the counters could be read. */

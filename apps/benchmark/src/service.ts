@@ -22,7 +22,7 @@ import {
 import { check, type Check } from './check';
 import { freePort, sleep, spawnNodeServer, type ChildServer } from './child-server';
 import type { Scenario } from './flags';
-import { callUnary, clientOn, describeGrpcFailure, openChannel } from './grpc-client';
+import { callUnary, clientOn, describeGrpcFailure, openChannel, type ClientConstructor } from './grpc-client';
 import { runClosedLoop, type LoadPlan, type LoadResult } from './load';
 import { checkLoans } from './loan-checks';
 import { connect } from './mysql';
@@ -46,6 +46,8 @@ export interface ServiceSettings {
   readonly poolSize: number;
   /** The service bundle to run; by default the one `allocation:build` wrote beside this benchmark. */
   readonly entry?: string;
+  /** More of the service's configuration (e.g. INVENTORY_REBALANCE_PAGE_SIZE). */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 /** The running service with clients on one shared channel. */
@@ -94,6 +96,7 @@ export class ServiceUnderTest {
       INVENTORY_GRPC_ADDRESS: address,
       INVENTORY_LOG_LEVEL: 'warn',
       INVENTORY_DATABASE_POOL_SIZE: String(settings.poolSize),
+      ...settings.env,
     });
     const channel = openChannel(address);
     const giveUp = new AbortController();
@@ -237,6 +240,16 @@ export class ServiceUnderTest {
     } finally {
       await db.end();
     }
+  }
+
+  /** A client of another of the service's APIs, on the shared channel. */
+  client<C>(Client: ClientConstructor<C>): C {
+    return clientOn(Client, this.channel);
+  }
+
+  /** CPU seconds the service process has used so far; undefined where /proc cannot say. */
+  cpuSeconds(): number | undefined {
+    return this.server.cpuSeconds();
   }
 
   /** Stops the service (SIGTERM: it drains and exits) and closes the channel. */
