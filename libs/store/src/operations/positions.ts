@@ -185,7 +185,7 @@ export interface PositionShift {
   readonly nextEtaMs?: number;
 }
 
-/** Applies deltas, one UPDATE per position in position_id order. Takes each position's row lock. */
+/** Applies deltas: one UPDATE per chunk of positions, in position_id order. Takes each position's row lock. */
 export async function shiftPositions({
   trx,
   shifts,
@@ -210,17 +210,39 @@ export async function shiftPositions({
       nextEtaMs: Math.min(m.nextEtaMs, s.nextEtaMs ?? MAX_TIME_MS),
     });
   }
-  for (const s of [...merged.values()].sort((a, b) => a.positionId - b.positionId)) {
-    if (s.supply === 0 && s.demand === 0 && s.reserved === 0 && s.nextEtaMs === MAX_TIME_MS) continue;
+  const moving = [...merged.values()]
+    .filter((s) => s.supply !== 0 || s.demand !== 0 || s.reserved !== 0 || s.nextEtaMs !== MAX_TIME_MS)
+    .sort((a, b) => a.positionId - b.positionId);
+  for (const chunk of chunks(moving)) {
+    const eta = byPosition(trx, chunk, (s) => s.nextEtaMs);
     await trx('stock_positions')
-      .where({ position_id: s.positionId })
+      .whereIn(
+        'position_id',
+        chunk.map((s) => s.positionId),
+      )
       .update({
-        supply: trx.raw('supply + ?', [s.supply]),
-        demand: trx.raw('demand + ?', [s.demand]),
-        reserved: trx.raw('reserved + ?', [s.reserved]),
-        next_eta_ms: trx.raw('CASE WHEN next_eta_ms < ? THEN next_eta_ms ELSE ? END', [s.nextEtaMs, s.nextEtaMs]),
+        supply: trx.raw('supply + ?', [byPosition(trx, chunk, (s) => s.supply)]),
+        demand: trx.raw('demand + ?', [byPosition(trx, chunk, (s) => s.demand)]),
+        reserved: trx.raw('reserved + ?', [byPosition(trx, chunk, (s) => s.reserved)]),
+        next_eta_ms: trx.raw('CASE WHEN next_eta_ms < ? THEN next_eta_ms ELSE ? END', [eta, eta]),
       });
   }
+}
+
+/**
+ * `CASE position_id WHEN id THEN value ... END` over `rows`: one UPDATE gives each position its own value. An
+ * UPDATE of several positions by their ids takes their row locks in position_id order (the primary key's),
+ * as one UPDATE per position in that order would.
+ */
+function byPosition<T extends { readonly positionId: number }>(
+  trx: Knex.Transaction,
+  rows: readonly T[],
+  value: (row: T) => number,
+): Knex.Raw {
+  return trx.raw(
+    `CASE position_id ${rows.map(() => 'WHEN ? THEN ?').join(' ')} END`,
+    rows.flatMap((r) => [r.positionId, value(r)]),
+  );
 }
 
 /** A position's key and totals, read under its row lock. */
@@ -260,7 +282,7 @@ export async function lockPositions({
   return locked;
 }
 
-/** Moves the loans positions are settled at, one UPDATE per position in position_id order. */
+/** Moves the loans positions are settled at: one UPDATE per chunk of positions, in position_id order. */
 export async function shiftLoans({
   trx,
   loans,
@@ -270,11 +292,17 @@ export async function shiftLoans({
 }): Promise<void> {
   const merged = new Map<number, number>();
   for (const l of loans) merged.set(l.positionId, (merged.get(l.positionId) ?? 0) + l.delta);
-  for (const [positionId, delta] of [...merged].sort((a, b) => a[0] - b[0]))
-    if (delta !== 0)
-      await trx('stock_positions')
-        .where({ position_id: positionId })
-        .update({ loan: trx.raw('loan + ?', [delta]) });
+  const moving = [...merged]
+    .filter(([, delta]) => delta !== 0)
+    .map(([positionId, delta]) => ({ positionId, delta }))
+    .sort((a, b) => a.positionId - b.positionId);
+  for (const chunk of chunks(moving))
+    await trx('stock_positions')
+      .whereIn(
+        'position_id',
+        chunk.map((l) => l.positionId),
+      )
+      .update({ loan: trx.raw('loan + ?', [byPosition(trx, chunk, (l) => l.delta)]) });
 }
 
 /** Units to hold at a position, and the safety stock withheld there. */

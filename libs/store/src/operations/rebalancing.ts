@@ -181,7 +181,7 @@ export async function listScopeItemNodes({
     .orderBy([...ITEM_NODE_COLUMNS])
     .limit(limit);
   if (after)
-    query.whereRaw('(item_id, unit_of_measure, product_class, node_id) > (?, ?, ?, ?)', [
+    whereAfter(query, ITEM_NODE_COLUMNS, [
       after.item.itemId,
       after.item.unitOfMeasure,
       after.item.productClass,
@@ -192,6 +192,28 @@ export async function listScopeItemNodes({
     item: { itemId: r.item_id, unitOfMeasure: r.unit_of_measure, productClass: r.product_class },
     nodeId: r.node_id,
   }));
+}
+
+/**
+ * Narrows a query to the rows after `values` in the order of `columns`, written column by column
+ * (`c1 >= v1 AND (c1 > v1 OR (c1 = v1 AND (c2 > v2 OR ...)))`): MariaDB does not turn a row comparison
+ * `(c1, c2) > (v1, v2)` into an index range and would read the index from its start on every page.
+ */
+function whereAfter(query: Knex.QueryBuilder, columns: readonly string[], values: readonly string[]): void {
+  query.where(columns[0]!, '>=', values[0]!).andWhere(function later(this: Knex.QueryBuilder) {
+    laterThan(this, columns, values);
+  });
+}
+
+/** `c1 > v1 OR (c1 = v1 AND (c2 > v2 OR ...))`. */
+function laterThan(query: Knex.QueryBuilder, [c, ...cs]: readonly string[], [v, ...vs]: readonly string[]): void {
+  query.where(c!, '>', v!);
+  if (cs.length > 0)
+    query.orWhere(function tie(this: Knex.QueryBuilder) {
+      this.where(c!, v!).andWhere(function later(this: Knex.QueryBuilder) {
+        laterThan(this, cs, vs);
+      });
+    });
 }
 
 /** How many item-nodes are in scope. */
