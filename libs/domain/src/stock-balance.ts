@@ -152,7 +152,7 @@ export class StockBalance implements Balance {
    */
   touchedBy(moved: readonly PositionKey[]): PositionKey[] {
     const touched = new Map(moved.map((k) => [positionKeyId(k), k]));
-    for (const key of moved) {
+    for (const key of [...touched.values()]) {
       const node = this.itemNodes.get(itemNodeId(key));
       if (!node) continue;
       const slot = [node.pool, ...node.segments].find((s) => same(s.key, key));

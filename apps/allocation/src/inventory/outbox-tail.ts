@@ -2,9 +2,10 @@ import type { ChangeEvent } from '@inventory/contracts/events';
 import {
   lastOutboxSequence,
   lockOutboxCursor,
-  readOutbox,
+  readOutboxOfTypes,
   writeOutboxCursor,
   type OutboxCursor,
+  type OutboxEntry,
   type SequenceGap,
 } from '@inventory/store';
 import type { Knex } from 'knex';
@@ -18,7 +19,10 @@ export const GAP_GRACE_MS = 60_000;
 
 /** What a read of the tail found. */
 export interface OutboxTail {
-  /** Events that committed late into holes below the cursor, then the events after it, in sequence order each. */
+  /**
+   * Events of the types asked for that committed late into holes below the cursor, then those after it, in
+   * sequence order each.
+   */
   readonly events: ChangeEvent[];
   /** Whether more events may follow after the cursor (the read was cut at its limit). */
   readonly more: boolean;
@@ -42,6 +46,7 @@ export async function readOutboxTail(
   consumer: string,
   nowMs: number,
   limit: number,
+  types: readonly string[],
 ): Promise<OutboxTail> {
   const cursor = await lockOutboxCursor({ trx, consumer });
   if (!cursor) {
@@ -49,16 +54,17 @@ export async function readOutboxTail(
     await writeOutboxCursor({ trx, consumer, cursor: start });
     return { events: [], more: false };
   }
-  const late: ChangeEvent[] = [];
+  const late: OutboxEntry[] = [];
   for (const gap of cursor.gaps) {
-    const rows = await readOutbox({
+    const rows = await readOutboxOfTypes({
       db: trx,
       afterSequence: gap.from - 1,
       limit: Math.min(gap.to - gap.from + 1, limit),
+      types,
     });
     late.push(...rows.filter((e) => e.sequence <= gap.to));
   }
-  const fresh = await readOutbox({ db: trx, afterSequence: cursor.afterSequence, limit });
+  const fresh = await readOutboxOfTypes({ db: trx, afterSequence: cursor.afterSequence, limit, types });
   const next = cursorAfter(
     cursor,
     late.map((e) => e.sequence),
@@ -66,7 +72,7 @@ export async function readOutboxTail(
     nowMs,
   );
   await writeOutboxCursor({ trx, consumer, cursor: next });
-  return { events: [...late, ...fresh], more: fresh.length === limit };
+  return { events: [...late, ...fresh].flatMap((e) => e.event ?? []), more: fresh.length === limit };
 }
 
 /**

@@ -215,7 +215,12 @@ export class QuantityLedger<K extends PositionKey> {
     await updateQuantities(this.spec, { trx, rows: [...rows.values()], nowMs });
     await appendLedger(this.spec, { trx, entries: ledger, nowMs });
     await shiftPositions({ trx, shifts });
-    const moved = lines.filter((_, i) => shifts[i]?.supply || shifts[i]?.demand).map((l) => l.key);
+    // Each position once, however many of its rows the lines moved.
+    const moved = [
+      ...new Map(
+        lines.filter((_, i) => shifts[i]?.supply || shifts[i]?.demand).map((l) => [positionKeyId(l.key), l.key]),
+      ).values(),
+    ];
     const rules = await readConsumptionRules({ db: trx });
     const loansMoved = await settleLoans(trx, moved, rules);
     // After the shifts, so that the positions' totals are read under their locks.

@@ -106,7 +106,9 @@ export class RebalanceDetector {
   }
 
   private async detectBatch(trx: Knex.Transaction, nowMs: number): Promise<{ started: number; more: boolean }> {
-    const { events, more } = await readOutboxTail(trx, STREAM_CONSUMER, nowMs, BATCH);
+    const { events, more } = await readOutboxTail(trx, STREAM_CONSUMER, nowMs, BATCH, [
+      'position_availability_changed',
+    ]);
     await pruneDetections({ trx, beforeMs: nowMs - this.options.debounceMs });
     const plans = new Map<string, AllocationPlan | null>();
     let started = 0;

@@ -9,11 +9,13 @@ import {
   ruleFor,
   rowDeltasOf,
   type AllocationPlan,
+  type AllocationRecord,
   type ItemNode,
   type ItemNodeAllocation,
   type ItemNodeSegmentStock,
   type SupplyKey,
   type SupplyPurpose,
+  type SupplyType,
 } from '@inventory/domain';
 import {
   readConsumptionRules,
@@ -70,16 +72,20 @@ export class Rebalancer {
       itemNodesChanged++;
       moves += result.moves.length;
       const supplies = stock.get(itemNodeKeyId(allocation))!.flatMap((p) => p.supplies);
-      for (const { key, delta, move } of rowDeltasOf(result.moves, supplies)) {
-        const type = result.types.find((t) => t.supplyType === move.supplyType)!;
-        lines.push(
-          moveLine(key, delta, nowMs, purpose, {
+      // One record per supply type, shared by its moves' lines (the ledger writes it once).
+      const records = new Map(
+        result.types.map((type): [SupplyType, AllocationRecord] => [
+          type.supplyType,
+          {
             segmentType: plan.segmentType,
             ruleId: allocation.ruleId,
             planVersion: plan.version,
             supplyType: { supplyType: type.supplyType, pool: type.pool, segments: type.segments },
-          }),
-        );
+          },
+        ]),
+      );
+      for (const { key, delta, move } of rowDeltasOf(result.moves, supplies)) {
+        lines.push(moveLine(key, delta, nowMs, purpose, records.get(move.supplyType)));
         if (delta > 0) unitsMoved += delta;
       }
     }

@@ -45,6 +45,15 @@ export function plainAudit(transactionType: LedgerEntry['transactionType']): Led
   };
 }
 
+/** The JSON of allocation records, written once per record: a rebalance shares one among its moves' lines. */
+const allocationJsons = new WeakMap<AllocationRecord, string>();
+
+function allocationJson(record: AllocationRecord): string {
+  let json = allocationJsons.get(record);
+  if (json === undefined) allocationJsons.set(record, (json = JSON.stringify(record)));
+  return json;
+}
+
 /** A ledger row as stored. */
 export interface LedgerRecord extends LedgerEntry {
   readonly ledgerId: number;
@@ -99,19 +108,11 @@ export function ledgerRow(
   nowMs: number,
   audited: boolean,
 ): Record<string, string | number | null> {
-  const audit = audited ? (entry.audit ?? plainAudit(entry.transactionType)) : undefined;
-  return {
-    ...(audit && {
-      purpose: audit.purpose,
-      audit_type: audit.auditType,
-      actor: audit.actor,
-      parent_action_id: audit.parentActionId,
-      related_action_id: audit.relatedActionId,
-      allocation: audit.allocation && JSON.stringify(audit.allocation),
-    }),
+  // Built field by field into one shape: a spread or a computed key in the literal would make every row a
+  // dictionary-mode object, which cost more than the rest of a rebalance's ledger work.
+  const row: Record<string, string | number | null> = {
     action_id: entry.actionId,
     request_id: entry.requestId,
-    [idColumn]: entry.rowId,
     transaction_type: entry.transactionType,
     quantity: entry.quantity,
     source_ms: entry.sourceMs,
@@ -121,6 +122,17 @@ export function ledgerRow(
     reason: entry.reason,
     recorded_ms: nowMs,
   };
+  row[idColumn] = entry.rowId;
+  if (audited) {
+    const audit = entry.audit ?? plainAudit(entry.transactionType);
+    row['purpose'] = audit.purpose;
+    row['audit_type'] = audit.auditType;
+    row['actor'] = audit.actor;
+    row['parent_action_id'] = audit.parentActionId;
+    row['related_action_id'] = audit.relatedActionId;
+    row['allocation'] = audit.allocation && allocationJson(audit.allocation);
+  }
+  return row;
 }
 
 export function ledgerRecordOf(table: string, row: LedgerRow): LedgerRecord {
