@@ -18,7 +18,7 @@ import {
 } from '@inventory/domain';
 import {
   appliedAdjustsAfter,
-  listCurrentAllocationPlans,
+  allCurrentAllocationPlans,
   readRebalanceStock,
   SUPPLY,
   type RebalancePosition,
@@ -31,7 +31,6 @@ import { demandInWindows, type Rebalancer } from './rebalancer';
 export const SUPPLY_SYNC_ALLOCATION_ACTOR = 'supply-sync-allocation';
 /** The reason the pool's sync line records when its quantity came from a physical total. */
 const PHYSICAL_TOTAL_REASON = 'PHYSICAL_TOTAL';
-const PLANS_PAGE = 100;
 
 export interface SupplySyncAnswer {
   readonly results: SupplyLineResult[];
@@ -177,14 +176,7 @@ async function applyingPlans(
 
 /** The current plans that are enabled, in segment type order: a disabled plan allocates nothing. */
 async function enabledPlans(trx: Knex.Transaction): Promise<AllocationPlan[]> {
-  const plans: AllocationPlan[] = [];
-  let after = '';
-  for (;;) {
-    const page = await listCurrentAllocationPlans({ db: trx, afterSegmentType: after, limit: PLANS_PAGE });
-    plans.push(...page.filter((v) => v.plan.enabled).map((v) => v.plan));
-    if (page.length < PLANS_PAGE) return plans;
-    after = page.at(-1)!.plan.segmentType;
-  }
+  return (await allCurrentAllocationPlans({ db: trx })).filter((plan) => plan.enabled);
 }
 
 /**

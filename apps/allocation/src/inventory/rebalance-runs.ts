@@ -36,6 +36,9 @@ import type { Knex } from 'knex';
 import { decodePageToken, page } from './page-token';
 import type { Rebalancer } from './rebalancer';
 
+/** How long one round of the run worker takes pages; well inside its lease (30 s at least). */
+const ROUND_BUDGET_MS = 10_000;
+
 /** A scope of at most this many item-nodes is rebalanced inline, in the call's transaction. */
 export const INLINE_ITEM_NODES = 100;
 const MAX_SCOPE_IDS = 1000;
@@ -227,11 +230,20 @@ export class RebalanceRuns {
     return { run: advanced, allocations: done.allocations };
   }
 
-  /** The worker's round: every RUNNING run, oldest first, page by page to its end. */
+  /**
+   * The worker's round: every RUNNING run, oldest first, page by page to its end. A round that has worked for
+   * ROUND_BUDGET_MS queues the next one and ends, so that the lease, renewed at the start of each round, never
+   * runs out under a long run (another replica would take it and the two would take turns on the run's pages).
+   */
   private async advanceRunning(): Promise<number> {
+    const deadline = performance.now() + ROUND_BUDGET_MS;
     let pages = 0;
     for (const runId of await runningRebalanceRuns({ db: this.db.knex })) {
       for (;;) {
+        if (performance.now() > deadline) {
+          void this.advanceOnce().catch((err: unknown) => this.logger.error({ err }, 'rebalance run worker failed'));
+          return pages;
+        }
         let state: RebalanceRunState;
         try {
           state = await inTransaction(this.db, async (trx) => {

@@ -12,7 +12,7 @@ import {
   deleteRebalanceSchedule,
   hasRunningRebalanceRun,
   inTransaction,
-  listCurrentAllocationPlans,
+  allCurrentAllocationPlans,
   listRebalanceSchedules,
   readRebalanceSchedule,
   writeRebalanceSchedule,
@@ -23,7 +23,6 @@ import type { RebalanceRuns } from './rebalance-runs';
 
 /** The actor of scheduled runs and of the supply changes they make. */
 export const SCHEDULED_REBALANCE_ACTOR = 'scheduled-rebalance';
-const PLANS_PAGE = 100;
 
 /**
  * Scheduled rebalancing: every plan in force with a rebalance_every rebalances its whole segment type that
@@ -75,7 +74,7 @@ export class RebalanceScheduler {
   async startDueRuns(): Promise<number> {
     const stored = new Map((await listRebalanceSchedules({ db: this.db.knex })).map((s) => [s.segmentType, s]));
     let started = 0;
-    for await (const plan of this.currentPlans()) {
+    for (const plan of await allCurrentAllocationPlans({ db: this.db.knex })) {
       const nowMs = this.clock();
       const wanted = scheduleFor(plan, stored.get(plan.segmentType), nowMs);
       // Most rounds change nothing: no transaction for a schedule that is neither due nor changed.
@@ -117,16 +116,5 @@ export class RebalanceScheduler {
 
   private async write(trx: Knex.Transaction, stored: RebalanceSchedule | undefined, schedule: RebalanceSchedule) {
     if (!sameSchedule(stored, schedule)) await writeRebalanceSchedule({ trx, schedule });
-  }
-
-  /** The current plan of every segment type that has one, page by page. */
-  private async *currentPlans(): AsyncGenerator<AllocationPlan> {
-    let afterSegmentType = '';
-    for (;;) {
-      const page = await listCurrentAllocationPlans({ db: this.db.knex, afterSegmentType, limit: PLANS_PAGE });
-      for (const version of page) yield version.plan;
-      if (page.length < PLANS_PAGE) return;
-      afterSegmentType = page.at(-1)!.plan.segmentType;
-    }
   }
 }

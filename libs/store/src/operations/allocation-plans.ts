@@ -116,6 +116,18 @@ export async function listCurrentAllocationPlans({
   return rows.map(versionOf);
 }
 
+/** The current plan of every segment type that has one, in segment type order (read page by page). */
+export async function allCurrentAllocationPlans({ db }: { db: Knex }): Promise<AllocationPlan[]> {
+  const pageSize = 100;
+  const plans: AllocationPlan[] = [];
+  for (let afterSegmentType = ''; ;) {
+    const page = await listCurrentAllocationPlans({ db, afterSegmentType, limit: pageSize });
+    plans.push(...page.map((v) => v.plan));
+    if (page.length < pageSize) return plans;
+    afterSegmentType = page.at(-1)!.plan.segmentType;
+  }
+}
+
 /** Versions of a segment type's plan older than `beforeVersion`, newest first, at most `limit` of them. */
 export async function listAllocationPlanVersions({
   db,
