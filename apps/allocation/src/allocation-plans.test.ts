@@ -12,24 +12,13 @@ import {
   type Promisified,
   type TestService,
 } from './testing/harness';
+import { fixed, POOL, seg, share } from './testing/plans';
 
-const seg = (segment: string, segmentType = 'CHANNEL'): pb.SegmentKey => ({ segmentType, segment });
-const UNSEGMENTED = seg('', '');
-const share = (segment: pb.SegmentKey, basisPoints: number, minimum?: number): pb.AllocationSegmentShare => ({
-  segment,
-  basisPoints,
-  minimum,
-});
-const fixed = (segments: pb.AllocationSegmentShare[]): pb.AllocationStrategy => ({
-  fixed: {},
-  segments,
-  window: undefined,
-});
 const rule = (ruleId: string, rank: number, over: Partial<pb.AllocationRule> = {}): pb.AllocationRule => ({
   ruleId,
   rank,
   conditions: { itemIds: [], nodeIds: ['DC1'], productClass: undefined },
-  strategy: fixed([share(seg('S1'), 5000), share(UNSEGMENTED, 5000)]),
+  strategy: fixed([share(seg('S1'), 5000), share(POOL, 5000)]),
   ...over,
 });
 const plan = (rules: pb.AllocationRule[], over: Partial<pb.AllocationPlan> = {}): pb.AllocationPlan => ({
@@ -51,7 +40,7 @@ const designRule = rule('design', 1, {
   },
   strategy: fixed([
     share(seg('S1'), 4000, 100),
-    share(UNSEGMENTED, 1000),
+    share(POOL, 1000),
     share(seg('S2'), 2000, 300),
     share(seg('S3'), 3000),
   ]),
@@ -375,7 +364,7 @@ describeEachDatabase('allocation plans', (dialect) => {
       plan([rule('tier', 1, { strategy: fixed(shares) })], { segmentType: 'TIER' });
     await plans.setAllocationPlan({
       requestId: 'tier-1',
-      plan: tiered([share(seg('LEAVING', 'TIER'), 6000), share(UNSEGMENTED, 4000)]),
+      plan: tiered([share(seg('LEAVING', 'TIER'), 6000), share(POOL, 4000)]),
     });
     const refused = await grpcError(retire('tier-retire-1'));
     expect([refused.code, errorDetails(refused).errorInfo?.reason]).toEqual([
@@ -383,7 +372,7 @@ describeEachDatabase('allocation plans', (dialect) => {
       'SEGMENT_IN_PLAN',
     ]);
     expect(errorDetails(refused).errorInfo?.metadata).toMatchObject({ plan_version: '1', rule_ids: 'tier' });
-    await plans.setAllocationPlan({ requestId: 'tier-2', plan: tiered([share(UNSEGMENTED, 10000)]) });
+    await plans.setAllocationPlan({ requestId: 'tier-2', plan: tiered([share(POOL, 10000)]) });
     expect((await retire('tier-retire-2')).segment?.state).toBe(pb.SegmentState.SEGMENT_STATE_RETIRED);
   });
 });

@@ -5,20 +5,9 @@ import { readOutbox } from '@inventory/store';
 import { describeEachDatabase } from '@inventory/store/testing';
 import { createNodes, defineSegments } from './testing/stock';
 import { grpcError, promisify, rowCounts, startTestService, type TestService } from './testing/harness';
+import { fixed, POOL, seg, share } from './testing/plans';
 
-const seg = (segment: string, segmentType = 'CHANNEL'): pb.SegmentKey => ({ segmentType, segment });
-const POOL = seg('', '');
 const [S1, S2, S3, NORTH] = [seg('S1'), seg('S2'), seg('S3'), seg('NORTH', 'REGION')];
-const share = (segment: pb.SegmentKey, basisPoints: number, minimum?: number): pb.AllocationSegmentShare => ({
-  segment,
-  basisPoints,
-  minimum,
-});
-const fixed = (segments: pb.AllocationSegmentShare[]): pb.AllocationStrategy => ({
-  fixed: {},
-  segments,
-  window: undefined,
-});
 const item = (itemId: string): pb.ItemKey => ({ itemId, unitOfMeasure: 'EA', productClass: 'SHOES' });
 const onhandKey = (itemId: string, nodeId: string, segment: pb.SegmentKey): pb.SupplyKey => ({
   item: item(itemId),

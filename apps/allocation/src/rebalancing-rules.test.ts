@@ -3,20 +3,12 @@ import * as pb from '@inventory/contracts';
 import { describeEachDatabase } from '@inventory/store/testing';
 import { createNodes, defineSegments, item } from './testing/stock';
 import { promisify, startTestService, type Promisified, type TestService } from './testing/harness';
+import { POOL, seg, share } from './testing/plans';
 
-const seg = (segment: string): pb.SegmentKey => ({ segmentType: 'CHANNEL', segment });
-const POOL: pb.SegmentKey = { segmentType: '', segment: '' };
 const [S1, S2, S3] = [seg('S1'), seg('S2'), seg('S3')];
-const share = (segment: pb.SegmentKey, basisPoints: number, minimum?: number, margin?: number) => ({
-  segment,
-  basisPoints,
-  minimum,
-  margin,
-});
-type Share = ReturnType<typeof share>;
 const strategy = (
   kind: 'fixed' | 'demandWeighted' | 'profitabilityRanked',
-  segments: Share[],
+  segments: pb.AllocationSegmentShare[],
   windowSeconds?: number,
 ) => ({
   [kind]: {},

@@ -12,19 +12,8 @@ import {
   type Promisified,
   type TestService,
 } from './testing/harness';
+import { fixed, POOL, seg, share } from './testing/plans';
 
-const seg = (segment: string, segmentType = 'CHANNEL'): pb.SegmentKey => ({ segmentType, segment });
-const POOL = seg('', '');
-const share = (segment: pb.SegmentKey, basisPoints: number, minimum?: number): pb.AllocationSegmentShare => ({
-  segment,
-  basisPoints,
-  minimum,
-});
-const fixed = (segments: pb.AllocationSegmentShare[]): pb.AllocationStrategy => ({
-  fixed: {},
-  segments,
-  window: undefined,
-});
 const item = (itemId: string, productClass = 'SHOES'): pb.ItemKey => ({ itemId, unitOfMeasure: 'EA', productClass });
 const onhandKey = (itemId: string, nodeId: string, segment: pb.SegmentKey): pb.SupplyKey => ({
   item: item(itemId),
