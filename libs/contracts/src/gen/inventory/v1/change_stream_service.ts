@@ -20,7 +20,11 @@ import {
 import { ChangeEvent } from "./events";
 import { SegmentKey } from "./keys";
 
-/** Request for ChangeStreamService.Subscribe. The filters combine with AND; the entries of one filter with OR. */
+/**
+ * Request for ChangeStreamService.Subscribe. The filters combine with AND; the entries of one filter with OR.
+ * The event type is filtered in the database (the outbox keeps each event's type beside it); item, node and
+ * segment by decoding the event, so that they apply to every payload without an index per payload shape.
+ */
 export interface SubscribeRequest {
   /**
    * Stream the events with a higher sequence than this: the sequence of the last event the caller handled.
@@ -46,7 +50,8 @@ export interface SubscribeRequest {
    */
   nodeIds: string[];
   /**
-   * Only events about one of these segments (segment_type and segment both match); empty for every segment.
+   * Only events about one of these segments (segment_type and segment both match; both empty for the
+   * unsegmented pool); empty for every segment.
    * An event is about a segment when its supply or demand key, its position, a reservation line or the
    * created, updated or retired segment names it. At most 100.
    */
@@ -291,7 +296,9 @@ export const SubscribeResponse: MessageFns<SubscribeResponse> = {
  * next positions, 1, 2, 3..., in outbox id order, with the time it did so as commit_time, in one transaction
  * per batch. A row whose transaction commits late is simply given a position later. Positions are therefore
  * gap-free and never reused (the last one given is kept apart from the rows, so trimming cannot reset it),
- * and the stream order is the order in which the sequencer saw commits.
+ * and the stream order is the order in which the sequencer saw commits. If the replica holding the lease
+ * stops without giving it up, another takes over when the lease expires (30 s): events commit meanwhile
+ * and are streamed, late, in the same order.
  *
  * Order per item-node-segment. Two transactions that change the same position (an item at a node in a
  * segment) serialise on its row lock, and every event about a position is written after its transaction
@@ -327,7 +334,7 @@ export const ChangeStreamServiceService = {
    * streams). ErrorInfo metadata "oldest_sequence" is the oldest sequence still held (subscribe from it minus
    * one to read all that is left) and "after_sequence" repeats the request's. Never a silent skip.
    * INVALID_ARGUMENT for an event type that is not a ChangeEvent payload name, more than 100 entries in any
-   * filter, a bad item or node id or a segment without segment_type.
+   * filter, a bad item or node id, or a segment with only one of its two fields set.
    */
   subscribe: {
     path: "/inventory.v1.ChangeStreamService/Subscribe" as const,
@@ -356,7 +363,7 @@ export interface ChangeStreamServiceServer extends UntypedServiceImplementation 
    * streams). ErrorInfo metadata "oldest_sequence" is the oldest sequence still held (subscribe from it minus
    * one to read all that is left) and "after_sequence" repeats the request's. Never a silent skip.
    * INVALID_ARGUMENT for an event type that is not a ChangeEvent payload name, more than 100 entries in any
-   * filter, a bad item or node id or a segment without segment_type.
+   * filter, a bad item or node id, or a segment with only one of its two fields set.
    */
   subscribe: handleServerStreamingCall<SubscribeRequest, SubscribeResponse>;
 }
@@ -377,7 +384,7 @@ export interface ChangeStreamServiceClient extends Client {
    * streams). ErrorInfo metadata "oldest_sequence" is the oldest sequence still held (subscribe from it minus
    * one to read all that is left) and "after_sequence" repeats the request's. Never a silent skip.
    * INVALID_ARGUMENT for an event type that is not a ChangeEvent payload name, more than 100 entries in any
-   * filter, a bad item or node id or a segment without segment_type.
+   * filter, a bad item or node id, or a segment with only one of its two fields set.
    */
   subscribe(request: SubscribeRequest, options?: Partial<CallOptions>): ClientReadableStream<SubscribeResponse>;
   subscribe(
