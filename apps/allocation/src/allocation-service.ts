@@ -6,6 +6,7 @@ import type { ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc
 import type { AllocationConfig } from './config';
 import { allocationPlanServiceHandlers } from './grpc/allocation-plan-service';
 import { availabilityServiceHandlers } from './grpc/availability-service';
+import { changeStreamServiceHandlers } from './grpc/change-stream-service';
 import { consumptionRuleServiceHandlers } from './grpc/consumption-rule-service';
 import { nodeServiceHandlers } from './grpc/node-service';
 import { safetyStockServiceHandlers } from './grpc/safety-stock-service';
@@ -15,6 +16,7 @@ import { reservationServiceHandlers } from './grpc/reservation-service';
 import { segmentServiceHandlers } from './grpc/segment-service';
 import { supplyServiceHandlers } from './grpc/supply-service';
 import { AvailabilityReader } from './inventory/availability-reader';
+import { ChangeStream } from './inventory/change-stream';
 import type { Clock } from '@inventory/domain';
 import { NodeCatalog } from './inventory/node-catalog';
 import { ConsumptionRuleBook } from './inventory/consumption-rule-book';
@@ -30,6 +32,8 @@ import { Rebalancer } from './inventory/rebalancer';
 import { ReservationChanges } from './inventory/reservation-changes';
 import { ReservationDesk } from './inventory/reservation-desk';
 import { SegmentCatalog } from './inventory/segment-catalog';
+import { StreamRetention } from './inventory/stream-retention';
+import { StreamSequencer } from './inventory/stream-sequencer';
 import { StartupError } from './startup-error';
 
 export interface RunningService {
@@ -43,6 +47,10 @@ export interface RunningService {
   readonly rebalanceScheduler: RebalanceScheduler;
   /** Reads the change stream for system-detected triggers now (if this replica holds the detector lease). */
   readonly rebalanceDetector: RebalanceDetector;
+  /** Stamps committed events with their change stream positions now (if this replica holds the sequencer lease). */
+  readonly streamSequencer: StreamSequencer;
+  /** Trims the change stream past its retention now (if this replica holds the retention lease). */
+  readonly streamRetention: StreamRetention;
   /** Graceful stop: drains calls in flight, then closes the database pool. */
   stop(): Promise<void>;
 }
@@ -103,6 +111,14 @@ export async function startAllocationService(
       { intervalMs: config.rebalanceDetectorIntervalMs, debounceMs: config.rebalanceTriggerDebounceMs },
       logger,
     );
+    const streamSequencer = new StreamSequencer(db, clock, config.streamSequencerIntervalMs, logger);
+    const streamRetention = new StreamRetention(
+      db,
+      clock,
+      { intervalMs: config.streamRetentionSweepIntervalMs, retentionMs: config.streamRetentionMs },
+      logger,
+    );
+    const changeStream = new ChangeStream(db, config.streamPollIntervalMs);
     const server = new GrpcServer(
       [
         registration(pb.NodeServiceService, nodeServiceHandlers(nodes, logger)),
@@ -130,6 +146,7 @@ export async function startAllocationService(
           allocationPlanServiceHandlers(new AllocationPlanBook(db, clock), logger),
         ),
         registration(pb.RebalanceServiceService, rebalanceServiceHandlers(rebalanceRuns, logger)),
+        registration(pb.ChangeStreamServiceService, changeStreamServiceHandlers(changeStream, logger)),
       ],
       Buffer.from(pb.descriptorSetBase64, 'base64'),
       logger,
@@ -145,6 +162,8 @@ export async function startAllocationService(
     rebalanceRuns.start();
     rebalanceScheduler.start();
     rebalanceDetector.start();
+    streamSequencer.start();
+    streamRetention.start();
     return {
       port,
       db,
@@ -152,13 +171,19 @@ export async function startAllocationService(
       rebalanceRuns,
       rebalanceScheduler,
       rebalanceDetector,
+      streamSequencer,
+      streamRetention,
       stop: async () => {
+        // Subscriptions never end on their own: they end first, so that the shutdown does not wait for them.
+        changeStream.stop();
         await server.shutdown(config.shutdownGraceMs);
         await sweeper.stop();
         // The scheduler and the detector kick the run worker: they stop first.
         await rebalanceScheduler.stop();
         await rebalanceDetector.stop();
         await rebalanceRuns.stop();
+        await streamSequencer.stop();
+        await streamRetention.stop();
         await db.knex.destroy();
         logger.info('stopped');
       },

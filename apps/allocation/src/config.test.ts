@@ -17,6 +17,10 @@ describe('loadConfig', () => {
       rebalanceSchedulerIntervalMs: 5000,
       rebalanceDetectorIntervalMs: 2000,
       rebalanceTriggerDebounceMs: 60_000,
+      streamSequencerIntervalMs: 100,
+      streamPollIntervalMs: 100,
+      streamRetentionMs: 168 * 3_600_000,
+      streamRetentionSweepIntervalMs: 60_000,
     });
   });
 

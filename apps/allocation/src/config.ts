@@ -27,6 +27,14 @@ export interface AllocationConfig {
   readonly rebalanceDetectorIntervalMs: number;
   /** The least time between two system-detected rebalances of one item-node (per segment type). */
   readonly rebalanceTriggerDebounceMs: number;
+  /** How often this replica tries to take the sequencer lease and stamp committed events; 0 never. */
+  readonly streamSequencerIntervalMs: number;
+  /** How often a Subscribe call that has caught up reads the database for newly stamped events. */
+  readonly streamPollIntervalMs: number;
+  /** How long after its commit the change stream keeps an event. */
+  readonly streamRetentionMs: number;
+  /** How often this replica tries to take the retention lease and trim the change stream; 0 never. */
+  readonly streamRetentionSweepIntervalMs: number;
 }
 
 /** The variables, their defaults and meaning (the README's configuration table says the same). */
@@ -45,6 +53,10 @@ export const CONFIG_DEFAULTS = {
   INVENTORY_REBALANCE_SCHEDULER_INTERVAL_MS: '5000',
   INVENTORY_REBALANCE_DETECTOR_INTERVAL_MS: '2000',
   INVENTORY_REBALANCE_TRIGGER_DEBOUNCE_MS: '60000',
+  INVENTORY_STREAM_SEQUENCER_INTERVAL_MS: '100',
+  INVENTORY_STREAM_POLL_INTERVAL_MS: '100',
+  INVENTORY_STREAM_RETENTION_HOURS: '168',
+  INVENTORY_STREAM_RETENTION_SWEEP_INTERVAL_MS: '60000',
 } as const;
 
 /** Thrown when the environment has bad settings; each problem names its variable. */
@@ -88,6 +100,10 @@ export function loadConfig(env: Record<string, string | undefined>): AllocationC
   const rebalanceSchedulerIntervalMs = integer('INVENTORY_REBALANCE_SCHEDULER_INTERVAL_MS', 0, 3_600_000);
   const rebalanceDetectorIntervalMs = integer('INVENTORY_REBALANCE_DETECTOR_INTERVAL_MS', 0, 3_600_000);
   const rebalanceTriggerDebounceMs = integer('INVENTORY_REBALANCE_TRIGGER_DEBOUNCE_MS', 0, 86_400_000);
+  const streamSequencerIntervalMs = integer('INVENTORY_STREAM_SEQUENCER_INTERVAL_MS', 0, 3_600_000);
+  const streamPollIntervalMs = integer('INVENTORY_STREAM_POLL_INTERVAL_MS', 1, 60_000);
+  const streamRetentionMs = integer('INVENTORY_STREAM_RETENTION_HOURS', 1, 87_600) * 3_600_000;
+  const streamRetentionSweepIntervalMs = integer('INVENTORY_STREAM_RETENTION_SWEEP_INTERVAL_MS', 0, 3_600_000);
 
   if (problems.length > 0 || !database) throw new ConfigError(problems);
   return {
@@ -105,5 +121,9 @@ export function loadConfig(env: Record<string, string | undefined>): AllocationC
     rebalanceSchedulerIntervalMs,
     rebalanceDetectorIntervalMs,
     rebalanceTriggerDebounceMs,
+    streamSequencerIntervalMs,
+    streamPollIntervalMs,
+    streamRetentionMs,
+    streamRetentionSweepIntervalMs,
   };
 }

@@ -3,6 +3,7 @@ export * from './gen/inventory/v1/allocation_plans';
 export * from './gen/inventory/v1/allocation_plan_service';
 export * from './gen/inventory/v1/availability';
 export * from './gen/inventory/v1/availability_service';
+export * from './gen/inventory/v1/change_stream_service';
 export * from './gen/inventory/v1/consumption_rules';
 export * from './gen/inventory/v1/consumption_rule_service';
 export * from './gen/inventory/v1/demand';

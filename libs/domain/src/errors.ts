@@ -5,7 +5,13 @@
 
 /** How a failure is classified; the transport layer turns it into a status code. */
 export type ErrorCategory =
-  'INVALID_ARGUMENT' | 'NOT_FOUND' | 'ALREADY_EXISTS' | 'FAILED_PRECONDITION' | 'RESOURCE_EXHAUSTED' | 'UNAVAILABLE';
+  | 'INVALID_ARGUMENT'
+  | 'NOT_FOUND'
+  | 'ALREADY_EXISTS'
+  | 'FAILED_PRECONDITION'
+  | 'OUT_OF_RANGE'
+  | 'RESOURCE_EXHAUSTED'
+  | 'UNAVAILABLE';
 
 export abstract class DomainError extends Error {
   abstract readonly category: ErrorCategory;
@@ -490,5 +496,25 @@ export class RebalanceRunNotFoundError extends DomainError {
 
   override get metadata(): Record<string, string> {
     return { run_id: this.runId };
+  }
+}
+
+/**
+ * Thrown when a change stream reader asks for events that retention already trimmed: the events after
+ * `afterSequence` start below `oldestSequence`, the oldest still held.
+ */
+export class StreamPositionTrimmedError extends DomainError {
+  readonly category = 'OUT_OF_RANGE';
+  readonly reason = 'STREAM_POSITION_TRIMMED';
+
+  constructor(
+    readonly afterSequence: number,
+    readonly oldestSequence: number,
+  ) {
+    super(`the change stream no longer holds the events after ${afterSequence}: the oldest held is ${oldestSequence}`);
+  }
+
+  override get metadata(): Record<string, string> {
+    return { after_sequence: String(this.afterSequence), oldest_sequence: String(this.oldestSequence) };
   }
 }

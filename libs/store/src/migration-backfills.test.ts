@@ -148,10 +148,13 @@ async function rowsBeforePositions(knex: Knex) {
 
 /**
  * Outbox rows with their payload as text: a later migration may keep payloads as bytes (which the driver
- * returns as a Buffer), and the JSON written before stays the same bytes.
+ * returns as a Buffer), and the JSON written before stays the same bytes. Only the columns written then: a
+ * later migration may add some (the stream position).
  */
 async function outboxEvents(knex: Knex) {
-  const rows = await knex('outbox').orderBy('sequence');
+  const rows = await knex('outbox')
+    .orderBy('sequence')
+    .select('sequence', 'event_type', 'action_id', 'payload', 'created_ms');
   return rows.map((r: Record<string, unknown>) => ({ ...r, payload: textOf(r.payload) }));
 }
 

@@ -24,6 +24,7 @@ const TABLES = [
   'rebalance_schedules',
   'outbox_cursors',
   'rebalance_detections',
+  'change_stream_state',
 ];
 
 describeEachDatabase('migrations', (dialect) => {

@@ -56,7 +56,7 @@ export interface EventContext extends ActionContext {
 }
 
 /** The payload fields of the envelope's `oneof`. */
-type PayloadField = Exclude<
+export type PayloadField = Exclude<
   keyof pb.ChangeEvent,
   | 'sequence'
   | 'eventId'
@@ -71,6 +71,11 @@ type PayloadField = Exclude<
   | 'actor'
 >;
 
+/** The envelope's `type` for a payload field: the field's proto name, for example "supply_changed". */
+export function eventTypeOf(field: PayloadField): string {
+  return field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}
+
 function changeEvent<F extends PayloadField>(
   context: EventContext,
   field: F,
@@ -79,7 +84,7 @@ function changeEvent<F extends PayloadField>(
   return {
     sequence: 0,
     eventId: randomUUID(),
-    type: field.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`),
+    type: eventTypeOf(field),
     occurTime: fromMs(context.occurMs),
     commitTime: undefined,
     actionId: context.actionId,

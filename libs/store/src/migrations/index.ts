@@ -20,6 +20,7 @@ import * as borrowing from './20261129003000_borrowing';
 import * as allocationPlans from './20261129004000_allocation_plans';
 import * as rebalancing from './20261129005000_rebalancing';
 import * as rebalanceTriggers from './20261129005100_rebalance_triggers';
+import * as changeStream from './20261129006000_change_stream';
 
 type Migration = Knex.Migration;
 
@@ -46,6 +47,7 @@ const migrations: Record<string, Migration> = {
   '20261129004000_allocation_plans': allocationPlans,
   '20261129005000_rebalancing': rebalancing,
   '20261129005100_rebalance_triggers': rebalanceTriggers,
+  '20261129006000_change_stream': changeStream,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

@@ -1,10 +1,13 @@
 import type { Knex } from 'knex';
 import { ChangeEvent } from '@inventory/contracts/events';
+import { integerOf, type IntegerColumn } from '../tables/columns';
 import { chunks } from './chunks';
 
 /**
  * The change stream's outbox: one row per event, the event stored as its encoded `ChangeEvent` envelope
- * (binary protobuf). This module is the one place that writes and reads it.
+ * (binary protobuf). This module is the one place that writes and reads it. A row gets its stream position
+ * (`stream_sequence`, gap-free, in the order the sequencer saw commits) and `commit_ms` after it commits,
+ * from {@link stampStreamPositions}.
  */
 
 /** An outbox row as the database returns it. */
@@ -36,10 +39,10 @@ function rowOf(event: ChangeEvent): OutboxInsert {
 }
 
 /**
- * The event a row holds, with its `sequence` set from the row id (until a sequencer stamps stream
- * positions). Throws when the row does not hold a `ChangeEvent`.
+ * The event a row holds, with its `sequence` set from the row id (readers of the stream set it from the
+ * stream position instead). Throws when the row does not hold a `ChangeEvent`.
  */
-function eventOf(row: OutboxRow): ChangeEvent {
+function eventOf(row: Pick<OutboxRow, 'sequence' | 'payload'>): ChangeEvent {
   const undecodable = (cause?: unknown) =>
     new Error(`outbox row ${row.sequence} does not hold a ChangeEvent`, { cause });
   if (typeof row.payload === 'string') throw undecodable();
@@ -69,7 +72,7 @@ export function outboxInserts(trx: Knex, events: readonly ChangeEvent[]): Knex.Q
   return chunks(events.map(rowOf)).map((chunk) => trx('outbox').insert(chunk));
 }
 
-/** Events after `afterSequence` in sequence order, at most `limit`. Reads without locking. */
+/** Events after row id `afterSequence` in row id order, at most `limit`, their `sequence` the row id. Reads without locking. */
 export async function readOutbox({
   db,
   afterSequence,
@@ -130,4 +133,147 @@ export async function outboxOfAction({ db, actionId }: { db: Knex; actionId: str
 export async function lastOutboxSequence({ db }: { db: Knex }): Promise<number> {
   const row = (await db('outbox').max({ last: 'sequence' }).first()) as { last: number | string | null } | undefined;
   return Number(row?.last ?? 0);
+}
+
+/** The row of `change_stream_state` that keeps the last stream position given. */
+const SEQUENCER = 'sequencer';
+
+/**
+ * Gives the committed outbox rows that have no stream position yet (at most `limit`, in row id order) the
+ * next positions and `nowMs` as their commit time; returns how many it stamped. Call it in a transaction of
+ * its own. It locks the sequencer row, so that two stampers (a lease that moved while a round ran) take
+ * turns; and the unique index on `stream_sequence` refuses a position given twice. The search for unstamped
+ * rows is a plain (non-locking) read: on MySQL it reads a snapshot of committed rows and neither sees nor
+ * waits for a transaction still open, whose rows are stamped by a later call after it commits.
+ */
+export async function stampStreamPositions({
+  trx,
+  limit,
+  nowMs,
+}: {
+  trx: Knex.Transaction;
+  limit: number;
+  nowMs: number;
+}): Promise<number> {
+  const state: { last_sequence: IntegerColumn } | undefined = await trx('change_stream_state')
+    .where({ name: SEQUENCER })
+    .forUpdate()
+    .first('last_sequence');
+  if (!state) throw new Error('change_stream_state has no sequencer row: the database is not migrated');
+  const last = integerOf(state.last_sequence, 'change_stream_state.last_sequence');
+  const rows: Array<{ sequence: IntegerColumn }> = await trx('outbox')
+    .whereNull('stream_sequence')
+    .orderBy('sequence')
+    .limit(limit)
+    .select('sequence');
+  const ids = rows.map((row) => integerOf(row.sequence, 'outbox.sequence'));
+  let next = last;
+  for (const chunk of chunks(ids)) {
+    const first = next + 1;
+    await trx('outbox')
+      .whereIn('sequence', chunk)
+      .update({
+        stream_sequence: trx.raw(`CASE sequence ${chunk.map(() => 'WHEN ? THEN ?').join(' ')} END`, [
+          ...chunk.flatMap((id, i) => [id, first + i]),
+        ]),
+        commit_ms: nowMs,
+      });
+    next += chunk.length;
+  }
+  if (next > last) await trx('change_stream_state').where({ name: SEQUENCER }).update({ last_sequence: next });
+  return ids.length;
+}
+
+/** A stamped outbox row as {@link readStream} returns it: its event only when of a type asked for. */
+export interface StreamEntry {
+  /** The row's stream position. */
+  readonly sequence: number;
+  /** The event, its `sequence` and `commit_time` set from the stamp. */
+  readonly event?: ChangeEvent;
+}
+
+/**
+ * The stamped rows after stream position `afterSequence`, in stream order, at most `limit`. Decodes (and
+ * fetches the payload of) only events of `types` (every type when empty): the rest come back as their
+ * position alone, so that a reader sees every position and can tell a trimmed range from a filtered one.
+ * Reads without locking.
+ */
+export async function readStream({
+  db,
+  afterSequence,
+  limit,
+  types,
+}: {
+  db: Knex;
+  afterSequence: number;
+  limit: number;
+  types: readonly string[];
+}): Promise<StreamEntry[]> {
+  const payload =
+    types.length === 0
+      ? 'payload'
+      : db.raw(`CASE WHEN event_type IN (${types.map(() => '?').join(', ')}) THEN payload END AS payload`, [...types]);
+  const rows: Array<{
+    sequence: IntegerColumn;
+    stream_sequence: IntegerColumn;
+    commit_ms: IntegerColumn;
+    payload: OutboxRow['payload'] | null;
+  }> = await db('outbox')
+    .select('sequence', 'stream_sequence', 'commit_ms', payload)
+    .where('stream_sequence', '>', afterSequence)
+    .orderBy('stream_sequence')
+    .limit(limit);
+  return rows.map((row) => {
+    const sequence = integerOf(row.stream_sequence, 'outbox.stream_sequence');
+    if (row.payload === null) return { sequence };
+    const event = eventOf({ sequence: integerOf(row.sequence, 'outbox.sequence'), payload: row.payload });
+    return {
+      sequence,
+      event: { ...event, sequence, commitTime: new Date(integerOf(row.commit_ms, 'outbox.commit_ms')) },
+    };
+  });
+}
+
+/**
+ * The oldest stream position still held: the lowest stamped row's, or, when no row is stamped (or retention
+ * trimmed every row), the position the next stamp will get. One statement, so that a stamp committing
+ * meanwhile cannot make it skip the rows just stamped. Reads without locking.
+ */
+export async function oldestStreamSequence({ db }: { db: Knex }): Promise<number> {
+  const row = (await db
+    .select({
+      first: db('outbox').min('stream_sequence'),
+      last: db('change_stream_state').where({ name: SEQUENCER }).select('last_sequence'),
+    })
+    .first()) as { first: IntegerColumn | null; last: IntegerColumn | null } | undefined;
+  if (row?.first != null) return integerOf(row.first, 'outbox.stream_sequence');
+  return integerOf(row?.last ?? 0, 'change_stream_state.last_sequence') + 1;
+}
+
+/**
+ * Deletes the oldest stamped rows whose commit time is before `beforeMs`, at most `limit`, always a prefix of
+ * the stream (so what is held stays gap-free); returns how many. Reads the candidates without locking, then
+ * deletes them by position: only stamped rows, which no transaction writes any more.
+ */
+export async function trimStream({
+  trx,
+  beforeMs,
+  limit,
+}: {
+  trx: Knex.Transaction;
+  beforeMs: number;
+  limit: number;
+}): Promise<number> {
+  const rows: Array<{ stream_sequence: IntegerColumn; commit_ms: IntegerColumn }> = await trx('outbox')
+    .whereNotNull('stream_sequence')
+    .orderBy('stream_sequence')
+    .limit(limit)
+    .select('stream_sequence', 'commit_ms');
+  const expired = rows.findIndex((row) => integerOf(row.commit_ms, 'outbox.commit_ms') >= beforeMs);
+  const prefix = expired === -1 ? rows : rows.slice(0, expired);
+  const last = prefix.at(-1);
+  if (!last) return 0;
+  return trx('outbox')
+    .where('stream_sequence', '<=', integerOf(last.stream_sequence, 'outbox.stream_sequence'))
+    .delete();
 }

@@ -164,11 +164,10 @@ export function supplyPurposeToJSON(object: SupplyPurpose): string {
 /** One announced change: the envelope every event shares, and its typed payload. */
 export interface ChangeEvent {
   /**
-   * The event's position in the change stream: gap-free and in commit order. It is not part of the stored
-   * bytes (always 0 there), because the position is only known after the commit: a single sequencer stamps
-   * committed outbox rows with it, and the stream reader sets this field from that stamp. Until the
-   * sequencer exists, readers set it to the outbox row's id, which is unique and grows with each insert but
-   * is neither gap-free nor in commit order.
+   * The event's position in the change stream: gap-free, never reused, and in commit order (see
+   * change_stream_service.proto for how). It is not part of the stored bytes (always 0 there), because the
+   * position is only known after the commit: a single sequencer stamps committed outbox rows with it, and
+   * ChangeStreamService.Subscribe sets this field from that stamp. Consumers deduplicate by it.
    */
   sequence: number;
   /** Unique id of this event (a UUID); lets a consumer that reads an event twice recognise it. */
@@ -187,8 +186,8 @@ export interface ChangeEvent {
     | undefined;
   /**
    * When the transaction committed, as the sequencer saw it: the time it stamped the event's sequence, at
-   * or shortly after the commit. Not part of the stored bytes; set by the stream reader. Unset until the
-   * sequencer exists.
+   * or shortly after the commit (within INVENTORY_STREAM_SEQUENCER_INTERVAL_MS while the sequencer keeps
+   * up). Not part of the stored bytes; set by ChangeStreamService.Subscribe. Retention counts from it.
    */
   commitTime?:
     | Date

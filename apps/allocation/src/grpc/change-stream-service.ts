@@ -1,0 +1,12 @@
+import type * as pb from '@inventory/contracts';
+import { serverStream } from '@inventory/grpc-server';
+import type { Logger } from '@inventory/runtime';
+import type { ChangeStream } from '../inventory/change-stream';
+
+export function changeStreamServiceHandlers(stream: ChangeStream, logger: Logger): pb.ChangeStreamServiceServer {
+  return {
+    subscribe: serverStream('Subscribe', logger, (req: pb.SubscribeRequest, send, cancelled) =>
+      stream.subscribe(req, (event) => send({ event }), cancelled),
+    ),
+  };
+}

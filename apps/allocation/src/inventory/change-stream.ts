@@ -1,0 +1,73 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type * as pb from '@inventory/contracts';
+import { StreamPositionTrimmedError } from '@inventory/domain';
+import { oldestStreamSequence, readStream, type Database } from '@inventory/store';
+import { parseStreamFilter, passesFilter } from './change-stream-filter';
+
+/** Rows one read of the stream takes. */
+const READ_BATCH = 500;
+
+/**
+ * Serves the change stream to subscribers: reads the events the sequencer stamped, in stream order, from
+ * the database (the source of truth every replica shares), and follows new ones by polling every
+ * `pollIntervalMs`. Positions are gap-free and trimmed only as a prefix, so a read whose first position is
+ * not the next one expected means retention dropped events the subscriber has not seen: it fails with
+ * OUT_OF_RANGE rather than skip them.
+ */
+export class ChangeStream {
+  private readonly stopping = new AbortController();
+
+  constructor(
+    private readonly db: Database,
+    private readonly pollIntervalMs: number,
+  ) {}
+
+  /**
+   * Sends the events after `req.afterSequence` that pass its filters, then the new ones, until `cancelled`
+   * aborts or the service stops (then it resolves). Throws StreamPositionTrimmedError when retention has
+   * dropped events after the position, InvalidArgumentError for bad filters.
+   */
+  async subscribe(
+    req: pb.SubscribeRequest,
+    send: (event: pb.ChangeEvent) => Promise<void>,
+    cancelled: AbortSignal,
+  ): Promise<void> {
+    const filter = parseStreamFilter(req);
+    const ended = AbortSignal.any([cancelled, this.stopping.signal]);
+    let position = req.afterSequence || (await oldestStreamSequence({ db: this.db.knex })) - 1;
+    while (!ended.aborted) {
+      const entries = await readStream({
+        db: this.db.knex,
+        afterSequence: position,
+        limit: READ_BATCH,
+        types: filter.eventTypes,
+      });
+      await this.checkHeld(position, entries[0]?.sequence);
+      for (const entry of entries) {
+        if (ended.aborted) return;
+        if (entry.event && passesFilter(filter, entry.event)) await send(entry.event);
+        position = entry.sequence;
+      }
+      if (entries.length < READ_BATCH) await pause(this.pollIntervalMs, ended);
+    }
+  }
+
+  /**
+   * Throws when retention dropped events after `position`: the next event read (`next`) is not the one after
+   * it, or, when nothing was read, the oldest held is past it (everything after it was trimmed).
+   */
+  private async checkHeld(position: number, next: number | undefined): Promise<void> {
+    const oldest = next ?? (await oldestStreamSequence({ db: this.db.knex }));
+    if (oldest > position + 1) throw new StreamPositionTrimmedError(position, oldest);
+  }
+
+  /** Ends every subscription (with OK: subscribers resume elsewhere from their last sequence). */
+  stop(): void {
+    this.stopping.abort();
+  }
+}
+
+/** Waits `ms`, or less if `signal` aborts. */
+async function pause(ms: number, signal: AbortSignal): Promise<void> {
+  await sleep(ms, undefined, { signal }).catch(() => undefined);
+}
