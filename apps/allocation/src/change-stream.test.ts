@@ -224,4 +224,31 @@ describeEachDatabase('change stream', (dialect) => {
     ]);
     expect(behind.events).toEqual([]);
   });
+
+  it('ends its streams with UNAVAILABLE and the position to resume after when the service stops', async () => {
+    const own = await startTestService(dialect, {
+      INVENTORY_STREAM_SEQUENCER_INTERVAL_MS: '0',
+      INVENTORY_STREAM_POLL_INTERVAL_MS: '20',
+    });
+    let stopping: Promise<void> | undefined;
+    try {
+      await createNodes(own.clients, ['DC1']);
+      await onhand(own.clients, [{ itemId: 'STOPPING', nodeId: 'DC1', quantity: 5 }]);
+      await own.service.streamSequencer.stampOnce();
+      const stamped = Number((await own.database.db.knex('change_stream_state').first('last_sequence')).last_sequence);
+      // Only supply changes pass the filter, but the stream passes every position up to the last stamped.
+      const s = subscribe(own.address, { eventTypes: ['supply_changed'] });
+      await s.received(1);
+      await new Promise((resolve) => setTimeout(resolve, 100)); // it reads on to the end
+      stopping = own.stop();
+      const err = await s.failure();
+      expect(err.code).toBe(status.UNAVAILABLE);
+      expect(errorDetails(err).errorInfo).toMatchObject({
+        reason: 'SERVICE_STOPPING',
+        metadata: { resume_after_sequence: String(stamped) },
+      });
+    } finally {
+      await (stopping ?? own.stop());
+    }
+  });
 });

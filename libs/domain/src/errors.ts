@@ -518,3 +518,20 @@ export class StreamPositionTrimmedError extends DomainError {
     return { after_sequence: String(this.afterSequence), oldest_sequence: String(this.oldestSequence) };
   }
 }
+
+/**
+ * Thrown to a stream that the service ends because it is stopping: the subscriber resumes, on this replica
+ * once it is back or on another, after `resumeAfterSequence`, the last position the stream had passed.
+ */
+export class ServiceStoppingError extends DomainError {
+  readonly category = 'UNAVAILABLE';
+  readonly reason = 'SERVICE_STOPPING';
+
+  constructor(readonly resumeAfterSequence: number) {
+    super(`the service is stopping: subscribe again after sequence ${resumeAfterSequence}`);
+  }
+
+  override get metadata(): Record<string, string> {
+    return { resume_after_sequence: String(this.resumeAfterSequence) };
+  }
+}

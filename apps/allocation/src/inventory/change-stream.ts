@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type * as pb from '@inventory/contracts';
-import { StreamPositionTrimmedError } from '@inventory/domain';
+import { ServiceStoppingError, StreamPositionTrimmedError } from '@inventory/domain';
 import { oldestStreamSequence, readStream, type Database } from '@inventory/store';
 import { parseStreamFilter, passesFilter } from './change-stream-filter';
 
@@ -24,8 +24,9 @@ export class ChangeStream {
 
   /**
    * Sends the events after `req.afterSequence` that pass its filters, then the new ones, until `cancelled`
-   * aborts or the service stops (then it resolves). Throws StreamPositionTrimmedError when retention has
-   * dropped events after the position, InvalidArgumentError for bad filters.
+   * aborts (then it resolves) or the service stops (then it throws ServiceStoppingError with the position to
+   * resume after). Throws StreamPositionTrimmedError when retention has dropped events after the position,
+   * InvalidArgumentError for bad filters.
    */
   async subscribe(
     req: pb.SubscribeRequest,
@@ -44,12 +45,13 @@ export class ChangeStream {
       });
       await this.checkHeld(position, entries[0]?.sequence);
       for (const entry of entries) {
-        if (ended.aborted) return;
+        if (ended.aborted) break;
         if (entry.event && passesFilter(filter, entry.event)) await send(entry.event);
         position = entry.sequence;
       }
-      if (entries.length < READ_BATCH) await pause(this.pollIntervalMs, ended);
+      if (!ended.aborted && entries.length < READ_BATCH) await pause(this.pollIntervalMs, ended);
     }
+    if (this.stopping.signal.aborted && !cancelled.aborted) throw new ServiceStoppingError(position);
   }
 
   /**
@@ -61,7 +63,7 @@ export class ChangeStream {
     if (oldest > position + 1) throw new StreamPositionTrimmedError(position, oldest);
   }
 
-  /** Ends every subscription (with OK: subscribers resume elsewhere from their last sequence). */
+  /** Ends every subscription with UNAVAILABLE and the position to resume after (see ServiceStoppingError). */
   stop(): void {
     this.stopping.abort();
   }

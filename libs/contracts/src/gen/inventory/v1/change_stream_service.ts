@@ -326,8 +326,9 @@ export const ChangeStreamServiceService = {
    * stream stopped (and a consumer that keeps the highest sequence it handled can drop repeats). Events a
    * filter leaves out are skipped, so the sequences received then have gaps; without filters they have none.
    *
-   * When the server shuts down the stream ends with OK: resubscribe, to this or another replica, from the
-   * last sequence received.
+   * When the server shuts down the stream ends with UNAVAILABLE, reason SERVICE_STOPPING, and ErrorInfo
+   * metadata "resume_after_sequence": the position the stream had passed (filtered-out events included), to
+   * resubscribe from, on this replica once it is back or on another.
    *
    * OUT_OF_RANGE with reason STREAM_POSITION_TRIMMED when retention already dropped events the caller asks
    * for: after_sequence is above 0 and below the oldest held sequence minus one (at the call, or while it
@@ -355,8 +356,9 @@ export interface ChangeStreamServiceServer extends UntypedServiceImplementation 
    * stream stopped (and a consumer that keeps the highest sequence it handled can drop repeats). Events a
    * filter leaves out are skipped, so the sequences received then have gaps; without filters they have none.
    *
-   * When the server shuts down the stream ends with OK: resubscribe, to this or another replica, from the
-   * last sequence received.
+   * When the server shuts down the stream ends with UNAVAILABLE, reason SERVICE_STOPPING, and ErrorInfo
+   * metadata "resume_after_sequence": the position the stream had passed (filtered-out events included), to
+   * resubscribe from, on this replica once it is back or on another.
    *
    * OUT_OF_RANGE with reason STREAM_POSITION_TRIMMED when retention already dropped events the caller asks
    * for: after_sequence is above 0 and below the oldest held sequence minus one (at the call, or while it
@@ -376,8 +378,9 @@ export interface ChangeStreamServiceClient extends Client {
    * stream stopped (and a consumer that keeps the highest sequence it handled can drop repeats). Events a
    * filter leaves out are skipped, so the sequences received then have gaps; without filters they have none.
    *
-   * When the server shuts down the stream ends with OK: resubscribe, to this or another replica, from the
-   * last sequence received.
+   * When the server shuts down the stream ends with UNAVAILABLE, reason SERVICE_STOPPING, and ErrorInfo
+   * metadata "resume_after_sequence": the position the stream had passed (filtered-out events included), to
+   * resubscribe from, on this replica once it is back or on another.
    *
    * OUT_OF_RANGE with reason STREAM_POSITION_TRIMMED when retention already dropped events the caller asks
    * for: after_sequence is above 0 and below the oldest held sequence minus one (at the call, or while it
