@@ -346,6 +346,10 @@ describeEachDatabase('rebalance triggers', (dialect) => {
       ]);
       expect(await t.service.rebalanceDetector.detectOnce()).toBe(0);
       expect((await detected()).filter((r) => r.itemIds.includes('OFF'))).toEqual([]);
+      // With no plan that triggers, the detector passes the stream over unread: its cursor is at the end.
+      const knex = database.db.knex;
+      const last = Number((await knex('outbox').max({ last: 'sequence' }).first())?.last);
+      expect(Number((await knex('outbox_cursors').first('after_sequence')).after_sequence)).toBe(last);
       await setPlan({ rebalanceEvery: undefined, triggersEnabled: true });
     });
 

@@ -76,6 +76,19 @@ export async function readOutboxTail(
 }
 
 /**
+ * Moves one consumer's cursor to the end of the change stream without reading what it passes (no holes
+ * kept), for a consumer that has nothing to look for in it now.
+ */
+export async function skipOutboxTail(trx: Knex.Transaction, consumer: string): Promise<void> {
+  await lockOutboxCursor({ trx, consumer });
+  await writeOutboxCursor({
+    trx,
+    consumer,
+    cursor: { afterSequence: await lastOutboxSequence({ db: trx }), gaps: [] },
+  });
+}
+
+/**
  * The cursor after a read that found `late` sequences in its holes and `fresh` ones (ascending) after it: the
  * holes without what was found and without those older than GAP_GRACE_MS, plus the new holes between the
  * fresh sequences; the cursor at the last fresh one.

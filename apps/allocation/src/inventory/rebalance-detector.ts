@@ -12,6 +12,7 @@ import {
 import { PeriodicJob } from '@inventory/jobs';
 import type { Logger } from '@inventory/runtime';
 import {
+  allCurrentAllocationPlans,
   inTransaction,
   lastDetectionMs,
   pruneDetections,
@@ -21,7 +22,7 @@ import {
   type DetectionKey,
 } from '@inventory/store';
 import type { Knex } from 'knex';
-import { readOutboxTail } from './outbox-tail';
+import { readOutboxTail, skipOutboxTail } from './outbox-tail';
 import type { RebalanceRuns } from './rebalance-runs';
 import type { Rebalancer } from './rebalancer';
 
@@ -92,6 +93,15 @@ export class RebalanceDetector {
   }
 
   private async detect(): Promise<number> {
+    // No plan in force with triggers on: nothing to detect, so the stream is passed over unread (a plan set
+    // meanwhile is followed from the next round on).
+    const triggering = (await allCurrentAllocationPlans({ db: this.db.knex })).some(
+      (p) => p.enabled && p.triggersEnabled,
+    );
+    if (!triggering) {
+      await inTransaction(this.db, (trx) => skipOutboxTail(trx, STREAM_CONSUMER));
+      return 0;
+    }
     let started = 0;
     for (let batch = 0; batch < BATCHES_PER_ROUND; batch++) {
       const done = await inTransaction(this.db, (trx) => this.detectBatch(trx, this.clock()));
