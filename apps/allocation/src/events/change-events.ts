@@ -19,7 +19,12 @@ import {
   type SegmentType,
   type SupplyKey,
 } from '@inventory/domain';
-import type { AllocationPlanVersion, ConsumptionRulesVersion, LedgerEntry } from '@inventory/store';
+import {
+  plainAudit,
+  type AllocationPlanVersion,
+  type ConsumptionRulesVersion,
+  type LedgerEntry,
+} from '@inventory/store';
 import { fromAllocationPlanVersion } from '../grpc/allocation-plans-translate';
 import { fromConsumptionRulesVersion } from '../grpc/consumption-rules-translate';
 import { fromAllocationRecord, fromSupplyPurpose } from '../grpc/rebalancing-translate';
@@ -122,9 +127,7 @@ export function supplyEvent(context: EventContext, key: SupplyKey, entry: Ledger
     outcome: applied
       ? pb.SupplyLineOutcome.SUPPLY_LINE_OUTCOME_APPLIED
       : pb.SupplyLineOutcome.SUPPLY_LINE_OUTCOME_IGNORED_SUPERSEDED,
-    purpose: fromSupplyPurpose(
-      entry.audit?.purpose ?? (entry.transactionType === 'SYNC' ? 'SUPPLY_SYNC' : 'SUPPLY_ADJUSTMENT'),
-    ),
+    purpose: fromSupplyPurpose((entry.audit ?? plainAudit(entry.transactionType)).purpose),
     allocation: entry.audit?.allocation ? fromAllocationRecord(entry.audit.allocation) : undefined,
   };
   return applied ? changeEvent(context, 'supplyChanged', payload) : changeEvent(context, 'supplyIgnored', payload);

@@ -43,6 +43,7 @@ import {
   type PositionShift,
   type QuantityTable,
   mutate,
+  plainAudit,
 } from '@inventory/store';
 import type { ChangeEvent } from '@inventory/contracts';
 import { demandEvent, supplyEvent, type ActionContext, type EventContext } from '../events/change-events';
@@ -254,7 +255,7 @@ export class QuantityLedger<K extends PositionKey> {
 /** The ledger audit of a line applied under an action. */
 function auditOf(action: ActionContext, line: PendingLine<unknown>): LedgerAudit {
   return {
-    purpose: line.purpose ?? (line.transactionType === 'SYNC' ? 'SUPPLY_SYNC' : 'SUPPLY_ADJUSTMENT'),
+    purpose: line.purpose ?? plainAudit(line.transactionType).purpose,
     auditType: action.systemActor === undefined ? 'USER' : 'SYSTEM',
     actor: action.systemActor ?? action.actor ?? '',
     parentActionId: action.parentActionId ?? '',

@@ -127,7 +127,9 @@ function byItemNode(stock: RebalanceStock): Map<string, RebalancePosition[]> {
   const grouped = new Map<string, RebalancePosition[]>();
   for (const p of stock.values()) {
     const id = itemNodeKeyId({ item: p.key.item, nodeId: p.key.nodeId });
-    grouped.set(id, [...(grouped.get(id) ?? []), p]);
+    const positions = grouped.get(id);
+    if (positions) positions.push(p);
+    else grouped.set(id, [p]);
   }
   return grouped;
 }
