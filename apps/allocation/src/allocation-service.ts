@@ -118,7 +118,7 @@ export async function startAllocationService(
       { intervalMs: config.streamRetentionSweepIntervalMs, retentionMs: config.streamRetentionMs },
       logger,
     );
-    const changeStream = new ChangeStream(db, config.streamPollIntervalMs);
+    const changeStream = new ChangeStream(db, config.streamPollIntervalMs, streamSequencer.stamped);
     const server = new GrpcServer(
       [
         registration(pb.NodeServiceService, nodeServiceHandlers(nodes, logger)),

@@ -251,4 +251,24 @@ describeEachDatabase('change stream', (dialect) => {
       await (stopping ?? own.stop());
     }
   });
+
+  it('stamps and streams a change of its own process at once, without waiting for the next round or poll', async () => {
+    const own = await startTestService(dialect, {
+      INVENTORY_STREAM_SEQUENCER_INTERVAL_MS: '60000',
+      INVENTORY_STREAM_POLL_INTERVAL_MS: '60000',
+    });
+    try {
+      await createNodes(own.clients, ['DC1']);
+      // A round takes the lease; from then on commits wake the sequencer, and its stamps the subscribers.
+      await own.service.streamSequencer.stampOnce();
+      const s = subscribe(own.address, { eventTypes: ['supply_changed'] });
+      await new Promise((resolve) => setTimeout(resolve, 100)); // it has read to the end and waits
+      await onhand(own.clients, [{ itemId: 'WOKEN', nodeId: 'DC1', quantity: 5 }]);
+      const [event] = await s.received(1, 10_000);
+      expect(event?.supplyChanged?.key?.item?.itemId).toBe('WOKEN');
+      s.cancel();
+    } finally {
+      await own.stop();
+    }
+  });
 });

@@ -30,6 +30,8 @@ export class PeriodicJob<T> {
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private latest: Promise<unknown> = Promise.resolve();
+  /** When (by the job's clock) this replica last took or renewed the lease; undefined if it does not hold it. */
+  private leasedAtMs: number | undefined;
 
   constructor(private readonly options: PeriodicJobOptions<T>) {}
 
@@ -48,9 +50,21 @@ export class PeriodicJob<T> {
     return round;
   }
 
+  /**
+   * Runs one round now, after the running one if any, without renewing the lease, if this replica took or
+   * renewed it less than half its lifetime ago (so it surely still holds it); otherwise does nothing and
+   * returns undefined. For work that a hint asks to be done at once between the timed rounds.
+   */
+  runIfLeased(): Promise<T | undefined> {
+    const round = this.latest.then(() => (this.stopped || !this.leaseFresh() ? undefined : this.options.round()));
+    this.latest = round.catch(() => undefined);
+    return round;
+  }
+
   /** Runs no more rounds, waits for the running one and gives the lease up. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.leasedAtMs = undefined;
     clearTimeout(this.timer);
     await this.latest;
     await releaseLease({ db: this.options.db.knex, name: this.options.name, holder: this.holder });
@@ -73,10 +87,17 @@ export class PeriodicJob<T> {
   private async leasedRound(): Promise<T | undefined> {
     if (this.stopped) return undefined;
     const { db, clock, name, intervalMs, leaseTtlMs = Math.max(3 * intervalMs, 30_000) } = this.options;
+    const nowMs = clock();
     const held = await inTransaction(db, (trx) =>
-      acquireLease({ trx, name, holder: this.holder, nowMs: clock(), ttlMs: leaseTtlMs }),
+      acquireLease({ trx, name, holder: this.holder, nowMs, ttlMs: leaseTtlMs }),
     );
+    this.leasedAtMs = held ? nowMs : undefined;
     // stop() may have come while the lease was being taken: it promises no more rounds (and gives the lease up).
     return held && !this.stopped ? this.options.round() : undefined;
+  }
+
+  private leaseFresh(): boolean {
+    const { intervalMs, leaseTtlMs = Math.max(3 * intervalMs, 30_000) } = this.options;
+    return this.leasedAtMs !== undefined && this.options.clock() - this.leasedAtMs < leaseTtlMs / 2;
   }
 }

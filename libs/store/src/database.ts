@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import knex, { type Knex } from 'knex';
+import { Notifier } from './commits';
 import { fromDriverError } from './driver-errors';
 import { migrationSource } from './migrations';
 
@@ -22,6 +23,8 @@ export interface DatabaseTarget {
 export interface Database {
   readonly knex: Knex;
   readonly dialect: Dialect;
+  /** Notified after each transaction of this process that wrote change events commits. */
+  readonly commits: Notifier;
 }
 
 /** Parses a database URL; throws a message that names the problem. */
@@ -61,7 +64,7 @@ export function openDatabase(target: DatabaseTarget, options: DatabaseOptions = 
   const log = { warn: say, error: say, debug: () => undefined, deprecate: () => undefined };
   const knex =
     target.dialect === 'sqlite' ? openSqlite(target.url, log) : openMysql(target.url, options.poolSize ?? 10, log);
-  return { knex, dialect: target.dialect };
+  return { knex, dialect: target.dialect, commits: new Notifier() };
 }
 
 /** Checks that the database answers and has its tables: a query that reads no row of every table. */

@@ -1,4 +1,5 @@
 export * from './database';
+export * from './commits';
 export * from './driver-errors';
 export * from './mutation';
 export * from './pipeline';

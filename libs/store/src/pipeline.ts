@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { Database } from './database';
-import { retryingConflicts, retryingLostConnection } from './transaction';
+import { inTransactionOnce, retryingConflicts, retryingLostConnection } from './transaction';
 
 /** One statement of a pipeline, and what its result is wanted for. */
 export type Statement =
@@ -37,7 +37,7 @@ export function pipelinedTransaction<T>(db: Database, work: (tx: PipelinedTransa
   if (db.dialect !== 'mysql') {
     return retryingConflicts(() =>
       retryingLostConnection((started) =>
-        db.knex.transaction((trx) => {
+        inTransactionOnce(db, (trx) => {
           started();
           const run = (statements: readonly Statement[]) => runOneByOne(statements);
           return work({ db: trx, run, commitWith: run });
@@ -80,6 +80,7 @@ export function pipelinedTransaction<T>(db: Database, work: (tx: PipelinedTransa
           },
         });
         if (begun && !committed) await db.knex.raw('ROLLBACK').connection(connection);
+        if (committed) db.commits.notify();
         return result;
       } catch (err) {
         if (begun && !committed)

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { hasWrittenEvents } from './commits';
 import type { Database } from './database';
 import { isConnectionLost } from './driver-errors';
 
@@ -12,13 +13,27 @@ const MAX_ATTEMPTS = 8;
 export async function inTransaction<T>(db: Database, work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
   return retryingConflicts(() =>
     retryingLostConnection((started) =>
-      db.knex.transaction((trx) => {
+      inTransactionOnce(db, (trx) => {
         // Knex calls this once BEGIN has succeeded.
         started();
         return work(trx);
       }),
     ),
   );
+}
+
+/**
+ * Runs `work` in one transaction, once, and after it commits notifies `db.commits` if it wrote change
+ * events (see markEventsWritten).
+ */
+export async function inTransactionOnce<T>(db: Database, work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+  let transaction: Knex.Transaction | undefined;
+  const result = await db.knex.transaction((trx) => {
+    transaction = trx;
+    return work(trx);
+  });
+  if (transaction && hasWrittenEvents(transaction)) db.commits.notify();
+  return result;
 }
 
 /**

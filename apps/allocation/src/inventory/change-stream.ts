@@ -1,7 +1,6 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import type * as pb from '@inventory/contracts';
 import { ServiceStoppingError, StreamPositionTrimmedError } from '@inventory/domain';
-import { oldestStreamSequence, readStream, type Database } from '@inventory/store';
+import { oldestStreamSequence, readStream, type Database, type Notifier } from '@inventory/store';
 import { parseStreamFilter, passesFilter } from './change-stream-filter';
 
 /** Rows one read of the stream takes. */
@@ -10,7 +9,7 @@ const READ_BATCH = 500;
 /**
  * Serves the change stream to subscribers: reads the events the sequencer stamped, in stream order, from
  * the database (the source of truth every replica shares), and follows new ones by polling every
- * `pollIntervalMs`. Positions are gap-free and trimmed only as a prefix, so a read whose first position is
+ * `pollIntervalMs`, or at once when this process's sequencer has stamped some (`stamped`). Positions are gap-free and trimmed only as a prefix, so a read whose first position is
  * not the next one expected means retention dropped events the subscriber has not seen: it fails with
  * OUT_OF_RANGE rather than skip them.
  */
@@ -20,6 +19,7 @@ export class ChangeStream {
   constructor(
     private readonly db: Database,
     private readonly pollIntervalMs: number,
+    private readonly stamped: Notifier,
   ) {}
 
   /**
@@ -49,7 +49,7 @@ export class ChangeStream {
         if (entry.event && passesFilter(filter, entry.event)) await send(entry.event);
         position = entry.sequence;
       }
-      if (!ended.aborted && entries.length < READ_BATCH) await pause(this.pollIntervalMs, ended);
+      if (!ended.aborted && entries.length < READ_BATCH) await this.stamped.wait(this.pollIntervalMs, ended);
     }
     if (this.stopping.signal.aborted && !cancelled.aborted) throw new ServiceStoppingError(position);
   }
@@ -67,9 +67,4 @@ export class ChangeStream {
   stop(): void {
     this.stopping.abort();
   }
-}
-
-/** Waits `ms`, or less if `signal` aborts. */
-async function pause(ms: number, signal: AbortSignal): Promise<void> {
-  await sleep(ms, undefined, { signal }).catch(() => undefined);
 }

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { ChangeEvent } from '@inventory/contracts/events';
 import { integerOf, type IntegerColumn } from '../tables/columns';
+import { markEventsWritten } from '../commits';
 import { chunks } from './chunks';
 
 /**
@@ -69,6 +70,7 @@ export async function appendOutbox({
 
 /** The INSERTs of {@link appendOutbox}, for a pipeline: one per chunk of events, none for no events. */
 export function outboxInserts(trx: Knex, events: readonly ChangeEvent[]): Knex.QueryBuilder[] {
+  if (events.length > 0) markEventsWritten(trx);
   return chunks(events.map(rowOf)).map((chunk) => trx('outbox').insert(chunk));
 }
 

@@ -1,0 +1,49 @@
+import type { Knex } from 'knex';
+
+/**
+ * Tells listeners in this process that something happened, for example (Database.commits) that a
+ * transaction that wrote change events committed, so that the change stream's sequencer stamps them without
+ * waiting for its next round. Only a hint (other processes poll), never needed for correctness.
+ */
+export class Notifier {
+  private readonly listeners = new Set<() => void>();
+
+  /** Calls `listener` after each such commit; returns the function that stops it. */
+  listen(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  notify(): void {
+    for (const listener of this.listeners) listener();
+  }
+
+  /** Resolves at the next notice, after `ms`, or when `signal` aborts, whichever comes first. */
+  wait(ms: number, signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        stop();
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      const stop = this.listen(done);
+      signal.addEventListener('abort', done);
+    });
+  }
+}
+
+/** The transactions (or pipelines' statement builders) that wrote change events. */
+const wroteEvents = new WeakSet<Knex>();
+
+/** Notes that `trx` wrote change events, so that its commit notifies (see Database.commits). */
+export function markEventsWritten(trx: Knex): void {
+  wroteEvents.add(trx);
+}
+
+/** Whether {@link markEventsWritten} was called for `trx`. */
+export function hasWrittenEvents(trx: Knex): boolean {
+  return wroteEvents.has(trx);
+}
