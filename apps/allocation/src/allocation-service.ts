@@ -16,6 +16,7 @@ import { reservationServiceHandlers } from './grpc/reservation-service';
 import { segmentServiceHandlers } from './grpc/segment-service';
 import { supplyServiceHandlers } from './grpc/supply-service';
 import { AvailabilityReader } from './inventory/availability-reader';
+import { AvailabilityWatches } from './inventory/availability-watches';
 import { ChangeStream } from './inventory/change-stream';
 import type { Clock } from '@inventory/domain';
 import { NodeCatalog } from './inventory/node-catalog';
@@ -119,6 +120,18 @@ export async function startAllocationService(
       logger,
     );
     const changeStream = new ChangeStream(db, config.streamPollIntervalMs, streamSequencer.stamped);
+    const watches = new AvailabilityWatches(
+      db,
+      nodes,
+      streamSequencer.stamped,
+      {
+        pollIntervalMs: config.streamPollIntervalMs,
+        maxPerConnection: config.watchMaxPerConnection,
+        maxTotal: config.watchMaxTotal,
+        bufferPositions: config.watchBufferPositions,
+      },
+      logger,
+    );
     const server = new GrpcServer(
       [
         registration(pb.NodeServiceService, nodeServiceHandlers(nodes, logger)),
@@ -134,7 +147,7 @@ export async function startAllocationService(
         registration(pb.ReservationServiceService, reservationServiceHandlers(desk, changes, logger)),
         registration(
           pb.AvailabilityServiceService,
-          availabilityServiceHandlers(new AvailabilityReader(db, nodes, clock), logger),
+          availabilityServiceHandlers(new AvailabilityReader(db, nodes, clock), watches, logger),
         ),
         registration(
           pb.ConsumptionRuleServiceService,
@@ -150,6 +163,7 @@ export async function startAllocationService(
       ],
       Buffer.from(pb.descriptorSetBase64, 'base64'),
       logger,
+      { timeMs: config.keepaliveTimeMs, timeoutMs: config.keepaliveTimeoutMs },
     );
     const port = await server.listen(config.listenAddress).catch((err: unknown) => {
       throw new StartupError(`cannot listen on ${config.listenAddress}`, 'INVENTORY_GRPC_ADDRESS', { cause: err });
@@ -176,6 +190,7 @@ export async function startAllocationService(
       stop: async () => {
         // Subscriptions never end on their own: they end first, so that the shutdown does not wait for them.
         changeStream.stop();
+        watches.stop();
         await server.shutdown(config.shutdownGraceMs);
         await sweeper.stop();
         // The scheduler and the detector kick the run worker: they stop first.

@@ -21,6 +21,11 @@ describe('loadConfig', () => {
       streamPollIntervalMs: 100,
       streamRetentionMs: 168 * 3_600_000,
       streamRetentionSweepIntervalMs: 60_000,
+      watchMaxPerConnection: 1000,
+      watchMaxTotal: 20_000,
+      watchBufferPositions: 10_000,
+      keepaliveTimeMs: 60_000,
+      keepaliveTimeoutMs: 20_000,
     });
   });
 

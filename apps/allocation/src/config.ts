@@ -35,6 +35,16 @@ export interface AllocationConfig {
   readonly streamRetentionMs: number;
   /** How often this replica tries to take the retention lease and trim the change stream; 0 never. */
   readonly streamRetentionSweepIntervalMs: number;
+  /** Most availability watches one connection may have open. */
+  readonly watchMaxPerConnection: number;
+  /** Most availability watches this replica serves at once. */
+  readonly watchMaxTotal: number;
+  /** Most changed positions a watch holds for a caller that does not read them before it ends the watch. */
+  readonly watchBufferPositions: number;
+  /** How often the server pings each connection (HTTP/2 keepalive). */
+  readonly keepaliveTimeMs: number;
+  /** How long the server waits for a ping's answer before it closes the connection. */
+  readonly keepaliveTimeoutMs: number;
 }
 
 /** The variables, their defaults and meaning (the README's configuration table says the same). */
@@ -57,6 +67,11 @@ export const CONFIG_DEFAULTS = {
   INVENTORY_STREAM_POLL_INTERVAL_MS: '100',
   INVENTORY_STREAM_RETENTION_HOURS: '168',
   INVENTORY_STREAM_RETENTION_SWEEP_INTERVAL_MS: '60000',
+  INVENTORY_WATCH_MAX_PER_CONNECTION: '1000',
+  INVENTORY_WATCH_MAX_TOTAL: '20000',
+  INVENTORY_WATCH_BUFFER_POSITIONS: '10000',
+  INVENTORY_GRPC_KEEPALIVE_TIME_MS: '60000',
+  INVENTORY_GRPC_KEEPALIVE_TIMEOUT_MS: '20000',
 } as const;
 
 /** Thrown when the environment has bad settings; each problem names its variable. */
@@ -104,6 +119,11 @@ export function loadConfig(env: Record<string, string | undefined>): AllocationC
   const streamPollIntervalMs = integer('INVENTORY_STREAM_POLL_INTERVAL_MS', 1, 60_000);
   const streamRetentionMs = integer('INVENTORY_STREAM_RETENTION_HOURS', 1, 87_600) * 3_600_000;
   const streamRetentionSweepIntervalMs = integer('INVENTORY_STREAM_RETENTION_SWEEP_INTERVAL_MS', 0, 3_600_000);
+  const watchMaxPerConnection = integer('INVENTORY_WATCH_MAX_PER_CONNECTION', 1, 1_000_000);
+  const watchMaxTotal = integer('INVENTORY_WATCH_MAX_TOTAL', 1, 1_000_000);
+  const watchBufferPositions = integer('INVENTORY_WATCH_BUFFER_POSITIONS', 1, 1_000_000);
+  const keepaliveTimeMs = integer('INVENTORY_GRPC_KEEPALIVE_TIME_MS', 1000, 86_400_000);
+  const keepaliveTimeoutMs = integer('INVENTORY_GRPC_KEEPALIVE_TIMEOUT_MS', 1000, 3_600_000);
 
   if (problems.length > 0 || !database) throw new ConfigError(problems);
   return {
@@ -125,5 +145,10 @@ export function loadConfig(env: Record<string, string | undefined>): AllocationC
     streamPollIntervalMs,
     streamRetentionMs,
     streamRetentionSweepIntervalMs,
+    watchMaxPerConnection,
+    watchMaxTotal,
+    watchBufferPositions,
+    keepaliveTimeMs,
+    keepaliveTimeoutMs,
   };
 }

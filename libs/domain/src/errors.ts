@@ -535,3 +535,61 @@ export class ServiceStoppingError extends DomainError {
     return { resume_after_sequence: String(this.resumeAfterSequence) };
   }
 }
+
+/**
+ * Thrown when a watch would pass a limit on open watches: of its connection (`scope` "connection") or of the
+ * server ("server").
+ */
+export class WatcherLimitReachedError extends DomainError {
+  readonly category = 'RESOURCE_EXHAUSTED';
+  readonly reason = 'WATCHER_LIMIT_REACHED';
+
+  constructor(
+    readonly scope: 'connection' | 'server',
+    readonly limit: number,
+  ) {
+    super(
+      scope === 'connection'
+        ? `this connection already has ${limit} watches open, the most one connection may have`
+        : `the server already has ${limit} watches open, the most it serves`,
+    );
+  }
+
+  override get metadata(): Record<string, string> {
+    return { scope: this.scope, limit: String(this.limit) };
+  }
+}
+
+/**
+ * Thrown to a watch whose caller read too slowly: more than `limit` positions waited to be sent. The caller
+ * watches again with `resumeToken` (the last message's) and loses nothing.
+ */
+export class WatchBufferFullError extends DomainError {
+  readonly category = 'RESOURCE_EXHAUSTED';
+  readonly reason = 'WATCH_BUFFER_FULL';
+
+  constructor(
+    readonly limit: number,
+    readonly resumeToken: string,
+  ) {
+    super(`more than ${limit} changed positions waited for the caller to read them: watch again with the resume token`);
+  }
+
+  override get metadata(): Record<string, string> {
+    return { limit: String(this.limit), resume_token: this.resumeToken };
+  }
+}
+
+/** Thrown to a watch that the service ends because it is stopping: watch again with `resumeToken`. */
+export class WatchStoppingError extends DomainError {
+  readonly category = 'UNAVAILABLE';
+  readonly reason = 'SERVICE_STOPPING';
+
+  constructor(readonly resumeToken: string) {
+    super('the service is stopping: watch again with the resume token, on this replica once it is back or on another');
+  }
+
+  override get metadata(): Record<string, string> {
+    return { resume_token: this.resumeToken };
+  }
+}

@@ -25,3 +25,4 @@ export * from './allocation-engine';
 export * from './rebalancing';
 export * from './physical-totals';
 export * from './rebalance-triggers';
+export * from './availability-levels';

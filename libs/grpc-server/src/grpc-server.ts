@@ -20,13 +20,23 @@ export interface ServiceRegistration {
 }
 
 /**
+ * HTTP/2 keepalive: the server pings each connection every `timeMs` and closes one whose ping goes unanswered
+ * for `timeoutMs`, so that long-lived streams survive proxies that drop quiet connections and dead peers are
+ * noticed.
+ */
+export interface Keepalive {
+  readonly timeMs: number;
+  readonly timeoutMs: number;
+}
+
+/**
  * A grpc-js server with the standard health service and server reflection over the given descriptor set,
  * and a graceful shutdown: health turns NOT_SERVING, new calls are refused, calls in flight get `graceMs`
  * to finish before they are cancelled. Health can follow a periodic check of what the services depend on
  * (see {@link GrpcServer.followHealthCheck}).
  */
 export class GrpcServer {
-  private readonly server = new Server({ 'grpc.max_receive_message_length': 16 * 1024 * 1024 });
+  private readonly server: Server;
   private readonly health: HealthImplementation;
   private readonly serviceNames: string[];
   private healthCheck: HealthCheck | undefined;
@@ -35,7 +45,13 @@ export class GrpcServer {
     services: readonly ServiceRegistration[],
     descriptorSet: Uint8Array,
     private readonly logger: Logger,
+    keepalive: Keepalive = { timeMs: 60_000, timeoutMs: 20_000 },
   ) {
+    this.server = new Server({
+      'grpc.max_receive_message_length': 16 * 1024 * 1024,
+      'grpc.keepalive_time_ms': keepalive.timeMs,
+      'grpc.keepalive_timeout_ms': keepalive.timeoutMs,
+    });
     // grpc-js prints its own complaints as plain text; what matters of them reaches the caller as an error
     // (a failed bind, a failed call), so they are kept as debug lines of the JSON log.
     setLogger({ error: (...args: unknown[]) => logger.debug({ grpc: args.map(String).join(' ') }, 'grpc-js') });

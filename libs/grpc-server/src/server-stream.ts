@@ -10,12 +10,13 @@ export type StreamSender<Res> = (response: Res) => Promise<void>;
  * Adapts an async streaming handler to grpc-js, like {@link unary} does for a unary one: `handle` sends
  * responses with `send` until it resolves (the stream ends with OK) or throws (the stream ends with the
  * status {@link toServiceError} chooses, as a unary call would). `cancelled` aborts when the caller goes
- * away; `send` then resolves without sending, so the handler only has to watch the signal to stop.
+ * away; `send` then resolves without sending, so the handler only has to watch the signal to stop. `peer`
+ * names the caller's connection (its address and port).
  */
 export function serverStream<Req, Res>(
   method: string,
   logger: Logger,
-  handle: (request: Req, send: StreamSender<Res>, cancelled: AbortSignal) => Promise<void>,
+  handle: (request: Req, send: StreamSender<Res>, cancelled: AbortSignal, peer: string) => Promise<void>,
 ): handleServerStreamingCall<Req, Res> {
   return (call) => {
     const started = performance.now();
@@ -25,7 +26,7 @@ export function serverStream<Req, Res>(
     Promise.resolve()
       .then(() => {
         if (call.request instanceof UndecodableRequest) throw call.request.error;
-        return handle(call.request, send, caller.signal);
+        return handle(call.request, send, caller.signal, call.getPeer());
       })
       .then(
         () => {

@@ -20,3 +20,4 @@ export * from './operations/allocation-plans';
 export * from './operations/item-node-stock';
 export * from './operations/rebalancing';
 export * from './operations/rebalance-triggers';
+export * from './operations/stock-snapshot';

@@ -202,10 +202,19 @@ export function safetyStockDeletedEvent(context: EventContext, item: ItemKey, no
 export function positionEvent(
   context: EventContext,
   key: PositionKey,
-  { counts, safetyStock, figures }: PositionView,
+  view: PositionView,
   rulesVersion: number,
 ): pb.ChangeEvent {
-  return changeEvent(context, 'positionAvailabilityChanged', {
+  return changeEvent(context, 'positionAvailabilityChanged', positionFigures(key, view, rulesVersion));
+}
+
+/** A position's totals and figures, as events and watches give them. */
+export function positionFigures(
+  key: PositionKey,
+  { counts, safetyStock, figures }: PositionView,
+  rulesVersion: number,
+): pb.PositionAvailabilityChanged {
+  return {
     item: fromItemKey(key.item),
     nodeId: key.nodeId,
     segment: { segmentType: key.segment.segmentType, segment: key.segment.segment },
@@ -220,7 +229,7 @@ export function positionEvent(
     borrowed: figures.borrowed,
     lent: figures.lent,
     consumptionRulesVersion: rulesVersion,
-  });
+  };
 }
 
 /** A new version of the consumption rules is in force. */

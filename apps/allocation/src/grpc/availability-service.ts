@@ -6,13 +6,23 @@ import {
   type BorrowingTerms,
   type NodeAvailability,
 } from '@inventory/domain';
-import { unary } from '@inventory/grpc-server';
+import { serverStream, unary } from '@inventory/grpc-server';
 import type { Logger } from '@inventory/runtime';
 import type { AvailabilityReader } from '../inventory/availability-reader';
+import type { AvailabilityWatches } from '../inventory/availability-watches';
 import { fromBorrowLimit, fromMs, fromSegment, fromSupplyKey, toItemKey, toMs, toSegment } from './translate';
 
-export function availabilityServiceHandlers(reader: AvailabilityReader, logger: Logger): pb.AvailabilityServiceServer {
+export function availabilityServiceHandlers(
+  reader: AvailabilityReader,
+  watches: AvailabilityWatches,
+  logger: Logger,
+): pb.AvailabilityServiceServer {
   return {
+    watchAvailability: serverStream(
+      'WatchAvailability',
+      logger,
+      (req: pb.WatchAvailabilityRequest, send, cancelled, peer) => watches.watch(req, send, cancelled, peer),
+    ),
     getNodeAvailability: unary('GetNodeAvailability', logger, async (req: pb.GetNodeAvailabilityRequest) => {
       const result = await reader.availability(queryOf(req, req.asOfTime));
       return { availability: fromNodeAvailability(result.nodes[0] as NodeAvailability) };

@@ -190,6 +190,8 @@ export async function stampStreamPositions({
 export interface StreamEntry {
   /** The row's stream position. */
   readonly sequence: number;
+  /** The row's id (its order of insertion, not of commit). */
+  readonly rowId: number;
   /** The event, its `sequence` and `commit_time` set from the stamp. */
   readonly event?: ChangeEvent;
 }
@@ -227,13 +229,51 @@ export async function readStream({
     .limit(limit);
   return rows.map((row) => {
     const sequence = integerOf(row.stream_sequence, 'outbox.stream_sequence');
-    if (row.payload === null) return { sequence };
-    const event = eventOf({ sequence: integerOf(row.sequence, 'outbox.sequence'), payload: row.payload });
+    const rowId = integerOf(row.sequence, 'outbox.sequence');
+    if (row.payload === null) return { sequence, rowId };
+    const event = eventOf({ sequence: rowId, payload: row.payload });
     return {
       sequence,
+      rowId,
       event: { ...event, sequence, commitTime: new Date(integerOf(row.commit_ms, 'outbox.commit_ms')) },
     };
   });
+}
+
+/**
+ * The stream positions of the outbox rows `rowIds`, by row id; a row not stamped yet (or trimmed) is
+ * absent. Reads without locking.
+ */
+export async function streamSequencesOf({
+  db,
+  rowIds,
+}: {
+  db: Knex;
+  rowIds: readonly number[];
+}): Promise<Map<number, number>> {
+  const found = new Map<number, number>();
+  for (const chunk of chunks(rowIds)) {
+    const rows: Array<{ sequence: IntegerColumn; stream_sequence: IntegerColumn }> = await db('outbox')
+      .select('sequence', 'stream_sequence')
+      .whereIn('sequence', chunk)
+      .whereNotNull('stream_sequence');
+    for (const row of rows)
+      found.set(integerOf(row.sequence, 'outbox.sequence'), integerOf(row.stream_sequence, 'outbox.stream_sequence'));
+  }
+  return found;
+}
+
+/** The last stream position given (0 before the first). Reads without locking. */
+export async function lastStreamSequence({ db }: { db: Knex }): Promise<number> {
+  const row = (await db('change_stream_state').where({ name: SEQUENCER }).first('last_sequence')) as
+    { last_sequence: IntegerColumn } | undefined;
+  return row ? integerOf(row.last_sequence, 'change_stream_state.last_sequence') : 0;
+}
+
+/** The ids of the committed outbox rows that have no stream position yet. Reads without locking. */
+export async function unstampedRowIds({ db }: { db: Knex }): Promise<number[]> {
+  const rows: Array<{ sequence: IntegerColumn }> = await db('outbox').select('sequence').whereNull('stream_sequence');
+  return rows.map((row) => integerOf(row.sequence, 'outbox.sequence'));
 }
 
 /**

@@ -108,20 +108,27 @@ export function lockPositionsQueries(db: Knex, keys: readonly PositionKey[]): Kn
 /** Identifies the item-node of a position. */
 const itemNodeId = (k: PositionKey) => JSON.stringify(ITEM_NODE_COLUMNS.map((c) => positionKeyColumns(k)[c]));
 
-function positionsQuery(db: Knex, itemNodes: readonly PositionKey[]): Knex.QueryBuilder {
+/** Positions (`p`) with the item's safety stock rules at their node and for the item. */
+function positionsWithRules(db: Knex): Knex.QueryBuilder {
   const rule = (nodeColumn: string | null) =>
     db('safety_stock as s')
       .select('s.quantity')
       .whereRaw('s.item_id = p.item_id and s.unit_of_measure = p.unit_of_measure and s.product_class = p.product_class')
       .andWhereRaw(nodeColumn ? 's.node_id = p.node_id' : "s.node_id = ''");
-  return db('stock_positions as p')
-    .select('p.*', rule('p.node_id').as('node_safety_stock'), rule(null).as('item_safety_stock'))
-    .whereIn(
-      ITEM_NODE_COLUMNS.map((c) => `p.${c}`),
-      itemNodes.length > 0
-        ? itemNodes.map((k) => ITEM_NODE_COLUMNS.map((c) => positionKeyColumns(k)[c]))
-        : [ITEM_NODE_COLUMNS.map(() => null)],
-    );
+  return db('stock_positions as p').select(
+    'p.*',
+    rule('p.node_id').as('node_safety_stock'),
+    rule(null).as('item_safety_stock'),
+  );
+}
+
+function positionsQuery(db: Knex, itemNodes: readonly PositionKey[]): Knex.QueryBuilder {
+  return positionsWithRules(db).whereIn(
+    ITEM_NODE_COLUMNS.map((c) => `p.${c}`),
+    itemNodes.length > 0
+      ? itemNodes.map((k) => ITEM_NODE_COLUMNS.map((c) => positionKeyColumns(k)[c]))
+      : [ITEM_NODE_COLUMNS.map(() => null)],
+  );
 }
 
 /** Positions by position key id, from the rows of {@link positionsQueries} (however they were run). */
@@ -145,6 +152,25 @@ export async function readPositions({
   const found = new Map<string, StockPosition>();
   for (const query of positionsQueries(db, keys)) for (const [id, p] of positionsByKey(await query)) found.set(id, p);
   return found;
+}
+
+/**
+ * Reads without locking every position (all segments) of the items `itemIds` (every unit of measure and
+ * product class) at the nodes `nodeIds`, by position key id; undefined for either means every one.
+ */
+export async function readPositionsWhere({
+  db,
+  itemIds,
+  nodeIds,
+}: {
+  db: Knex;
+  itemIds?: readonly string[];
+  nodeIds?: readonly string[];
+}): Promise<Map<string, StockPosition>> {
+  let query = positionsWithRules(db);
+  if (itemIds) query = query.whereIn('p.item_id', [...itemIds]);
+  if (nodeIds) query = query.whereIn('p.node_id', [...nodeIds]);
+  return positionsByKey((await query) as unknown[]);
 }
 
 /**

@@ -1,0 +1,473 @@
+import * as pb from '@inventory/contracts';
+import {
+  positionKeyOfId,
+  StockBalance,
+  StreamPositionTrimmedError,
+  WatchBufferFullError,
+  WatcherLimitReachedError,
+  WatchStoppingError,
+  type AvailabilityLevel,
+  type DomainError,
+} from '@inventory/domain';
+import {
+  lastStreamSequence,
+  oldestStreamSequence,
+  readStockSnapshot,
+  readStream,
+  streamSequencesOf,
+  type Database,
+  type Notifier,
+  type StreamEntry,
+} from '@inventory/store';
+import type { Logger } from '@inventory/runtime';
+import { positionFigures } from '../events/change-events';
+import type { NodeCatalog } from './node-catalog';
+import { requireUsableSegments } from './segment-catalog';
+import { parseWatchRequest, resumeToken, segmentName, type WatchRequest } from './watch-request';
+
+export interface WatchLimits {
+  /** Wait between reads of the stream when this process's sequencer has not said it stamped anything. */
+  readonly pollIntervalMs: number;
+  /** Most watches one connection may have open. */
+  readonly maxPerConnection: number;
+  /** Most watches the server serves at once. */
+  readonly maxTotal: number;
+  /** Most changed positions a watch may hold for a caller that does not read them. */
+  readonly bufferPositions: number;
+}
+
+/** Sends one message; resolves once the stream can take more. */
+type Send = (message: pb.WatchAvailabilityResponse) => Promise<void>;
+
+/** The event types that move what a watch shows. */
+const WATCHED_TYPES = [
+  'position_availability_changed',
+  'consumption_rules_changed',
+  'safety_stock_set',
+  'safety_stock_deleted',
+];
+/** Rows one read of the stream takes. */
+const READ_BATCH = 1000;
+/** Positions one snapshot message carries. */
+const SNAPSHOT_PAGE = 1000;
+
+const LEVELS: Record<AvailabilityLevel, pb.AvailabilityLevel> = {
+  LOW: pb.AvailabilityLevel.AVAILABILITY_LEVEL_LOW,
+  MEDIUM: pb.AvailabilityLevel.AVAILABILITY_LEVEL_MEDIUM,
+  HIGH: pb.AvailabilityLevel.AVAILABILITY_LEVEL_HIGH,
+};
+
+/**
+ * Serves WatchAvailability: one reader per process follows the change stream from the database (so every
+ * replica's watchers see every committed change) and hands each position event to the watches it concerns;
+ * each watch coalesces what it was handed (latest value wins) until its caller can take a message.
+ */
+export class AvailabilityWatches {
+  private readonly watches = new Set<Watch>();
+  /** Watches by the item they name; those that name no item are in `anyItem`. */
+  private readonly byItem = new Map<string, Set<Watch>>();
+  private readonly anyItem = new Set<Watch>();
+  private readonly perConnection = new Map<string, number>();
+  private readonly stopping = new AbortController();
+  /** Every event up to this stream position has been handed to the watches. */
+  private position = 0;
+  private reader: Promise<void> | undefined;
+
+  constructor(
+    private readonly db: Database,
+    private readonly nodes: NodeCatalog,
+    private readonly stamped: Notifier,
+    private readonly limits: WatchLimits,
+    private readonly logger: Logger,
+  ) {}
+
+  /**
+   * Runs one watch until `cancelled` aborts (it then resolves) or it ends with an error: bad requests, a
+   * limit, a buffer the caller did not drain, the service stopping (see availability_service.proto).
+   */
+  async watch(req: pb.WatchAvailabilityRequest, send: Send, cancelled: AbortSignal, connection: string): Promise<void> {
+    const request = parseWatchRequest(req);
+    await requireUsableSegments(
+      this.db.knex,
+      request.segmentKeys.map((key, i) => [`segments[${i}]`, key]),
+    );
+    const nodeIds = request.distributionGroupId
+      ? new Set((await this.nodes.getDistributionGroup(request.distributionGroupId)).nodeIds)
+      : request.nodeIds;
+    if (request.nodeIds) await this.nodes.requireNodes([...request.nodeIds]);
+    this.admit(connection);
+    const watch = new Watch(this.db, request, nodeIds, send, this.limits.bufferPositions, () => this.position);
+    const ended = AbortSignal.any([cancelled, this.stopping.signal]);
+    try {
+      this.add(watch);
+      await this.startReading();
+      await watch.run(ended, this.stamped, this.limits.pollIntervalMs);
+      if (this.stopping.signal.aborted && !cancelled.aborted) throw new WatchStoppingError(watch.lastToken);
+    } finally {
+      this.remove(watch);
+      this.release(connection);
+    }
+  }
+
+  /** Ends every watch with UNAVAILABLE and its resume token. */
+  stop(): void {
+    this.stopping.abort();
+  }
+
+  private admit(connection: string): void {
+    const { maxPerConnection, maxTotal } = this.limits;
+    const onConnection = this.perConnection.get(connection) ?? 0;
+    if (onConnection >= maxPerConnection) throw new WatcherLimitReachedError('connection', maxPerConnection);
+    const total = [...this.perConnection.values()].reduce((a, b) => a + b, 0);
+    if (total >= maxTotal) throw new WatcherLimitReachedError('server', maxTotal);
+    this.perConnection.set(connection, onConnection + 1);
+  }
+
+  private release(connection: string): void {
+    const left = (this.perConnection.get(connection) ?? 1) - 1;
+    if (left > 0) this.perConnection.set(connection, left);
+    else this.perConnection.delete(connection);
+  }
+
+  private add(watch: Watch): void {
+    this.watches.add(watch);
+    if (!watch.request.itemIds) this.anyItem.add(watch);
+    else
+      for (const itemId of watch.request.itemIds) {
+        const set = this.byItem.get(itemId) ?? new Set();
+        set.add(watch);
+        this.byItem.set(itemId, set);
+      }
+  }
+
+  private remove(watch: Watch): void {
+    this.watches.delete(watch);
+    this.anyItem.delete(watch);
+    for (const itemId of watch.request.itemIds ?? []) {
+      const set = this.byItem.get(itemId);
+      set?.delete(watch);
+      if (set?.size === 0) this.byItem.delete(itemId);
+    }
+  }
+
+  /** Starts the reader if it is not running: from the stream's head, since no watch needs what came before. */
+  private async startReading(): Promise<void> {
+    if (this.reader) return;
+    const head = lastStreamSequence({ db: this.db.knex });
+    this.reader = head.then((position) => {
+      this.position = Math.max(this.position, position);
+      void this.read();
+    });
+    await this.reader.catch((err: unknown) => {
+      this.reader = undefined;
+      throw err;
+    });
+  }
+
+  /** Follows the stream while any watch is open; then stops, and the next watch starts it again. */
+  private async read(): Promise<void> {
+    const stop = this.stopping.signal;
+    while (!stop.aborted && this.watches.size > 0) {
+      let entries: StreamEntry[] = [];
+      try {
+        entries = await readStream({
+          db: this.db.knex,
+          afterSequence: this.position,
+          limit: READ_BATCH,
+          types: WATCHED_TYPES,
+        });
+      } catch (err) {
+        this.logger.warn({ err }, 'availability watches could not read the change stream; trying again');
+      }
+      const touched = new Set<Watch>();
+      for (const entry of entries) {
+        for (const watch of this.concerned(entry)) {
+          watch.offer(entry);
+          touched.add(watch);
+        }
+        this.position = entry.sequence;
+      }
+      for (const watch of touched) watch.flush();
+      if (entries.length < READ_BATCH) await this.stamped.wait(this.limits.pollIntervalMs, stop);
+    }
+    this.reader = undefined;
+  }
+
+  /** The watches an entry may concern, by its item (events that name none concern every watch). */
+  private concerned(entry: StreamEntry): Iterable<Watch> {
+    const event = entry.event;
+    const itemId =
+      event?.positionAvailabilityChanged?.item?.itemId ??
+      event?.safetyStockSet?.safetyStock?.item?.itemId ??
+      event?.safetyStockDeleted?.item?.itemId;
+    if (itemId === undefined) return event?.consumptionRulesChanged ? this.watches : [];
+    return [...(this.byItem.get(itemId) ?? []), ...this.anyItem];
+  }
+}
+
+/** A position's latest figures waiting to be sent, and the stream position they come from. */
+interface Pending {
+  readonly position: pb.PositionAvailabilityChanged;
+  readonly sequence: number;
+}
+
+/** One open watch: its snapshot or catch-up, then what the reader hands it, coalesced by position. */
+class Watch {
+  /** The resume token of the last message sent; empty before the snapshot completed. */
+  lastToken = '';
+  private readonly pending = new Map<string, Pending>();
+  /** Threshold mode: the level last sent per position. */
+  private readonly levels = new Map<string, AvailabilityLevel>();
+  /** Events up to this stream position are already in what was sent (or is being caught up). */
+  private coveredTo = Number.MAX_SAFE_INTEGER;
+  private ready = false;
+  private sending = false;
+  /** Rules or safety stock changed at these positions (undefined: all): their figures are re-read. */
+  private rereads: Array<{ sequence: number; itemId?: string; nodeId?: string }> = [];
+  private rereading = false;
+  private failure: DomainError | undefined;
+  private readonly failed = new AbortController();
+
+  constructor(
+    private readonly db: Database,
+    readonly request: WatchRequest,
+    /** The nodes watched (the group's, for a group); undefined for every node. */
+    private readonly nodeIds: ReadonlySet<string> | undefined,
+    private readonly send: Send,
+    private readonly bufferLimit: number,
+    /** Where the reader stands: every event up to it has been offered. */
+    private readonly readerPosition: () => number,
+  ) {}
+
+  /** Sends the snapshot (or catches up after a resume token), then changes, until `ended` aborts. */
+  async run(ended: AbortSignal, stamped: Notifier, pollIntervalMs: number): Promise<void> {
+    const done = AbortSignal.any([ended, this.failed.signal]);
+    if (this.request.resumeAfter === undefined) await this.sendSnapshot(stamped, pollIntervalMs, done);
+    else await this.catchUp(this.request.resumeAfter);
+    this.ready = true;
+    this.flush();
+    await new Promise<void>((resolve) => {
+      if (done.aborted) resolve();
+      done.addEventListener('abort', () => resolve());
+    });
+    if (this.failure) throw this.failure;
+  }
+
+  /** Takes an entry the reader read (it concerns this watch's items, or every item). */
+  offer(entry: StreamEntry): void {
+    if (entry.sequence <= this.coveredTo && this.ready) return;
+    const event = entry.event;
+    const position = event?.positionAvailabilityChanged;
+    if (position) {
+      if (this.wants(position)) this.put(position, entry.sequence);
+    } else if (event?.consumptionRulesChanged) this.reread({ sequence: entry.sequence });
+    else {
+      const changed = event?.safetyStockSet?.safetyStock ?? event?.safetyStockDeleted;
+      if (changed && (!this.nodeIds || changed.nodeId === '' || this.nodeIds.has(changed.nodeId)))
+        this.reread({ sequence: entry.sequence, itemId: changed.item?.itemId, nodeId: changed.nodeId || undefined });
+    }
+  }
+
+  /** Sends what is pending in one message, unless the caller has not taken the last one yet. */
+  flush(): void {
+    if (!this.ready || this.sending || this.failure) return;
+    // A re-read in flight holds the token below the change it re-reads for, so a resume does not skip it.
+    const covered = Math.min(this.readerPosition(), ...this.rereads.map((r) => r.sequence - 1));
+    const updates = this.take();
+    if (updates.length === 0) return;
+    this.lastToken = resumeToken(covered, this.request.fingerprint);
+    this.sending = true;
+    void this.send({
+      updates,
+      snapshot: false,
+      snapshotComplete: false,
+      resumeToken: this.lastToken,
+      sequence: covered,
+    }).then(() => {
+      this.sending = false;
+      if (this.pending.size > 0) this.flush();
+    });
+  }
+
+  private wants(p: pb.PositionAvailabilityChanged): boolean {
+    const { itemIds, segments } = this.request;
+    return (
+      (!itemIds || itemIds.has(p.item?.itemId ?? '')) &&
+      (!this.nodeIds || this.nodeIds.has(p.nodeId)) &&
+      (!segments || segments.has(segmentName(p.segment)))
+    );
+  }
+
+  private put(position: pb.PositionAvailabilityChanged, sequence: number): void {
+    const key = keyOf(position);
+    const held = this.pending.get(key);
+    if (held && held.sequence > sequence) return;
+    this.pending.set(key, { position, sequence });
+    // The buffer is what waits while the caller has not taken the last message.
+    if (this.sending && this.pending.size > this.bufferLimit)
+      this.fail(new WatchBufferFullError(this.bufferLimit, this.lastToken));
+  }
+
+  /** The pending updates as a message's, cleared; in threshold mode only the level changes. */
+  private take(): pb.AvailabilityUpdate[] {
+    const updates: pb.AvailabilityUpdate[] = [];
+    for (const [key, { position, sequence }] of this.pending) {
+      const update = this.update(key, position, sequence, false);
+      if (update) updates.push(update);
+    }
+    this.pending.clear();
+    return updates;
+  }
+
+  /** The update of a position; in threshold mode undefined when its level is the one last sent. */
+  private update(
+    key: string,
+    position: pb.PositionAvailabilityChanged,
+    sequence: number,
+    inSnapshot: boolean,
+  ): pb.AvailabilityUpdate | undefined {
+    const book = this.request.thresholds;
+    if (!book) return { position, sequence, level: 0, previousLevel: 0 };
+    const level = book.levelAt(position.item?.itemId ?? '', position.nodeId, position.available);
+    const previous = this.levels.get(key);
+    if (!inSnapshot && previous === level) return undefined;
+    this.levels.set(key, level);
+    return { position, sequence, level: LEVELS[level], previousLevel: previous ? LEVELS[previous] : 0 };
+  }
+
+  /**
+   * The snapshot: positions read in one consistent read, with the stream position P they hold every change
+   * up to, and the committed changes not stamped yet (U) that they hold too. Once U has been stamped (at most
+   * Q), the changes between P and the reader's position R >= Q are read from the stream, those of U left
+   * out, and folded in; the snapshot then covers R exactly, and the reader's changes after R follow it.
+   */
+  private async sendSnapshot(stamped: Notifier, pollIntervalMs: number, done: AbortSignal): Promise<void> {
+    const snapshot = await readStockSnapshot(this.db, this.filter());
+    const unstamped = new Set(snapshot.unstampedRowIds);
+    let lastOfUnstamped = snapshot.lastSequence;
+    while (unstamped.size > 0 && !done.aborted) {
+      const found = await streamSequencesOf({ db: this.db.knex, rowIds: [...unstamped] });
+      lastOfUnstamped = Math.max(lastOfUnstamped, ...found.values());
+      if (found.size === unstamped.size) break;
+      await stamped.wait(pollIntervalMs, done);
+    }
+    const balance = StockBalance.of([], snapshot.positions, snapshot.rules);
+    const figures = new Map<string, Pending>();
+    for (const id of snapshot.positions.keys()) {
+      const key = positionKeyOfId(id);
+      const view = balance.position(key);
+      const position = view && positionFigures(key, view, snapshot.rules.version);
+      if (position && this.wants(position)) figures.set(keyOf(position), { position, sequence: 0 });
+    }
+    const to = Math.max(lastOfUnstamped, this.readerPosition());
+    await this.readStream(snapshot.lastSequence, to, (entry) => {
+      const position = entry.event?.positionAvailabilityChanged;
+      if (unstamped.has(entry.rowId)) return;
+      if (position) {
+        if (this.wants(position)) figures.set(keyOf(position), { position, sequence: entry.sequence });
+      } else this.offer(entry);
+    });
+    this.coveredTo = to;
+    for (const [key, held] of this.pending) if (held.sequence <= to) this.pending.delete(key);
+    const updates = [...figures].flatMap(
+      ([key, { position, sequence }]) => this.update(key, position, sequence, true) ?? [],
+    );
+    this.lastToken = resumeToken(to, this.request.fingerprint);
+    this.sending = true;
+    for (let start = 0; start === 0 || start < updates.length; start += SNAPSHOT_PAGE) {
+      const last = start + SNAPSHOT_PAGE >= updates.length;
+      if (done.aborted) return;
+      await this.send({
+        updates: updates.slice(start, start + SNAPSHOT_PAGE),
+        snapshot: true,
+        snapshotComplete: last,
+        resumeToken: last ? this.lastToken : '',
+        sequence: to,
+      });
+    }
+    this.sending = false;
+  }
+
+  /** After a resume token: the changes after it up to where the reader stands, coalesced like the reader's. */
+  private async catchUp(after: number): Promise<void> {
+    const oldest = await oldestStreamSequence({ db: this.db.knex });
+    if (oldest > after + 1) throw new StreamPositionTrimmedError(after, oldest);
+    this.lastToken = resumeToken(after, this.request.fingerprint);
+    const to = Math.max(after, this.readerPosition());
+    this.coveredTo = after;
+    await this.readStream(after, to, (entry) => this.offer(entry));
+  }
+
+  /** Hands the stream's events after `after` up to `to` to `handle`, in order. */
+  private async readStream(after: number, to: number, handle: (entry: StreamEntry) => void): Promise<void> {
+    let position = after;
+    while (position < to) {
+      const entries = await readStream({
+        db: this.db.knex,
+        afterSequence: position,
+        limit: READ_BATCH,
+        types: WATCHED_TYPES,
+      });
+      for (const entry of entries) {
+        if (entry.sequence > to) return;
+        handle(entry);
+        position = entry.sequence;
+      }
+      if (entries.length < READ_BATCH) return;
+    }
+  }
+
+  /** Re-reads figures after a change that moved them without position events (see WatchAvailability). */
+  private reread(change: { sequence: number; itemId?: string; nodeId?: string }): void {
+    this.rereads.push(change);
+    if (!this.rereading) void this.rereadAll();
+  }
+
+  private async rereadAll(): Promise<void> {
+    this.rereading = true;
+    try {
+      while (this.rereads.length > 0 && !this.failed.signal.aborted) {
+        const [change] = this.rereads;
+        const filter = this.filter();
+        const snapshot = await readStockSnapshot(this.db, {
+          itemIds: change!.itemId ? [change!.itemId] : filter.itemIds,
+          nodeIds: change!.nodeId ? [change!.nodeId] : filter.nodeIds,
+        });
+        const balance = StockBalance.of([], snapshot.positions, snapshot.rules);
+        for (const id of snapshot.positions.keys()) {
+          const key = positionKeyOfId(id);
+          const view = balance.position(key);
+          const position = view && positionFigures(key, view, snapshot.rules.version);
+          if (position && this.wants(position)) this.put(position, change!.sequence);
+        }
+        this.rereads.shift();
+        this.flush();
+      }
+    } catch (err) {
+      // The watch cannot show figures it could not read: it ends, and the caller resumes with its token.
+      this.fail(err as DomainError);
+    } finally {
+      this.rereading = false;
+    }
+  }
+
+  private filter(): { itemIds?: string[]; nodeIds?: string[] } {
+    return {
+      itemIds: this.request.itemIds && [...this.request.itemIds],
+      nodeIds: this.nodeIds && [...this.nodeIds],
+    };
+  }
+
+  private fail(error: DomainError): void {
+    if (this.failure) return;
+    this.failure = error;
+    this.pending.clear();
+    this.failed.abort();
+  }
+}
+
+/** Identifies a position in a watch. */
+function keyOf(p: pb.PositionAvailabilityChanged): string {
+  const item = p.item;
+  return [item?.itemId, item?.unitOfMeasure, item?.productClass, p.nodeId, segmentName(p.segment)].join('\u0000');
+}
