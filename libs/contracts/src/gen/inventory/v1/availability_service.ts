@@ -11,7 +11,9 @@ import {
   type ChannelCredentials,
   Client,
   type ClientOptions,
+  type ClientReadableStream,
   type ClientUnaryCall,
+  type handleServerStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
   type Metadata,
@@ -20,7 +22,206 @@ import {
 } from "@grpc/grpc-js";
 import { Timestamp } from "../../google/protobuf/timestamp";
 import { AvailabilityBucket, NetworkAvailability, NodeAvailability, NodeAvailabilityExplanation } from "./availability";
+import { PositionAvailabilityChanged } from "./events";
 import { ItemKey, SegmentKey } from "./keys";
+
+/** What a watch sends after its snapshot. */
+export enum WatchMode {
+  /** WATCH_MODE_UNSPECIFIED - Same as WATCH_MODE_CHANGES. */
+  WATCH_MODE_UNSPECIFIED = 0,
+  /** WATCH_MODE_CHANGES - Every change of a watched position (coalesced: latest value wins). */
+  WATCH_MODE_CHANGES = 1,
+  /** WATCH_MODE_THRESHOLDS - Only changes of a watched position's level (see AvailabilityThresholds). */
+  WATCH_MODE_THRESHOLDS = 2,
+  UNRECOGNIZED = -1,
+}
+
+export function watchModeFromJSON(object: any): WatchMode {
+  switch (object) {
+    case 0:
+    case "WATCH_MODE_UNSPECIFIED":
+      return WatchMode.WATCH_MODE_UNSPECIFIED;
+    case 1:
+    case "WATCH_MODE_CHANGES":
+      return WatchMode.WATCH_MODE_CHANGES;
+    case 2:
+    case "WATCH_MODE_THRESHOLDS":
+      return WatchMode.WATCH_MODE_THRESHOLDS;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return WatchMode.UNRECOGNIZED;
+  }
+}
+
+export function watchModeToJSON(object: WatchMode): string {
+  switch (object) {
+    case WatchMode.WATCH_MODE_UNSPECIFIED:
+      return "WATCH_MODE_UNSPECIFIED";
+    case WatchMode.WATCH_MODE_CHANGES:
+      return "WATCH_MODE_CHANGES";
+    case WatchMode.WATCH_MODE_THRESHOLDS:
+      return "WATCH_MODE_THRESHOLDS";
+    case WatchMode.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/** A position's level by its thresholds. */
+export enum AvailabilityLevel {
+  /** AVAILABILITY_LEVEL_UNSPECIFIED - Not known: not threshold mode, or the first update of a position after a resume (previous_level). */
+  AVAILABILITY_LEVEL_UNSPECIFIED = 0,
+  /** AVAILABILITY_LEVEL_LOW - Available at most low_at_most. */
+  AVAILABILITY_LEVEL_LOW = 1,
+  /** AVAILABILITY_LEVEL_MEDIUM - Between the thresholds. */
+  AVAILABILITY_LEVEL_MEDIUM = 2,
+  /** AVAILABILITY_LEVEL_HIGH - Available at least high_at_least. */
+  AVAILABILITY_LEVEL_HIGH = 3,
+  UNRECOGNIZED = -1,
+}
+
+export function availabilityLevelFromJSON(object: any): AvailabilityLevel {
+  switch (object) {
+    case 0:
+    case "AVAILABILITY_LEVEL_UNSPECIFIED":
+      return AvailabilityLevel.AVAILABILITY_LEVEL_UNSPECIFIED;
+    case 1:
+    case "AVAILABILITY_LEVEL_LOW":
+      return AvailabilityLevel.AVAILABILITY_LEVEL_LOW;
+    case 2:
+    case "AVAILABILITY_LEVEL_MEDIUM":
+      return AvailabilityLevel.AVAILABILITY_LEVEL_MEDIUM;
+    case 3:
+    case "AVAILABILITY_LEVEL_HIGH":
+      return AvailabilityLevel.AVAILABILITY_LEVEL_HIGH;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return AvailabilityLevel.UNRECOGNIZED;
+  }
+}
+
+export function availabilityLevelToJSON(object: AvailabilityLevel): string {
+  switch (object) {
+    case AvailabilityLevel.AVAILABILITY_LEVEL_UNSPECIFIED:
+      return "AVAILABILITY_LEVEL_UNSPECIFIED";
+    case AvailabilityLevel.AVAILABILITY_LEVEL_LOW:
+      return "AVAILABILITY_LEVEL_LOW";
+    case AvailabilityLevel.AVAILABILITY_LEVEL_MEDIUM:
+      return "AVAILABILITY_LEVEL_MEDIUM";
+    case AvailabilityLevel.AVAILABILITY_LEVEL_HIGH:
+      return "AVAILABILITY_LEVEL_HIGH";
+    case AvailabilityLevel.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
+/**
+ * Request for AvailabilityService.WatchAvailability. The filters combine with AND, the entries of one filter
+ * with OR; at least one of item_ids, node_ids and distribution_group_id is required.
+ */
+export interface WatchAvailabilityRequest {
+  /**
+   * Watch these items (every unit of measure and product class of each id); empty for every item. At most
+   * 100. Each must be a valid item id.
+   */
+  itemIds: string[];
+  /**
+   * Watch these nodes; empty for every node (or the group's). At most 100. NOT_FOUND (NODE_NOT_FOUND) if one
+   * does not exist.
+   */
+  nodeIds: string[];
+  /**
+   * Watch the nodes of this group; not together with node_ids. NOT_FOUND
+   * (DISTRIBUTION_GROUP_NOT_FOUND) if it does not exist. Updates are per node: a group's figure is the sum of
+   * its nodes' (GetNetworkAvailability).
+   */
+  distributionGroupId: string;
+  /**
+   * Watch these segments (both fields empty for the unsegmented pool); empty for every segment and the pool.
+   * At most 100. FAILED_PRECONDITION (SEGMENT_NOT_DEFINED) for a segment that is not defined.
+   */
+  segments: SegmentKey[];
+  /** What to send after the snapshot; unspecified means WATCH_MODE_CHANGES. */
+  mode: WatchMode;
+  /**
+   * Threshold mode: the levels of every position without an override. Required in threshold mode, ignored
+   * otherwise.
+   */
+  defaultThresholds?:
+    | AvailabilityThresholds
+    | undefined;
+  /**
+   * Threshold mode: levels for one item (node_id empty) or one item at one node; the most specific applies.
+   * At most 1,000; at most one per item and node.
+   */
+  thresholdOverrides: AvailabilityThresholdOverride[];
+  /**
+   * The resume_token of the last message received, to continue a watch without a new snapshot; the rest of
+   * the request must be as when the token was given. Empty to start with a snapshot.
+   */
+  resumeToken: string;
+}
+
+/** The levels of a position's available figure: LOW up to low_at_most, HIGH from high_at_least, MEDIUM between. */
+export interface AvailabilityThresholds {
+  /** The highest available figure that is LOW; 0 or more. */
+  lowAtMost: number;
+  /** The lowest available figure that is HIGH; above low_at_most. */
+  highAtLeast: number;
+}
+
+/** Thresholds for one item, or one item at one node. */
+export interface AvailabilityThresholdOverride {
+  /** The item id (every unit of measure and product class). Required. */
+  itemId: string;
+  /** The node; empty for every node. */
+  nodeId: string;
+  /** The levels. Required. */
+  thresholds?: AvailabilityThresholds | undefined;
+}
+
+/** One message of AvailabilityService.WatchAvailability's stream. */
+export interface WatchAvailabilityResponse {
+  /** The positions of this message, each once, with its latest figures. */
+  updates: AvailabilityUpdate[];
+  /** A message of the snapshot. */
+  snapshot: boolean;
+  /** The snapshot's last message: from the next one on, messages carry changes. */
+  snapshotComplete: boolean;
+  /**
+   * Watch again with this to continue after this message (see WatchAvailability). Set on every message
+   * from the snapshot's last one on; opaque.
+   */
+  resumeToken: string;
+  /**
+   * The change stream position the figures of this message are current to: every change up to it that
+   * the watch covers has been sent. 0 before any event was stamped.
+   */
+  sequence: number;
+}
+
+/** A watched position's figures. */
+export interface AvailabilityUpdate {
+  /** The position and its figures, as the change stream's position_availability_changed event gives them. */
+  position?:
+    | PositionAvailabilityChanged
+    | undefined;
+  /**
+   * The stream sequence of the change these figures come from: of the position_availability_changed event,
+   * or of the consumption rules or safety stock change after which they were re-read. 0 in the snapshot.
+   */
+  sequence: number;
+  /** Threshold mode: the position's level by its figures. */
+  level: AvailabilityLevel;
+  /**
+   * Threshold mode: the level last sent for the position; unset in the snapshot and for the first update of
+   * a position after a resume.
+   */
+  previousLevel: AvailabilityLevel;
+}
 
 /** Request for AvailabilityService.GetNodeAvailability. */
 export interface GetNodeAvailabilityRequest {
@@ -142,6 +343,697 @@ export interface ExplainAvailabilityResponse {
   /** One explanation per node, in the group's priority order. */
   nodes: NodeAvailabilityExplanation[];
 }
+
+function createBaseWatchAvailabilityRequest(): WatchAvailabilityRequest {
+  return {
+    itemIds: [],
+    nodeIds: [],
+    distributionGroupId: "",
+    segments: [],
+    mode: 0,
+    defaultThresholds: undefined,
+    thresholdOverrides: [],
+    resumeToken: "",
+  };
+}
+
+export const WatchAvailabilityRequest: MessageFns<WatchAvailabilityRequest> = {
+  encode(message: WatchAvailabilityRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.itemIds) {
+      writer.uint32(10).string(v!);
+    }
+    for (const v of message.nodeIds) {
+      writer.uint32(18).string(v!);
+    }
+    if (message.distributionGroupId !== "") {
+      writer.uint32(26).string(message.distributionGroupId);
+    }
+    for (const v of message.segments) {
+      SegmentKey.encode(v!, writer.uint32(34).fork()).join();
+    }
+    if (message.mode !== 0) {
+      writer.uint32(40).int32(message.mode);
+    }
+    if (message.defaultThresholds !== undefined) {
+      AvailabilityThresholds.encode(message.defaultThresholds, writer.uint32(50).fork()).join();
+    }
+    for (const v of message.thresholdOverrides) {
+      AvailabilityThresholdOverride.encode(v!, writer.uint32(58).fork()).join();
+    }
+    if (message.resumeToken !== "") {
+      writer.uint32(66).string(message.resumeToken);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WatchAvailabilityRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWatchAvailabilityRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.itemIds.push(reader.string());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nodeIds.push(reader.string());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.distributionGroupId = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.segments.push(SegmentKey.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.mode = reader.int32() as any;
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.defaultThresholds = AvailabilityThresholds.decode(reader, reader.uint32());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.thresholdOverrides.push(AvailabilityThresholdOverride.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.resumeToken = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WatchAvailabilityRequest {
+    return {
+      itemIds: globalThis.Array.isArray(object?.itemIds)
+        ? object.itemIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.item_ids)
+        ? object.item_ids.map((e: any) => globalThis.String(e))
+        : [],
+      nodeIds: globalThis.Array.isArray(object?.nodeIds)
+        ? object.nodeIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.node_ids)
+        ? object.node_ids.map((e: any) => globalThis.String(e))
+        : [],
+      distributionGroupId: isSet(object.distributionGroupId)
+        ? globalThis.String(object.distributionGroupId)
+        : isSet(object.distribution_group_id)
+        ? globalThis.String(object.distribution_group_id)
+        : "",
+      segments: globalThis.Array.isArray(object?.segments)
+        ? object.segments.map((e: any) => SegmentKey.fromJSON(e))
+        : [],
+      mode: isSet(object.mode) ? watchModeFromJSON(object.mode) : 0,
+      defaultThresholds: isSet(object.defaultThresholds)
+        ? AvailabilityThresholds.fromJSON(object.defaultThresholds)
+        : isSet(object.default_thresholds)
+        ? AvailabilityThresholds.fromJSON(object.default_thresholds)
+        : undefined,
+      thresholdOverrides: globalThis.Array.isArray(object?.thresholdOverrides)
+        ? object.thresholdOverrides.map((e: any) => AvailabilityThresholdOverride.fromJSON(e))
+        : globalThis.Array.isArray(object?.threshold_overrides)
+        ? object.threshold_overrides.map((e: any) => AvailabilityThresholdOverride.fromJSON(e))
+        : [],
+      resumeToken: isSet(object.resumeToken)
+        ? globalThis.String(object.resumeToken)
+        : isSet(object.resume_token)
+        ? globalThis.String(object.resume_token)
+        : "",
+    };
+  },
+
+  toJSON(message: WatchAvailabilityRequest): unknown {
+    const obj: any = {};
+    if (message.itemIds?.length) {
+      obj.itemIds = message.itemIds;
+    }
+    if (message.nodeIds?.length) {
+      obj.nodeIds = message.nodeIds;
+    }
+    if (message.distributionGroupId !== "") {
+      obj.distributionGroupId = message.distributionGroupId;
+    }
+    if (message.segments?.length) {
+      obj.segments = message.segments.map((e) => SegmentKey.toJSON(e));
+    }
+    if (message.mode !== 0) {
+      obj.mode = watchModeToJSON(message.mode);
+    }
+    if (message.defaultThresholds !== undefined) {
+      obj.defaultThresholds = AvailabilityThresholds.toJSON(message.defaultThresholds);
+    }
+    if (message.thresholdOverrides?.length) {
+      obj.thresholdOverrides = message.thresholdOverrides.map((e) => AvailabilityThresholdOverride.toJSON(e));
+    }
+    if (message.resumeToken !== "") {
+      obj.resumeToken = message.resumeToken;
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<WatchAvailabilityRequest>, I>>(base?: I): WatchAvailabilityRequest {
+    return WatchAvailabilityRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<WatchAvailabilityRequest>, I>>(object: I): WatchAvailabilityRequest {
+    const message = createBaseWatchAvailabilityRequest();
+    message.itemIds = object.itemIds?.map((e) => e) || [];
+    message.nodeIds = object.nodeIds?.map((e) => e) || [];
+    message.distributionGroupId = object.distributionGroupId ?? "";
+    message.segments = object.segments?.map((e) => SegmentKey.fromPartial(e)) || [];
+    message.mode = object.mode ?? 0;
+    message.defaultThresholds = (object.defaultThresholds !== undefined && object.defaultThresholds !== null)
+      ? AvailabilityThresholds.fromPartial(object.defaultThresholds)
+      : undefined;
+    message.thresholdOverrides = object.thresholdOverrides?.map((e) => AvailabilityThresholdOverride.fromPartial(e)) ||
+      [];
+    message.resumeToken = object.resumeToken ?? "";
+    return message;
+  },
+};
+
+function createBaseAvailabilityThresholds(): AvailabilityThresholds {
+  return { lowAtMost: 0, highAtLeast: 0 };
+}
+
+export const AvailabilityThresholds: MessageFns<AvailabilityThresholds> = {
+  encode(message: AvailabilityThresholds, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.lowAtMost !== 0) {
+      writer.uint32(8).int64(message.lowAtMost);
+    }
+    if (message.highAtLeast !== 0) {
+      writer.uint32(16).int64(message.highAtLeast);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AvailabilityThresholds {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAvailabilityThresholds();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.lowAtMost = longToNumber(reader.int64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.highAtLeast = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AvailabilityThresholds {
+    return {
+      lowAtMost: isSet(object.lowAtMost)
+        ? globalThis.Number(object.lowAtMost)
+        : isSet(object.low_at_most)
+        ? globalThis.Number(object.low_at_most)
+        : 0,
+      highAtLeast: isSet(object.highAtLeast)
+        ? globalThis.Number(object.highAtLeast)
+        : isSet(object.high_at_least)
+        ? globalThis.Number(object.high_at_least)
+        : 0,
+    };
+  },
+
+  toJSON(message: AvailabilityThresholds): unknown {
+    const obj: any = {};
+    if (message.lowAtMost !== 0) {
+      obj.lowAtMost = Math.round(message.lowAtMost);
+    }
+    if (message.highAtLeast !== 0) {
+      obj.highAtLeast = Math.round(message.highAtLeast);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AvailabilityThresholds>, I>>(base?: I): AvailabilityThresholds {
+    return AvailabilityThresholds.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AvailabilityThresholds>, I>>(object: I): AvailabilityThresholds {
+    const message = createBaseAvailabilityThresholds();
+    message.lowAtMost = object.lowAtMost ?? 0;
+    message.highAtLeast = object.highAtLeast ?? 0;
+    return message;
+  },
+};
+
+function createBaseAvailabilityThresholdOverride(): AvailabilityThresholdOverride {
+  return { itemId: "", nodeId: "", thresholds: undefined };
+}
+
+export const AvailabilityThresholdOverride: MessageFns<AvailabilityThresholdOverride> = {
+  encode(message: AvailabilityThresholdOverride, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.itemId !== "") {
+      writer.uint32(10).string(message.itemId);
+    }
+    if (message.nodeId !== "") {
+      writer.uint32(18).string(message.nodeId);
+    }
+    if (message.thresholds !== undefined) {
+      AvailabilityThresholds.encode(message.thresholds, writer.uint32(26).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AvailabilityThresholdOverride {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAvailabilityThresholdOverride();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.itemId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nodeId = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.thresholds = AvailabilityThresholds.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AvailabilityThresholdOverride {
+    return {
+      itemId: isSet(object.itemId)
+        ? globalThis.String(object.itemId)
+        : isSet(object.item_id)
+        ? globalThis.String(object.item_id)
+        : "",
+      nodeId: isSet(object.nodeId)
+        ? globalThis.String(object.nodeId)
+        : isSet(object.node_id)
+        ? globalThis.String(object.node_id)
+        : "",
+      thresholds: isSet(object.thresholds) ? AvailabilityThresholds.fromJSON(object.thresholds) : undefined,
+    };
+  },
+
+  toJSON(message: AvailabilityThresholdOverride): unknown {
+    const obj: any = {};
+    if (message.itemId !== "") {
+      obj.itemId = message.itemId;
+    }
+    if (message.nodeId !== "") {
+      obj.nodeId = message.nodeId;
+    }
+    if (message.thresholds !== undefined) {
+      obj.thresholds = AvailabilityThresholds.toJSON(message.thresholds);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AvailabilityThresholdOverride>, I>>(base?: I): AvailabilityThresholdOverride {
+    return AvailabilityThresholdOverride.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AvailabilityThresholdOverride>, I>>(
+    object: I,
+  ): AvailabilityThresholdOverride {
+    const message = createBaseAvailabilityThresholdOverride();
+    message.itemId = object.itemId ?? "";
+    message.nodeId = object.nodeId ?? "";
+    message.thresholds = (object.thresholds !== undefined && object.thresholds !== null)
+      ? AvailabilityThresholds.fromPartial(object.thresholds)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseWatchAvailabilityResponse(): WatchAvailabilityResponse {
+  return { updates: [], snapshot: false, snapshotComplete: false, resumeToken: "", sequence: 0 };
+}
+
+export const WatchAvailabilityResponse: MessageFns<WatchAvailabilityResponse> = {
+  encode(message: WatchAvailabilityResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.updates) {
+      AvailabilityUpdate.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.snapshot !== false) {
+      writer.uint32(16).bool(message.snapshot);
+    }
+    if (message.snapshotComplete !== false) {
+      writer.uint32(24).bool(message.snapshotComplete);
+    }
+    if (message.resumeToken !== "") {
+      writer.uint32(34).string(message.resumeToken);
+    }
+    if (message.sequence !== 0) {
+      writer.uint32(40).uint64(message.sequence);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): WatchAvailabilityResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseWatchAvailabilityResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.updates.push(AvailabilityUpdate.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.snapshot = reader.bool();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.snapshotComplete = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.resumeToken = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.sequence = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): WatchAvailabilityResponse {
+    return {
+      updates: globalThis.Array.isArray(object?.updates)
+        ? object.updates.map((e: any) => AvailabilityUpdate.fromJSON(e))
+        : [],
+      snapshot: isSet(object.snapshot) ? globalThis.Boolean(object.snapshot) : false,
+      snapshotComplete: isSet(object.snapshotComplete)
+        ? globalThis.Boolean(object.snapshotComplete)
+        : isSet(object.snapshot_complete)
+        ? globalThis.Boolean(object.snapshot_complete)
+        : false,
+      resumeToken: isSet(object.resumeToken)
+        ? globalThis.String(object.resumeToken)
+        : isSet(object.resume_token)
+        ? globalThis.String(object.resume_token)
+        : "",
+      sequence: isSet(object.sequence) ? globalThis.Number(object.sequence) : 0,
+    };
+  },
+
+  toJSON(message: WatchAvailabilityResponse): unknown {
+    const obj: any = {};
+    if (message.updates?.length) {
+      obj.updates = message.updates.map((e) => AvailabilityUpdate.toJSON(e));
+    }
+    if (message.snapshot !== false) {
+      obj.snapshot = message.snapshot;
+    }
+    if (message.snapshotComplete !== false) {
+      obj.snapshotComplete = message.snapshotComplete;
+    }
+    if (message.resumeToken !== "") {
+      obj.resumeToken = message.resumeToken;
+    }
+    if (message.sequence !== 0) {
+      obj.sequence = Math.round(message.sequence);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<WatchAvailabilityResponse>, I>>(base?: I): WatchAvailabilityResponse {
+    return WatchAvailabilityResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<WatchAvailabilityResponse>, I>>(object: I): WatchAvailabilityResponse {
+    const message = createBaseWatchAvailabilityResponse();
+    message.updates = object.updates?.map((e) => AvailabilityUpdate.fromPartial(e)) || [];
+    message.snapshot = object.snapshot ?? false;
+    message.snapshotComplete = object.snapshotComplete ?? false;
+    message.resumeToken = object.resumeToken ?? "";
+    message.sequence = object.sequence ?? 0;
+    return message;
+  },
+};
+
+function createBaseAvailabilityUpdate(): AvailabilityUpdate {
+  return { position: undefined, sequence: 0, level: 0, previousLevel: 0 };
+}
+
+export const AvailabilityUpdate: MessageFns<AvailabilityUpdate> = {
+  encode(message: AvailabilityUpdate, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.position !== undefined) {
+      PositionAvailabilityChanged.encode(message.position, writer.uint32(10).fork()).join();
+    }
+    if (message.sequence !== 0) {
+      writer.uint32(16).uint64(message.sequence);
+    }
+    if (message.level !== 0) {
+      writer.uint32(24).int32(message.level);
+    }
+    if (message.previousLevel !== 0) {
+      writer.uint32(32).int32(message.previousLevel);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AvailabilityUpdate {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAvailabilityUpdate();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.position = PositionAvailabilityChanged.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.sequence = longToNumber(reader.uint64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.level = reader.int32() as any;
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.previousLevel = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AvailabilityUpdate {
+    return {
+      position: isSet(object.position) ? PositionAvailabilityChanged.fromJSON(object.position) : undefined,
+      sequence: isSet(object.sequence) ? globalThis.Number(object.sequence) : 0,
+      level: isSet(object.level) ? availabilityLevelFromJSON(object.level) : 0,
+      previousLevel: isSet(object.previousLevel)
+        ? availabilityLevelFromJSON(object.previousLevel)
+        : isSet(object.previous_level)
+        ? availabilityLevelFromJSON(object.previous_level)
+        : 0,
+    };
+  },
+
+  toJSON(message: AvailabilityUpdate): unknown {
+    const obj: any = {};
+    if (message.position !== undefined) {
+      obj.position = PositionAvailabilityChanged.toJSON(message.position);
+    }
+    if (message.sequence !== 0) {
+      obj.sequence = Math.round(message.sequence);
+    }
+    if (message.level !== 0) {
+      obj.level = availabilityLevelToJSON(message.level);
+    }
+    if (message.previousLevel !== 0) {
+      obj.previousLevel = availabilityLevelToJSON(message.previousLevel);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<AvailabilityUpdate>, I>>(base?: I): AvailabilityUpdate {
+    return AvailabilityUpdate.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<AvailabilityUpdate>, I>>(object: I): AvailabilityUpdate {
+    const message = createBaseAvailabilityUpdate();
+    message.position = (object.position !== undefined && object.position !== null)
+      ? PositionAvailabilityChanged.fromPartial(object.position)
+      : undefined;
+    message.sequence = object.sequence ?? 0;
+    message.level = object.level ?? 0;
+    message.previousLevel = object.previousLevel ?? 0;
+    return message;
+  },
+};
 
 function createBaseGetNodeAvailabilityRequest(): GetNodeAvailabilityRequest {
   return { item: undefined, nodeId: "", segment: undefined, asOfTime: undefined };
@@ -1231,6 +2123,73 @@ export const AvailabilityServiceService = {
       Buffer.from(ExplainAvailabilityResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ExplainAvailabilityResponse => ExplainAvailabilityResponse.decode(value),
   },
+  /**
+   * Streams the availability of the positions (an item at a node in a segment) a watcher asks for: first a
+   * snapshot of their current figures, then their changes as they commit, from the change stream
+   * (change_stream_service.proto), on whichever replica the watcher is connected to.
+   *
+   * Snapshot. The first messages (snapshot = true, at most 1,000 positions each, the last with
+   * snapshot_complete) hold every position in scope that has ever had stock, demand or holds; a position
+   * that never had any is absent (its figures are all zero) until its first change. The snapshot is read in
+   * one consistent read, and the changes that follow are exactly those that committed after it: none is
+   * missed and none the snapshot already holds is sent again.
+   *
+   * Changes. Each later message holds the latest figures of every position that changed since the last
+   * message (latest value wins: a burst of changes to one position is sent once, with its last figures), as
+   * soon as the caller can take a message; several positions share one message. Each update carries the
+   * stream sequence of the change its figures come from. A new version of the consumption rules and a safety
+   * stock rule set or deleted change figures without a position event: after them the watcher is sent the
+   * re-read figures of the positions they may move (every watched position, or the watched positions of the
+   * rule's item and node). Figures move with time alone when a hold expires (the expiry sweeper announces
+   * it, within INVENTORY_EXPIRY_SWEEP_INTERVAL_MS) or when supply reaches its ETA (not announced: read
+   * availability to see it; a later change at the position announces it too).
+   *
+   * Thresholds. With mode WATCH_MODE_THRESHOLDS an update is sent only when a position's level (LOW, MEDIUM
+   * or HIGH by its available figure and its thresholds) differs from the last one sent; the snapshot sends
+   * every position with its level.
+   *
+   * Resuming. Every message after the snapshot carries a resume_token. Watching again with the same request
+   * and the token of the last message received continues after that message with no new snapshot: every
+   * change committed since is sent (coalesced), none that message already covered. In threshold mode the
+   * server does not know, after a resume, which level the caller last saw: the first update of each position
+   * after it is sent even if its level did not change, with previous_level unset. The token stays usable
+   * while the change stream still holds the events after it (INVENTORY_STREAM_RETENTION_HOURS); after that
+   * the call fails with OUT_OF_RANGE STREAM_POSITION_TRIMMED and the caller watches again without a token.
+   *
+   * Changes reach watchers on the replica that committed them within about one sequencer round (the
+   * committing replica wakes the sequencer and its own watchers) and on other replicas within
+   * INVENTORY_STREAM_POLL_INTERVAL_MS more. Idle watches stay open: the server sends an HTTP/2 keepalive ping
+   * on each connection every INVENTORY_GRPC_KEEPALIVE_TIME_MS (default 60 s) and closes a connection that
+   * does not answer within INVENTORY_GRPC_KEEPALIVE_TIMEOUT_MS (default 20 s), so a watcher behind a
+   * proxy that drops quiet connections keeps its stream; clients may send their own pings too.
+   *
+   * Errors, besides those of every call above:
+   * - INVALID_ARGUMENT: no item, node or group to watch; node_ids together with distribution_group_id; more
+   *   than 100 entries in item_ids, node_ids or segments or 1,000 in threshold_overrides; thresholds missing
+   *   in threshold mode, negative, or with high_at_least not above low_at_most; a resume_token that is not
+   *   one this service gave or was given for a different request (field resume_token).
+   * - RESOURCE_EXHAUSTED, reason WATCHER_LIMIT_REACHED, at the start: the connection already has
+   *   INVENTORY_WATCH_MAX_PER_CONNECTION watches open, or the server INVENTORY_WATCH_MAX_TOTAL; ErrorInfo
+   *   metadata "scope" ("connection" or "server") and "limit".
+   * - RESOURCE_EXHAUSTED, reason WATCH_BUFFER_FULL, during the watch: the caller read too slowly and more
+   *   than INVENTORY_WATCH_BUFFER_POSITIONS positions waited to be sent; ErrorInfo metadata "resume_token"
+   *   (the last message's: watch again with it, nothing is lost) and "limit".
+   * - UNAVAILABLE, reason SERVICE_STOPPING: the server is shutting down; ErrorInfo metadata "resume_token"
+   *   as above (empty if the snapshot had not completed).
+   * - OUT_OF_RANGE, reason STREAM_POSITION_TRIMMED: the resume token is older than the change stream's
+   *   retention; metadata "oldest_sequence".
+   */
+  watchAvailability: {
+    path: "/inventory.v1.AvailabilityService/WatchAvailability" as const,
+    requestStream: false as const,
+    responseStream: true as const,
+    requestSerialize: (value: WatchAvailabilityRequest): Buffer =>
+      Buffer.from(WatchAvailabilityRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): WatchAvailabilityRequest => WatchAvailabilityRequest.decode(value),
+    responseSerialize: (value: WatchAvailabilityResponse): Buffer =>
+      Buffer.from(WatchAvailabilityResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): WatchAvailabilityResponse => WatchAvailabilityResponse.decode(value),
+  },
 } as const;
 
 export interface AvailabilityServiceServer extends UntypedServiceImplementation {
@@ -1242,6 +2201,63 @@ export interface AvailabilityServiceServer extends UntypedServiceImplementation 
   getAvailabilityByDate: handleUnaryCall<GetAvailabilityByDateRequest, GetAvailabilityByDateResponse>;
   /** The supplies, demand, reservations, safety stock, loans and borrowing rules behind an availability figure. */
   explainAvailability: handleUnaryCall<ExplainAvailabilityRequest, ExplainAvailabilityResponse>;
+  /**
+   * Streams the availability of the positions (an item at a node in a segment) a watcher asks for: first a
+   * snapshot of their current figures, then their changes as they commit, from the change stream
+   * (change_stream_service.proto), on whichever replica the watcher is connected to.
+   *
+   * Snapshot. The first messages (snapshot = true, at most 1,000 positions each, the last with
+   * snapshot_complete) hold every position in scope that has ever had stock, demand or holds; a position
+   * that never had any is absent (its figures are all zero) until its first change. The snapshot is read in
+   * one consistent read, and the changes that follow are exactly those that committed after it: none is
+   * missed and none the snapshot already holds is sent again.
+   *
+   * Changes. Each later message holds the latest figures of every position that changed since the last
+   * message (latest value wins: a burst of changes to one position is sent once, with its last figures), as
+   * soon as the caller can take a message; several positions share one message. Each update carries the
+   * stream sequence of the change its figures come from. A new version of the consumption rules and a safety
+   * stock rule set or deleted change figures without a position event: after them the watcher is sent the
+   * re-read figures of the positions they may move (every watched position, or the watched positions of the
+   * rule's item and node). Figures move with time alone when a hold expires (the expiry sweeper announces
+   * it, within INVENTORY_EXPIRY_SWEEP_INTERVAL_MS) or when supply reaches its ETA (not announced: read
+   * availability to see it; a later change at the position announces it too).
+   *
+   * Thresholds. With mode WATCH_MODE_THRESHOLDS an update is sent only when a position's level (LOW, MEDIUM
+   * or HIGH by its available figure and its thresholds) differs from the last one sent; the snapshot sends
+   * every position with its level.
+   *
+   * Resuming. Every message after the snapshot carries a resume_token. Watching again with the same request
+   * and the token of the last message received continues after that message with no new snapshot: every
+   * change committed since is sent (coalesced), none that message already covered. In threshold mode the
+   * server does not know, after a resume, which level the caller last saw: the first update of each position
+   * after it is sent even if its level did not change, with previous_level unset. The token stays usable
+   * while the change stream still holds the events after it (INVENTORY_STREAM_RETENTION_HOURS); after that
+   * the call fails with OUT_OF_RANGE STREAM_POSITION_TRIMMED and the caller watches again without a token.
+   *
+   * Changes reach watchers on the replica that committed them within about one sequencer round (the
+   * committing replica wakes the sequencer and its own watchers) and on other replicas within
+   * INVENTORY_STREAM_POLL_INTERVAL_MS more. Idle watches stay open: the server sends an HTTP/2 keepalive ping
+   * on each connection every INVENTORY_GRPC_KEEPALIVE_TIME_MS (default 60 s) and closes a connection that
+   * does not answer within INVENTORY_GRPC_KEEPALIVE_TIMEOUT_MS (default 20 s), so a watcher behind a
+   * proxy that drops quiet connections keeps its stream; clients may send their own pings too.
+   *
+   * Errors, besides those of every call above:
+   * - INVALID_ARGUMENT: no item, node or group to watch; node_ids together with distribution_group_id; more
+   *   than 100 entries in item_ids, node_ids or segments or 1,000 in threshold_overrides; thresholds missing
+   *   in threshold mode, negative, or with high_at_least not above low_at_most; a resume_token that is not
+   *   one this service gave or was given for a different request (field resume_token).
+   * - RESOURCE_EXHAUSTED, reason WATCHER_LIMIT_REACHED, at the start: the connection already has
+   *   INVENTORY_WATCH_MAX_PER_CONNECTION watches open, or the server INVENTORY_WATCH_MAX_TOTAL; ErrorInfo
+   *   metadata "scope" ("connection" or "server") and "limit".
+   * - RESOURCE_EXHAUSTED, reason WATCH_BUFFER_FULL, during the watch: the caller read too slowly and more
+   *   than INVENTORY_WATCH_BUFFER_POSITIONS positions waited to be sent; ErrorInfo metadata "resume_token"
+   *   (the last message's: watch again with it, nothing is lost) and "limit".
+   * - UNAVAILABLE, reason SERVICE_STOPPING: the server is shutting down; ErrorInfo metadata "resume_token"
+   *   as above (empty if the snapshot had not completed).
+   * - OUT_OF_RANGE, reason STREAM_POSITION_TRIMMED: the resume token is older than the change stream's
+   *   retention; metadata "oldest_sequence".
+   */
+  watchAvailability: handleServerStreamingCall<WatchAvailabilityRequest, WatchAvailabilityResponse>;
 }
 
 export interface AvailabilityServiceClient extends Client {
@@ -1309,6 +2325,71 @@ export interface AvailabilityServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ExplainAvailabilityResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * Streams the availability of the positions (an item at a node in a segment) a watcher asks for: first a
+   * snapshot of their current figures, then their changes as they commit, from the change stream
+   * (change_stream_service.proto), on whichever replica the watcher is connected to.
+   *
+   * Snapshot. The first messages (snapshot = true, at most 1,000 positions each, the last with
+   * snapshot_complete) hold every position in scope that has ever had stock, demand or holds; a position
+   * that never had any is absent (its figures are all zero) until its first change. The snapshot is read in
+   * one consistent read, and the changes that follow are exactly those that committed after it: none is
+   * missed and none the snapshot already holds is sent again.
+   *
+   * Changes. Each later message holds the latest figures of every position that changed since the last
+   * message (latest value wins: a burst of changes to one position is sent once, with its last figures), as
+   * soon as the caller can take a message; several positions share one message. Each update carries the
+   * stream sequence of the change its figures come from. A new version of the consumption rules and a safety
+   * stock rule set or deleted change figures without a position event: after them the watcher is sent the
+   * re-read figures of the positions they may move (every watched position, or the watched positions of the
+   * rule's item and node). Figures move with time alone when a hold expires (the expiry sweeper announces
+   * it, within INVENTORY_EXPIRY_SWEEP_INTERVAL_MS) or when supply reaches its ETA (not announced: read
+   * availability to see it; a later change at the position announces it too).
+   *
+   * Thresholds. With mode WATCH_MODE_THRESHOLDS an update is sent only when a position's level (LOW, MEDIUM
+   * or HIGH by its available figure and its thresholds) differs from the last one sent; the snapshot sends
+   * every position with its level.
+   *
+   * Resuming. Every message after the snapshot carries a resume_token. Watching again with the same request
+   * and the token of the last message received continues after that message with no new snapshot: every
+   * change committed since is sent (coalesced), none that message already covered. In threshold mode the
+   * server does not know, after a resume, which level the caller last saw: the first update of each position
+   * after it is sent even if its level did not change, with previous_level unset. The token stays usable
+   * while the change stream still holds the events after it (INVENTORY_STREAM_RETENTION_HOURS); after that
+   * the call fails with OUT_OF_RANGE STREAM_POSITION_TRIMMED and the caller watches again without a token.
+   *
+   * Changes reach watchers on the replica that committed them within about one sequencer round (the
+   * committing replica wakes the sequencer and its own watchers) and on other replicas within
+   * INVENTORY_STREAM_POLL_INTERVAL_MS more. Idle watches stay open: the server sends an HTTP/2 keepalive ping
+   * on each connection every INVENTORY_GRPC_KEEPALIVE_TIME_MS (default 60 s) and closes a connection that
+   * does not answer within INVENTORY_GRPC_KEEPALIVE_TIMEOUT_MS (default 20 s), so a watcher behind a
+   * proxy that drops quiet connections keeps its stream; clients may send their own pings too.
+   *
+   * Errors, besides those of every call above:
+   * - INVALID_ARGUMENT: no item, node or group to watch; node_ids together with distribution_group_id; more
+   *   than 100 entries in item_ids, node_ids or segments or 1,000 in threshold_overrides; thresholds missing
+   *   in threshold mode, negative, or with high_at_least not above low_at_most; a resume_token that is not
+   *   one this service gave or was given for a different request (field resume_token).
+   * - RESOURCE_EXHAUSTED, reason WATCHER_LIMIT_REACHED, at the start: the connection already has
+   *   INVENTORY_WATCH_MAX_PER_CONNECTION watches open, or the server INVENTORY_WATCH_MAX_TOTAL; ErrorInfo
+   *   metadata "scope" ("connection" or "server") and "limit".
+   * - RESOURCE_EXHAUSTED, reason WATCH_BUFFER_FULL, during the watch: the caller read too slowly and more
+   *   than INVENTORY_WATCH_BUFFER_POSITIONS positions waited to be sent; ErrorInfo metadata "resume_token"
+   *   (the last message's: watch again with it, nothing is lost) and "limit".
+   * - UNAVAILABLE, reason SERVICE_STOPPING: the server is shutting down; ErrorInfo metadata "resume_token"
+   *   as above (empty if the snapshot had not completed).
+   * - OUT_OF_RANGE, reason STREAM_POSITION_TRIMMED: the resume token is older than the change stream's
+   *   retention; metadata "oldest_sequence".
+   */
+  watchAvailability(
+    request: WatchAvailabilityRequest,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<WatchAvailabilityResponse>;
+  watchAvailability(
+    request: WatchAvailabilityRequest,
+    metadata?: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientReadableStream<WatchAvailabilityResponse>;
 }
 
 export const AvailabilityServiceClient = makeGenericClientConstructor(
