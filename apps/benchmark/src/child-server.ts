@@ -17,7 +17,35 @@ export interface ChildServer {
   stop(graceMs?: number): Promise<void>;
   /** CPU seconds (user + system) the child has used so far; undefined where /proc cannot say. */
   cpuSeconds(): number | undefined;
+  /** The child's resident set size (VmRSS in /proc/<pid>/status) in bytes; undefined where /proc cannot say. */
+  rssBytes(): number | undefined;
+  /**
+   * Runs a full garbage collection in the child and resolves to its process.memoryUsage() right after it.
+   * Only for a child started with `gcHook`; undefined otherwise, or when the child does not answer in time.
+   */
+  collectGarbage(): Promise<NodeJS.MemoryUsage | undefined>;
 }
+
+/** Options of {@link spawnNodeServer}. */
+export interface SpawnOptions {
+  /**
+   * Start the child with --expose-gc and a preloaded hook that, on SIGUSR2, collects garbage and prints
+   * {@link GC_DONE} and its memory usage as JSON (for memory measurements; the server's code is unchanged).
+   */
+  readonly gcHook?: boolean;
+}
+
+/** The line the GC hook prints after a collection; the child's process.memoryUsage() as JSON follows. */
+const GC_DONE = 'benchmark gc done ';
+
+/** The GC hook, preloaded as an ES module from a data: URL, so it needs no file of its own. */
+const GC_HOOK = `process.on('SIGUSR2', () => {
+  globalThis.gc();
+  process.stdout.write(${JSON.stringify(GC_DONE)} + JSON.stringify(process.memoryUsage()) + '\\n');
+});`;
+
+/** How long {@link ChildServer.collectGarbage} waits for the child's answer. */
+const GC_TIMEOUT_MS = 10_000;
 
 /** Linux reports process times in clock ticks of 1/100 s (USER_HZ). */
 const TICKS_PER_SECOND = 100;
@@ -39,9 +67,15 @@ function guardChildren(): void {
 }
 
 /** Starts `node --enable-source-maps <args>` with `env` added to this process's environment. */
-export function spawnNodeServer(name: string, args: readonly string[], env: Record<string, string> = {}): ChildServer {
+export function spawnNodeServer(
+  name: string,
+  args: readonly string[],
+  env: Record<string, string> = {},
+  options: SpawnOptions = {},
+): ChildServer {
   guardChildren();
-  const child = spawn(process.execPath, ['--enable-source-maps', ...args], {
+  const hook = options.gcHook ? ['--expose-gc', `--import=data:text/javascript,${encodeURIComponent(GC_HOOK)}`] : [];
+  const child = spawn(process.execPath, ['--enable-source-maps', ...hook, ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -58,6 +92,18 @@ export function spawnNodeServer(name: string, args: readonly string[], env: Reco
   died.catch(() => undefined); // Observed by whoever awaits it; never an unhandled rejection.
 
   const listeners: ((line: string) => void)[] = [];
+  // Collections asked for and not answered yet, oldest first (the child answers in order).
+  const collecting: ((usage: NodeJS.MemoryUsage | undefined) => void)[] = [];
+  listeners.push((line) => {
+    if (!line.startsWith(GC_DONE)) return;
+    let usage: NodeJS.MemoryUsage | undefined;
+    try {
+      usage = JSON.parse(line.slice(GC_DONE.length)) as NodeJS.MemoryUsage;
+    } catch {
+      usage = undefined; // A line cut by other output: the caller falls back to RSS alone.
+    }
+    collecting.shift()?.(usage);
+  });
   createInterface({ input: child.stdout! }).on('line', (line) => {
     process.stderr.write(`[${name}] ${line}\n`);
     listeners.forEach((l) => l(line));
@@ -76,6 +122,33 @@ export function spawnNodeServer(name: string, args: readonly string[], env: Reco
       } catch {
         return undefined;
       }
+    },
+    rssBytes: () => {
+      try {
+        const line = readFileSync(`/proc/${child.pid}/status`, 'utf8')
+          .split('\n')
+          .find((l) => l.startsWith('VmRSS:'));
+        // "VmRSS:     123456 kB"
+        return line ? Number(line.split(/\s+/)[1]) * 1024 : undefined;
+      } catch {
+        return undefined;
+      }
+    },
+    collectGarbage: () => {
+      if (!options.gcHook || child.exitCode !== null || child.signalCode !== null) return Promise.resolve(undefined);
+      return new Promise((resolve) => {
+        const answer = (usage: NodeJS.MemoryUsage | undefined) => {
+          clearTimeout(timer);
+          resolve(usage);
+        };
+        const timer = setTimeout(() => {
+          const waiting = collecting.indexOf(answer);
+          if (waiting >= 0) collecting.splice(waiting, 1);
+          resolve(undefined);
+        }, GC_TIMEOUT_MS);
+        collecting.push(answer);
+        child.kill('SIGUSR2');
+      });
     },
     stop: async (graceMs = 15_000) => {
       stopping = true;

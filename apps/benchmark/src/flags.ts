@@ -21,6 +21,12 @@ export const SCENARIOS: readonly Scenario[] = ['hot', 'hot-borrow', 'spread'];
  */
 const REBALANCE = 'rebalance';
 
+/**
+ * The scenario that measures AvailabilityService.WatchAvailability against a bare grpc-js fan-out server
+ * (see watch.ts); not a Scenario. Not run by default: it needs a service that serves the watch.
+ */
+const WATCH = 'watch';
+
 export interface BenchOptions {
   /** Concurrent callers, each doing call after call (closed loop). */
   readonly callers: number;
@@ -40,6 +46,19 @@ export interface BenchOptions {
   readonly previousBuild?: string;
   /** The rebalance scenario's size and the service page sizes it runs at; none when not selected. */
   readonly rebalance?: { readonly itemNodes: number; readonly pageSizes: readonly number[] };
+  /** The watch scenario's sizes; none when not selected. It uses `seconds` and `warmupSeconds` too. */
+  readonly watch?: WatchOptions;
+}
+
+export interface WatchOptions {
+  /** Watchers of the latency measurement, 10 a watched item by default. */
+  readonly watchers: number;
+  /** Items watched and changed (one node, each item seeded with supply). */
+  readonly items: number;
+  /** Changes committed per second, each +1 supply on a random item. */
+  readonly rate: number;
+  /** Idle watchers of the memory measurement; 0 skips it. */
+  readonly idleWatchers: number;
 }
 
 export const USAGE = `Usage: npm run bench -- [options]
@@ -47,10 +66,11 @@ export const USAGE = `Usage: npm run bench -- [options]
   --callers <n>            concurrent callers (default 64)
   --seconds <s>            measured seconds per target and scenario (default 10)
   --warmup <s>             warm-up seconds before each measurement (default 2)
-  --scenarios <list>       hot,hot-borrow,spread,rebalance (default hot,hot-borrow,spread: rebalance
-                           takes about 15 minutes at its default size, so it runs only when named)
-  --targets <list>         b1,b2,b3,service (default all; rebalance always runs the service and its own
-                           raw baseline)
+  --scenarios <list>       hot,hot-borrow,spread,rebalance,watch (default hot,hot-borrow,spread: rebalance
+                           takes about 15 minutes at its default size and watch needs a service that
+                           serves WatchAvailability, so they run only when named)
+  --targets <list>         b1,b2,b3,service (default all; rebalance and watch always run the service and
+                           their own baseline)
   --json <file>            also write the results as JSON
   --mysql-url <url>        MariaDB server (default mysql://root@127.0.0.1:3306)
   --service-pool-size <n>  the service's database pool size (default 10)
@@ -61,6 +81,14 @@ export const USAGE = `Usage: npm run bench -- [options]
   --rebalance-page-sizes <list>
                            INVENTORY_REBALANCE_PAGE_SIZE values to run it at, each on a fresh database
                            (default 100)
+  --watch-watchers <n>     watchers of the watch latency measurement, each watching one item, spread
+                           evenly over the items (default 1000); it commits changes for --warmup and
+                           then --seconds, and the watchers' latency is measured over the latter
+  --watch-items <n>        items the watch scenario seeds at its node and changes (default 100)
+  --watch-rate <n>         changes committed per second, each +1 supply on a random item (default 100)
+  --watch-idle-watchers <n>
+                           idle watchers of the watch memory measurement, at most 1000 per connection
+                           (default 10000; 0 skips it)
   --help                   this text`;
 
 export class UsageError extends Error {}
@@ -79,12 +107,12 @@ export function parseFlags(argv: readonly string[]): BenchOptions | 'help' {
   if (previousBuild !== undefined && !existsSync(previousBuild))
     throw new UsageError(`--previous-build names no file: "${previousBuild}"`);
   const targets = list('--targets', values.targets, TARGETS);
-  const scenarios = list('--scenarios', values.scenarios, [...SCENARIOS, REBALANCE]);
+  const scenarios = list('--scenarios', values.scenarios, [...SCENARIOS, REBALANCE, WATCH]);
   return {
     callers: whole('--callers', values.callers, 1, 10_000),
     seconds: positive('--seconds', values.seconds),
     warmupSeconds: positive('--warmup', values.warmup, true),
-    scenarios: scenarios.filter((s): s is Scenario => s !== REBALANCE),
+    scenarios: scenarios.filter((s): s is Scenario => s !== REBALANCE && s !== WATCH),
     targets:
       previousBuild && targets.includes('service')
         ? [...targets.filter((t) => t !== 'service'), 'previous', 'service']
@@ -99,6 +127,14 @@ export function parseFlags(argv: readonly string[]): BenchOptions | 'help' {
           pageSizes: values['rebalance-page-sizes']
             .split(',')
             .map((size) => whole('--rebalance-page-sizes', size.trim(), 1, 1000)),
+        }
+      : undefined,
+    watch: scenarios.includes(WATCH)
+      ? {
+          watchers: whole('--watch-watchers', values['watch-watchers'], 1, 100_000),
+          items: whole('--watch-items', values['watch-items'], 1, 10_000),
+          rate: whole('--watch-rate', values['watch-rate'], 1, 10_000),
+          idleWatchers: whole('--watch-idle-watchers', values['watch-idle-watchers'], 0, 100_000),
         }
       : undefined,
   };
@@ -121,6 +157,10 @@ function parse(argv: readonly string[]) {
       'previous-build': { type: 'string' },
       'rebalance-item-nodes': { type: 'string', default: '100000' },
       'rebalance-page-sizes': { type: 'string', default: '100' },
+      'watch-watchers': { type: 'string', default: '1000' },
+      'watch-items': { type: 'string', default: '100' },
+      'watch-rate': { type: 'string', default: '100' },
+      'watch-idle-watchers': { type: 'string', default: '10000' },
       help: { type: 'boolean', default: false },
     },
   });

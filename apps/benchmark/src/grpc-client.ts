@@ -5,6 +5,7 @@
  */
 import {
   Channel,
+  connectivityState,
   credentials,
   Metadata,
   status,
@@ -23,9 +24,30 @@ const CHANNEL_OPTIONS: ChannelOptions = { 'grpc.max_receive_message_length': 16 
 /** No benchmark call should ever take this long; if one does, it fails as DEADLINE_EXCEEDED rather than hang the run. */
 const CALL_TIMEOUT_MS = 30_000;
 
-/** Opens the channel to `address`; make every client of that server with {@link clientOn}. */
-export function openChannel(address: string): Channel {
-  return new Channel(address, credentials.createInsecure(), CHANNEL_OPTIONS);
+/**
+ * Opens the channel to `address`; make every client of that server with {@link clientOn}. grpc-js shares
+ * one connection among the channels to a server with the same options; `ownConnection` gives this channel
+ * a subchannel pool, and so an HTTP/2 connection, of its own (the watch scenario spreads its watchers over
+ * several connections).
+ */
+export function openChannel(address: string, ownConnection = false): Channel {
+  const options = ownConnection ? { ...CHANNEL_OPTIONS, 'grpc.use_local_subchannel_pool': 1 } : CHANNEL_OPTIONS;
+  return new Channel(address, credentials.createInsecure(), options);
+}
+
+/** Connects `channel` now (channels connect lazily, on their first call); rejects if it is not READY in time. */
+export function connectChannel(channel: Channel, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const wait = (): void => {
+      const state = channel.getConnectivityState(true);
+      if (state === connectivityState.READY) return resolve();
+      channel.watchConnectivityState(state, deadline, (err) =>
+        err ? reject(new Error(`no connection to ${channel.getTarget()} within ${timeoutMs / 1000} s`)) : wait(),
+      );
+    };
+    wait();
+  });
 }
 
 /** A client constructor: generated (NodeServiceClient, ...) or made by makeGenericClientConstructor. */

@@ -2,8 +2,9 @@
  * `npm run bench`: measures the reservation service against three baselines on the same machine, with the
  * same client concurrency, and verifies afterwards that nothing was oversold and every success is stored.
  * With `--scenarios rebalance`, also times a rebalance of many item-nodes against raw mysql2 doing the same
- * reads and writes, and verifies every item-node afterwards. Exits non-zero when a check fails (the targets
- * are reported, not enforced).
+ * reads and writes, and verifies every item-node afterwards. With `--scenarios watch`, also measures
+ * AvailabilityService.WatchAvailability (commit-to-watcher latency, memory per idle watcher) against a bare
+ * grpc-js fan-out server. Exits non-zero when a check fails (the targets are reported, not enforced).
  */
 import { check, type Check } from './check';
 import { measureEcho, type EchoSizes } from './echo';
@@ -27,11 +28,17 @@ import {
 import { measureSelectForUpdate } from './select-for-update';
 import { baselineScenario } from './scenario';
 import { ServiceUnderTest } from './service';
+import { measureWatch, type WatchMeasurement } from './watch';
+import { FANOUT_SERVER_FLAG, runFanoutServer } from './watch-fanout-server';
 
 async function main(argv: readonly string[]): Promise<number> {
   if (argv.includes(ECHO_SERVER_FLAG)) {
     await runEchoServer();
     return -1; // Keeps serving until SIGTERM.
+  }
+  if (argv.includes(FANOUT_SERVER_FLAG)) {
+    await runFanoutServer();
+    return -1;
   }
   const options = parseFlags(argv);
   if (options === 'help') {
@@ -93,6 +100,29 @@ async function main(argv: readonly string[]): Promise<number> {
     checks.push(...result.checks);
   }
 
+  let watch: WatchMeasurement | undefined;
+  if (options.watch) {
+    const result = await measureWatch(
+      {
+        ...options.watch,
+        mysqlUrl: options.mysqlUrl,
+        servicePoolSize: options.servicePoolSize,
+        warmupSeconds: options.warmupSeconds,
+        seconds: options.seconds,
+      },
+      log,
+    );
+    watch = result.measurement;
+    checks.push(...result.checks);
+    for (const [target, l] of Object.entries(watch.latency))
+      if (l)
+        log(
+          `  ${target} watch: p50 ${fmtMs(l.p50Ms)} ms, p99 ${fmtMs(l.p99Ms)} ms, max ${fmtMs(l.maxMs)} ms, ${l.received} of ${l.expected} updates received`,
+        );
+    for (const [target, m] of Object.entries(watch.memory))
+      if (m) log(`  ${target} idle: ${Math.round(m.rssBytesPerWatcher)} RSS bytes per watcher`);
+  }
+
   const report: Report = {
     machine,
     settings: {
@@ -107,6 +137,7 @@ async function main(argv: readonly string[]): Promise<number> {
     echoSizes,
     measurements,
     rebalance,
+    watch,
     checks,
   };
   console.log(`\n${markdown(report)}\n`);

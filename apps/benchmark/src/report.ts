@@ -11,6 +11,8 @@ import { machineLine, type Machine } from './machine';
 import type { RebalanceMeasurement } from './rebalance';
 import { rebalanceGoals, rebalanceMarkdown } from './rebalance-report';
 import { baselineScenario } from './scenario';
+import type { WatchMeasurement } from './watch';
+import { watchGoals, watchMarkdown } from './watch-report';
 
 /** One target measured in one scenario. B2 touches no data: it is measured once, for 'both' scenarios. */
 export interface Measurement {
@@ -43,6 +45,8 @@ export interface Report {
   readonly measurements: readonly Measurement[];
   /** The rebalance scenario, once per page size; empty when it did not run. */
   readonly rebalance: readonly RebalanceMeasurement[];
+  /** The watch scenario; undefined when it did not run. */
+  readonly watch?: WatchMeasurement;
   readonly checks: readonly Check[];
 }
 
@@ -136,6 +140,7 @@ export function evaluateGoals(report: Report): Goal[] {
   }
   if (settings.scenarios.includes('hot-borrow')) borrowing(measurements, goals);
   goals.push(...rebalanceGoals(report.rebalance));
+  goals.push(...watchGoals(report.watch));
   return goals;
 }
 
@@ -158,7 +163,7 @@ function borrowing(measurements: readonly Measurement[], goals: Goal[]): void {
   });
 }
 
-/** The Markdown section for BENCHMARKS.md: machine line, results table, notes. */
+/** The Markdown section for BENCHMARKS.md: machine line, results tables, notes. */
 export function markdown(report: Report): string {
   const { measurements, settings } = report;
   const rows: string[] = [
@@ -203,7 +208,8 @@ export function markdown(report: Report): string {
     settings.scenarios.length > 0 ? [...rows, '', ...databaseWork(report), ...notes.map((n) => `- ${n}`)] : [];
   const rebalancing =
     report.rebalance.length > 0 ? ['', 'Rebalancing:', '', ...rebalanceMarkdown(report.rebalance)] : [];
-  return [machineLine(report.machine), '', ...reservations, ...rebalancing].join('\n');
+  const watching = report.watch ? ['', 'Availability watches:', '', ...watchMarkdown(report.watch)] : [];
+  return [machineLine(report.machine), '', ...reservations, ...rebalancing, ...watching].join('\n');
 }
 
 /** What the database ran per reservation in each service measurement, when the counters could be read. */

@@ -48,6 +48,8 @@ export interface ServiceSettings {
   readonly entry?: string;
   /** More of the service's configuration (e.g. INVENTORY_REBALANCE_PAGE_SIZE). */
   readonly env?: Readonly<Record<string, string>>;
+  /** Start it with the GC hook (see spawnNodeServer), for memory readings. */
+  readonly gcHook?: boolean;
 }
 
 /** The running service with clients on one shared channel. */
@@ -64,6 +66,8 @@ export class ServiceUnderTest {
     private readonly settings: ServiceSettings,
     private readonly server: ChildServer,
     private readonly channel: Channel,
+    /** host:port the service listens on. */
+    readonly address: string,
   ) {
     this.nodes = clientOn(NodeServiceClient, channel);
     this.supply = clientOn(SupplyServiceClient, channel);
@@ -91,13 +95,18 @@ export class ServiceUnderTest {
     }
 
     const address = `127.0.0.1:${await freePort()}`;
-    const server = spawnNodeServer('allocation', [entry], {
-      INVENTORY_DATABASE_URL: `${settings.mysqlUrl}/${SERVICE_DATABASE}`,
-      INVENTORY_GRPC_ADDRESS: address,
-      INVENTORY_LOG_LEVEL: 'warn',
-      INVENTORY_DATABASE_POOL_SIZE: String(settings.poolSize),
-      ...settings.env,
-    });
+    const server = spawnNodeServer(
+      'allocation',
+      [entry],
+      {
+        INVENTORY_DATABASE_URL: `${settings.mysqlUrl}/${SERVICE_DATABASE}`,
+        INVENTORY_GRPC_ADDRESS: address,
+        INVENTORY_LOG_LEVEL: 'warn',
+        INVENTORY_DATABASE_POOL_SIZE: String(settings.poolSize),
+        ...settings.env,
+      },
+      { gcHook: settings.gcHook },
+    );
     const channel = openChannel(address);
     const giveUp = new AbortController();
     const serving = waitUntilServing(channel, 60_000, giveUp.signal);
@@ -110,7 +119,7 @@ export class ServiceUnderTest {
       await server.stop();
       throw err;
     }
-    return new ServiceUnderTest(settings, server, channel);
+    return new ServiceUnderTest(settings, server, channel, address);
   }
 
   /**
@@ -250,6 +259,16 @@ export class ServiceUnderTest {
   /** CPU seconds the service process has used so far; undefined where /proc cannot say. */
   cpuSeconds(): number | undefined {
     return this.server.cpuSeconds();
+  }
+
+  /** The service process's resident set size in bytes; undefined where /proc cannot say. */
+  rssBytes(): number | undefined {
+    return this.server.rssBytes();
+  }
+
+  /** A full GC in the service process and its memory usage after it; needs the `gcHook` setting. */
+  collectGarbage(): Promise<NodeJS.MemoryUsage | undefined> {
+    return this.server.collectGarbage();
   }
 
   /** Stops the service (SIGTERM: it drains and exits) and closes the channel. */
