@@ -7,6 +7,12 @@ import type { Knex } from 'knex';
  */
 export class Notifier {
   private readonly listeners = new Set<() => void>();
+  private notices = 0;
+
+  /** How many notices there have been: pass it to {@link wait} to not miss one that comes meanwhile. */
+  get count(): number {
+    return this.notices;
+  }
 
   /** Calls `listener` after each such commit; returns the function that stops it. */
   listen(listener: () => void): () => void {
@@ -15,12 +21,16 @@ export class Notifier {
   }
 
   notify(): void {
+    this.notices++;
     for (const listener of this.listeners) listener();
   }
 
-  /** Resolves at the next notice, after `ms`, or when `signal` aborts, whichever comes first. */
-  wait(ms: number, signal: AbortSignal): Promise<void> {
-    if (signal.aborted) return Promise.resolve();
+  /**
+   * Resolves at the next notice, after `ms`, or when `signal` aborts, whichever comes first; at once if
+   * there was a notice since {@link count} was `seen`.
+   */
+  wait(ms: number, signal: AbortSignal, seen = this.notices): Promise<void> {
+    if (signal.aborted || seen !== this.notices) return Promise.resolve();
     return new Promise((resolve) => {
       const done = () => {
         clearTimeout(timer);

@@ -97,13 +97,16 @@ export class AvailabilityWatches {
     if (request.nodeIds) await this.nodes.requireNodes([...request.nodeIds]);
     this.admit(connection);
     const watch = new Watch(this.db, request, nodeIds, send, this.limits.bufferPositions, () => this.position);
-    const ended = AbortSignal.any([cancelled, this.stopping.signal]);
+    const end = () => watch.end();
+    cancelled.addEventListener('abort', end);
     try {
       this.add(watch);
+      if (this.stopping.signal.aborted) watch.end();
       await this.startReading();
-      await watch.run(ended, this.stamped, this.limits.pollIntervalMs);
+      await watch.run(this.stamped, this.limits.pollIntervalMs);
       if (this.stopping.signal.aborted && !cancelled.aborted) throw new WatchStoppingError(watch.lastToken);
     } finally {
+      cancelled.removeEventListener('abort', end);
       this.remove(watch);
       this.release(connection);
     }
@@ -112,6 +115,7 @@ export class AvailabilityWatches {
   /** Ends every watch with UNAVAILABLE and its resume token. */
   stop(): void {
     this.stopping.abort();
+    for (const watch of this.watches) watch.end();
   }
 
   private admit(connection: string): void {
@@ -168,6 +172,7 @@ export class AvailabilityWatches {
   private async read(): Promise<void> {
     const stop = this.stopping.signal;
     while (!stop.aborted && this.watches.size > 0) {
+      const seen = this.stamped.count;
       let entries: StreamEntry[] = [];
       try {
         entries = await readStream({
@@ -188,7 +193,7 @@ export class AvailabilityWatches {
         this.position = entry.sequence;
       }
       for (const watch of touched) watch.flush();
-      if (entries.length < READ_BATCH) await this.stamped.wait(this.limits.pollIntervalMs, stop);
+      if (entries.length < READ_BATCH) await this.stamped.wait(this.limits.pollIntervalMs, stop, seen);
     }
     this.reader = undefined;
   }
@@ -226,7 +231,8 @@ class Watch {
   private rereads: Array<{ sequence: number; itemId?: string; nodeId?: string }> = [];
   private rereading = false;
   private failure: DomainError | undefined;
-  private readonly failed = new AbortController();
+  /** Aborts when the watch ends: the caller left, the service stops, or it failed. */
+  private readonly ended = new AbortController();
 
   constructor(
     private readonly db: Database,
@@ -239,18 +245,20 @@ class Watch {
     private readonly readerPosition: () => number,
   ) {}
 
-  /** Sends the snapshot (or catches up after a resume token), then changes, until `ended` aborts. */
-  async run(ended: AbortSignal, stamped: Notifier, pollIntervalMs: number): Promise<void> {
-    const done = AbortSignal.any([ended, this.failed.signal]);
+  /** Sends the snapshot (or catches up after a resume token), then changes, until the watch ends. */
+  async run(stamped: Notifier, pollIntervalMs: number): Promise<void> {
+    const done = this.ended.signal;
     if (this.request.resumeAfter === undefined) await this.sendSnapshot(stamped, pollIntervalMs, done);
     else await this.catchUp(this.request.resumeAfter);
     this.ready = true;
     this.flush();
-    await new Promise<void>((resolve) => {
-      if (done.aborted) resolve();
-      done.addEventListener('abort', () => resolve());
-    });
+    if (!done.aborted) await new Promise((resolve) => done.addEventListener('abort', resolve, { once: true }));
     if (this.failure) throw this.failure;
+  }
+
+  /** Ends the watch (without an error of its own). */
+  end(): void {
+    this.ended.abort();
   }
 
   /** Takes an entry the reader read (it concerns this watch's items, or every item). */
@@ -426,7 +434,7 @@ class Watch {
   private async rereadAll(): Promise<void> {
     this.rereading = true;
     try {
-      while (this.rereads.length > 0 && !this.failed.signal.aborted) {
+      while (this.rereads.length > 0 && !this.ended.signal.aborted) {
         const [change] = this.rereads;
         const filter = this.filter();
         const snapshot = await readStockSnapshot(this.db, {
@@ -462,7 +470,7 @@ class Watch {
     if (this.failure) return;
     this.failure = error;
     this.pending.clear();
-    this.failed.abort();
+    this.ended.abort();
   }
 }
 

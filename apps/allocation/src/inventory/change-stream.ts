@@ -37,6 +37,7 @@ export class ChangeStream {
     const ended = AbortSignal.any([cancelled, this.stopping.signal]);
     let position = req.afterSequence || (await oldestStreamSequence({ db: this.db.knex })) - 1;
     while (!ended.aborted) {
+      const seen = this.stamped.count;
       const entries = await readStream({
         db: this.db.knex,
         afterSequence: position,
@@ -49,7 +50,7 @@ export class ChangeStream {
         if (entry.event && passesFilter(filter, entry.event)) await send(entry.event);
         position = entry.sequence;
       }
-      if (!ended.aborted && entries.length < READ_BATCH) await this.stamped.wait(this.pollIntervalMs, ended);
+      if (!ended.aborted && entries.length < READ_BATCH) await this.stamped.wait(this.pollIntervalMs, ended, seen);
     }
     if (this.stopping.signal.aborted && !cancelled.aborted) throw new ServiceStoppingError(position);
   }
