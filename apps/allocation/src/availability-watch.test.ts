@@ -231,6 +231,23 @@ describeEachDatabase('availability watches', (dialect) => {
     ]);
   });
 
+  it("watches a distribution group's nodes, one update per node", async () => {
+    await t.clients.nodes.createDistributionGroup({
+      requestId: 'watch-group',
+      distributionGroup: { distributionGroupId: 'WATCH_DG', nodeIds: ['DC2'], description: '' },
+    });
+    await onhand(t.clients, [
+      { itemId: 'DG1', nodeId: 'DC1', quantity: 3 },
+      { itemId: 'DG1', nodeId: 'DC2', quantity: 4 },
+    ]);
+    const w = watch({ itemIds: ['DG1'], distributionGroupId: 'WATCH_DG' });
+    expect((await w.snapshot()).map((u) => positionId(u.position))).toEqual(['DG1@DC2:/']);
+    await reserve([atNode('DG1', 'DC1', 1)]);
+    await reserve([atNode('DG1', 'DC2', 1)]);
+    await showsTruth(w, [['DG1', 'DC2']]);
+    expect(w.messages.flatMap((m) => m.updates.map((u) => positionId(u.position)))).not.toContain('DG1@DC1:/');
+  });
+
   it('sends only level crossings in threshold mode, with the most specific thresholds', async () => {
     await onhand(t.clients, [
       { itemId: 'LVL', nodeId: 'DC1', quantity: 20 },

@@ -7,6 +7,7 @@ import { connectClients, startTestService, type Clients, type TestService } from
 import { listeningPort, startProcess, type ServerProcess } from './testing/process';
 import { createNodes, item } from './testing/stock';
 import { subscribe, type Subscription } from './testing/subscription';
+import { watchAvailability } from './testing/watch';
 
 /**
  * The change stream with two replicas: two server processes on one MariaDB database, each running the
@@ -123,6 +124,23 @@ const INTERVAL_MS = 50;
         expect(streams.map((s) => s.events.length)).toEqual([all.length, all.length]);
       } finally {
         streams.forEach((s) => s.cancel());
+      }
+    });
+
+    it("gives each replica's availability watchers the changes committed through the other", async () => {
+      await adjust(replicas[0]!.clients, 'WATCHED', 10);
+      const watchers = replicas.map((r) => watchAvailability(r.address, { itemIds: ['WATCHED'], nodeIds: ['DC1'] }));
+      try {
+        await Promise.all(watchers.map((w) => w.snapshot()));
+        // Alternate the replica that commits: each watcher sees the other's commits too, ending at 10 + 20.
+        for (let i = 0; i < 20; i++) await adjust(replicas[i % 2]!.clients, 'WATCHED', 1);
+        for (const w of watchers) await w.until(() => w.latest.get('WATCHED@DC1:/')?.position?.available === 30);
+        const seen = watchers.map((w) =>
+          w.messages.filter((m) => !m.snapshot).flatMap((m) => m.updates.map((u) => u.sequence)),
+        );
+        for (const sequences of seen) expect(sequences).toEqual([...new Set(sequences)].sort((a, b) => a - b));
+      } finally {
+        watchers.forEach((w) => w.cancel());
       }
     });
   },
