@@ -6,27 +6,47 @@ import { UndecodableRequest } from './malformed';
 /** Sends one response on a stream; resolves once the stream can take more (flow control). */
 export type StreamSender<Res> = (response: Res) => Promise<void>;
 
+/** What a streaming handler knows of its call besides the request. */
+export interface StreamCall {
+  /** Aborts when the caller goes away. */
+  readonly cancelled: AbortSignal;
+  /** The caller's connection (its address and port). */
+  readonly peer: string;
+  /**
+   * Calls `listener` once when the caller goes away. Costs far less memory than a listener on `cancelled`
+   * (an EventTarget listener takes close to 1 KB), which matters for streams that stay open for long.
+   */
+  onCancel(listener: () => void): void;
+}
+
 /**
  * Adapts an async streaming handler to grpc-js, like {@link unary} does for a unary one: `handle` sends
  * responses with `send` until it resolves (the stream ends with OK) or throws (the stream ends with the
- * status {@link toServiceError} chooses, as a unary call would). `cancelled` aborts when the caller goes
- * away; `send` then resolves without sending, so the handler only has to watch the signal to stop. `peer`
- * names the caller's connection (its address and port).
+ * status {@link toServiceError} chooses, as a unary call would). When the caller goes away
+ * `call.cancelled` aborts and `send` resolves without sending, so the handler only has to stop.
  */
 export function serverStream<Req, Res>(
   method: string,
   logger: Logger,
-  handle: (request: Req, send: StreamSender<Res>, cancelled: AbortSignal, peer: string) => Promise<void>,
+  handle: (request: Req, send: StreamSender<Res>, call: StreamCall) => Promise<void>,
 ): handleServerStreamingCall<Req, Res> {
   return (call) => {
     const started = performance.now();
     const caller = new AbortController();
-    call.on('cancelled', () => caller.abort());
+    call.once('cancelled', () => caller.abort());
     const send = (response: Res) => sendWithFlowControl(call, response, caller.signal);
+    const context: StreamCall = {
+      cancelled: caller.signal,
+      peer: call.getPeer(),
+      onCancel: (listener) => {
+        if (caller.signal.aborted) listener();
+        else call.once('cancelled', listener);
+      },
+    };
     Promise.resolve()
       .then(() => {
         if (call.request instanceof UndecodableRequest) throw call.request.error;
-        return handle(call.request, send, caller.signal, call.getPeer());
+        return handle(call.request, send, context);
       })
       .then(
         () => {

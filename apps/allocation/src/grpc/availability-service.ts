@@ -21,7 +21,7 @@ export function availabilityServiceHandlers(
     watchAvailability: serverStream(
       'WatchAvailability',
       logger,
-      (req: pb.WatchAvailabilityRequest, send, cancelled, peer) => watches.watch(req, send, cancelled, peer),
+      (req: pb.WatchAvailabilityRequest, send, call) => watches.watch(req, send, call),
     ),
     getNodeAvailability: unary('GetNodeAvailability', logger, async (req: pb.GetNodeAvailabilityRequest) => {
       const result = await reader.availability(queryOf(req, req.asOfTime));

@@ -5,8 +5,8 @@ import type { ChangeStream } from '../inventory/change-stream';
 
 export function changeStreamServiceHandlers(stream: ChangeStream, logger: Logger): pb.ChangeStreamServiceServer {
   return {
-    subscribe: serverStream('Subscribe', logger, (req: pb.SubscribeRequest, send, cancelled) =>
-      stream.subscribe(req, (event) => send({ event }), cancelled),
+    subscribe: serverStream('Subscribe', logger, (req: pb.SubscribeRequest, send, call) =>
+      stream.subscribe(req, (event) => send({ event }), call.cancelled),
     ),
   };
 }

@@ -19,6 +19,7 @@ import {
   type Notifier,
   type StreamEntry,
 } from '@inventory/store';
+import type { StreamCall } from '@inventory/grpc-server';
 import type { Logger } from '@inventory/runtime';
 import { positionFigures } from '../events/change-events';
 import type { NodeCatalog } from './node-catalog';
@@ -85,31 +86,35 @@ export class AvailabilityWatches {
    * Runs one watch until `cancelled` aborts (it then resolves) or it ends with an error: bad requests, a
    * limit, a buffer the caller did not drain, the service stopping (see availability_service.proto).
    */
-  async watch(req: pb.WatchAvailabilityRequest, send: Send, cancelled: AbortSignal, connection: string): Promise<void> {
+  async watch(req: pb.WatchAvailabilityRequest, send: Send, call: StreamCall): Promise<void> {
     const request = parseWatchRequest(req);
     await requireUsableSegments(
       this.db.knex,
       request.segmentKeys.map((key, i) => [`segments[${i}]`, key]),
     );
     const nodeIds = request.distributionGroupId
-      ? new Set((await this.nodes.getDistributionGroup(request.distributionGroupId)).nodeIds)
+      ? (await this.nodes.getDistributionGroup(request.distributionGroupId)).nodeIds
       : request.nodeIds;
-    if (request.nodeIds) await this.nodes.requireNodes([...request.nodeIds]);
+    if (request.nodeIds) await this.nodes.requireNodes(request.nodeIds);
+    const connection = call.peer;
     this.admit(connection);
-    const watch = new Watch(this.db, request, nodeIds, send, this.limits.bufferPositions, () => this.position);
-    const end = () => watch.end();
-    cancelled.addEventListener('abort', end);
+    const watch = new Watch(this.db, request, nodeIds, send, this.limits.bufferPositions, this);
+    call.onCancel(() => watch.end());
     try {
       this.add(watch);
       if (this.stopping.signal.aborted) watch.end();
       await this.startReading();
       await watch.run(this.stamped, this.limits.pollIntervalMs);
-      if (this.stopping.signal.aborted && !cancelled.aborted) throw new WatchStoppingError(watch.lastToken);
+      if (this.stopping.signal.aborted && !call.cancelled.aborted) throw new WatchStoppingError(watch.lastToken);
     } finally {
-      cancelled.removeEventListener('abort', end);
       this.remove(watch);
       this.release(connection);
     }
+  }
+
+  /** Every event up to this stream position has been handed to the watches. */
+  get readerPosition(): number {
+    return this.position;
   }
 
   /** Ends every watch with UNAVAILABLE and its resume token. */
@@ -216,13 +221,18 @@ interface Pending {
   readonly sequence: number;
 }
 
-/** One open watch: its snapshot or catch-up, then what the reader hands it, coalesced by position. */
+/**
+ * One open watch: its snapshot or catch-up, then what the reader hands it, coalesced by position. An idle
+ * watch is kept small (10,000 of them on a replica is an expected load): maps exist only while they hold
+ * something, and it ends through a plain promise rather than an AbortSignal listener.
+ */
 class Watch {
   /** The resume token of the last message sent; empty before the snapshot completed. */
   lastToken = '';
-  private readonly pending = new Map<string, Pending>();
+  /** Positions changed since the last message; undefined while none. */
+  private pending: Map<string, Pending> | undefined;
   /** Threshold mode: the level last sent per position. */
-  private readonly levels = new Map<string, AvailabilityLevel>();
+  private readonly levels: Map<string, AvailabilityLevel> | undefined;
   /** Events up to this stream position are already in what was sent (or is being caught up). */
   private coveredTo = Number.MAX_SAFE_INTEGER;
   private ready = false;
@@ -231,34 +241,41 @@ class Watch {
   private rereads: Array<{ sequence: number; itemId?: string; nodeId?: string }> = [];
   private rereading = false;
   private failure: DomainError | undefined;
-  /** Aborts when the watch ends: the caller left, the service stops, or it failed. */
-  private readonly ended = new AbortController();
+  /** Whether the watch has ended: the caller left, the service stops, or it failed. */
+  private ended = false;
+  private finish: () => void = () => undefined;
+  private readonly finished = new Promise<void>((resolve) => (this.finish = resolve));
 
   constructor(
     private readonly db: Database,
     readonly request: WatchRequest,
     /** The nodes watched (the group's, for a group); undefined for every node. */
-    private readonly nodeIds: ReadonlySet<string> | undefined,
+    private readonly nodeIds: readonly string[] | undefined,
     private readonly send: Send,
     private readonly bufferLimit: number,
-    /** Where the reader stands: every event up to it has been offered. */
-    private readonly readerPosition: () => number,
-  ) {}
+    private readonly reader: { readonly readerPosition: number },
+  ) {
+    if (request.thresholds) this.levels = new Map();
+  }
 
   /** Sends the snapshot (or catches up after a resume token), then changes, until the watch ends. */
   async run(stamped: Notifier, pollIntervalMs: number): Promise<void> {
-    const done = this.ended.signal;
-    if (this.request.resumeAfter === undefined) await this.sendSnapshot(stamped, pollIntervalMs, done);
+    if (this.request.resumeAfter === undefined) await this.sendSnapshot(stamped, pollIntervalMs);
     else await this.catchUp(this.request.resumeAfter);
     this.ready = true;
     this.flush();
-    if (!done.aborted) await new Promise((resolve) => done.addEventListener('abort', resolve, { once: true }));
+    await this.finished;
     if (this.failure) throw this.failure;
   }
 
   /** Ends the watch (without an error of its own). */
   end(): void {
-    this.ended.abort();
+    this.ended = true;
+    this.finish();
+  }
+
+  private readerPosition(): number {
+    return this.reader.readerPosition;
   }
 
   /** Takes an entry the reader read (it concerns this watch's items, or every item). */
@@ -271,7 +288,7 @@ class Watch {
     } else if (event?.consumptionRulesChanged) this.reread({ sequence: entry.sequence });
     else {
       const changed = event?.safetyStockSet?.safetyStock ?? event?.safetyStockDeleted;
-      if (changed && (!this.nodeIds || changed.nodeId === '' || this.nodeIds.has(changed.nodeId)))
+      if (changed && (!this.nodeIds || changed.nodeId === '' || this.nodeIds.includes(changed.nodeId)))
         this.reread({ sequence: entry.sequence, itemId: changed.item?.itemId, nodeId: changed.nodeId || undefined });
     }
   }
@@ -293,21 +310,22 @@ class Watch {
       sequence: covered,
     }).then(() => {
       this.sending = false;
-      if (this.pending.size > 0) this.flush();
+      if (this.pending) this.flush();
     });
   }
 
   private wants(p: pb.PositionAvailabilityChanged): boolean {
     const { itemIds, segments } = this.request;
     return (
-      (!itemIds || itemIds.has(p.item?.itemId ?? '')) &&
-      (!this.nodeIds || this.nodeIds.has(p.nodeId)) &&
-      (!segments || segments.has(segmentName(p.segment)))
+      (!itemIds || itemIds.includes(p.item?.itemId ?? '')) &&
+      (!this.nodeIds || this.nodeIds.includes(p.nodeId)) &&
+      (!segments || segments.includes(segmentName(p.segment)))
     );
   }
 
   private put(position: pb.PositionAvailabilityChanged, sequence: number): void {
     const key = keyOf(position);
+    this.pending ??= new Map();
     const held = this.pending.get(key);
     if (held && held.sequence > sequence) return;
     this.pending.set(key, { position, sequence });
@@ -319,11 +337,11 @@ class Watch {
   /** The pending updates as a message's, cleared; in threshold mode only the level changes. */
   private take(): pb.AvailabilityUpdate[] {
     const updates: pb.AvailabilityUpdate[] = [];
-    for (const [key, { position, sequence }] of this.pending) {
+    for (const [key, { position, sequence }] of this.pending ?? []) {
       const update = this.update(key, position, sequence, false);
       if (update) updates.push(update);
     }
-    this.pending.clear();
+    this.pending = undefined;
     return updates;
   }
 
@@ -335,7 +353,7 @@ class Watch {
     inSnapshot: boolean,
   ): pb.AvailabilityUpdate | undefined {
     const book = this.request.thresholds;
-    if (!book) return { position, sequence, level: 0, previousLevel: 0 };
+    if (!book || !this.levels) return { position, sequence, level: 0, previousLevel: 0 };
     const level = book.levelAt(position.item?.itemId ?? '', position.nodeId, position.available);
     const previous = this.levels.get(key);
     if (!inSnapshot && previous === level) return undefined;
@@ -349,15 +367,16 @@ class Watch {
    * Q), the changes between P and the reader's position R >= Q are read from the stream, those of U left
    * out, and folded in; the snapshot then covers R exactly, and the reader's changes after R follow it.
    */
-  private async sendSnapshot(stamped: Notifier, pollIntervalMs: number, done: AbortSignal): Promise<void> {
+  private async sendSnapshot(stamped: Notifier, pollIntervalMs: number): Promise<void> {
     const snapshot = await readStockSnapshot(this.db, this.filter());
     const unstamped = new Set(snapshot.unstampedRowIds);
     let lastOfUnstamped = snapshot.lastSequence;
-    while (unstamped.size > 0 && !done.aborted) {
+    while (unstamped.size > 0 && !this.ended) {
+      const seen = stamped.count;
       const found = await streamSequencesOf({ db: this.db.knex, rowIds: [...unstamped] });
       lastOfUnstamped = Math.max(lastOfUnstamped, ...found.values());
       if (found.size === unstamped.size) break;
-      await stamped.wait(pollIntervalMs, done);
+      await stamped.wait(pollIntervalMs, NEVER, seen);
     }
     const balance = StockBalance.of([], snapshot.positions, snapshot.rules);
     const figures = new Map<string, Pending>();
@@ -376,7 +395,8 @@ class Watch {
       } else this.offer(entry);
     });
     this.coveredTo = to;
-    for (const [key, held] of this.pending) if (held.sequence <= to) this.pending.delete(key);
+    for (const [key, held] of this.pending ?? []) if (held.sequence <= to) this.pending?.delete(key);
+    if (this.pending?.size === 0) this.pending = undefined;
     const updates = [...figures].flatMap(
       ([key, { position, sequence }]) => this.update(key, position, sequence, true) ?? [],
     );
@@ -384,7 +404,7 @@ class Watch {
     this.sending = true;
     for (let start = 0; start === 0 || start < updates.length; start += SNAPSHOT_PAGE) {
       const last = start + SNAPSHOT_PAGE >= updates.length;
-      if (done.aborted) return;
+      if (this.ended) return;
       await this.send({
         updates: updates.slice(start, start + SNAPSHOT_PAGE),
         snapshot: true,
@@ -434,7 +454,7 @@ class Watch {
   private async rereadAll(): Promise<void> {
     this.rereading = true;
     try {
-      while (this.rereads.length > 0 && !this.ended.signal.aborted) {
+      while (this.rereads.length > 0 && !this.ended) {
         const [change] = this.rereads;
         const filter = this.filter();
         const snapshot = await readStockSnapshot(this.db, {
@@ -459,20 +479,20 @@ class Watch {
     }
   }
 
-  private filter(): { itemIds?: string[]; nodeIds?: string[] } {
-    return {
-      itemIds: this.request.itemIds && [...this.request.itemIds],
-      nodeIds: this.nodeIds && [...this.nodeIds],
-    };
+  private filter(): { itemIds?: readonly string[]; nodeIds?: readonly string[] } {
+    return { itemIds: this.request.itemIds, nodeIds: this.nodeIds };
   }
 
   private fail(error: DomainError): void {
     if (this.failure) return;
     this.failure = error;
-    this.pending.clear();
-    this.ended.abort();
+    this.pending = undefined;
+    this.end();
   }
 }
+
+/** A signal that never aborts, for waits that end by time or notice alone. */
+const NEVER = new AbortController().signal;
 
 /** Identifies a position in a watch. */
 function keyOf(p: pb.PositionAvailabilityChanged): string {

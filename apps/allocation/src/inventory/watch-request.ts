@@ -15,13 +15,13 @@ export const MAX_THRESHOLD_OVERRIDES = 1000;
 
 /** A checked WatchAvailability request. */
 export interface WatchRequest {
-  /** The items watched; undefined for every item. */
-  readonly itemIds?: ReadonlySet<string>;
+  /** The items watched; undefined for every item. (Arrays, not sets: at most 100, and smaller to keep.) */
+  readonly itemIds?: readonly string[];
   /** The nodes watched, as the caller named them; undefined for every node (or the group's). */
-  readonly nodeIds?: ReadonlySet<string>;
+  readonly nodeIds?: readonly string[];
   readonly distributionGroupId?: string;
   /** The segments watched, by {@link segmentName}; undefined for every segment and the pool. */
-  readonly segments?: ReadonlySet<string>;
+  readonly segments?: readonly string[];
   readonly segmentKeys: readonly pb.SegmentKey[];
   /** Set in threshold mode. */
   readonly thresholds?: ThresholdBook;
@@ -56,12 +56,12 @@ export function parseWatchRequest(req: pb.WatchAvailabilityRequest): WatchReques
   const fingerprint = fingerprintOf({ ...req, mode, resumeToken: '' });
   const resumeAfter = req.resumeToken === '' ? undefined : parseResumeToken(v, req.resumeToken, fingerprint);
   v.throwIfAny();
-  const setOf = (ids: readonly string[]) => (ids.length > 0 ? new Set(ids) : undefined);
+  const distinct = (ids: readonly string[]) => (ids.length > 0 ? [...new Set(ids)] : undefined);
   return {
-    itemIds: setOf(req.itemIds),
-    nodeIds: setOf(req.nodeIds),
+    itemIds: distinct(req.itemIds),
+    nodeIds: distinct(req.nodeIds),
     distributionGroupId: req.distributionGroupId || undefined,
-    segments: setOf(req.segments.map(segmentName)),
+    segments: distinct(req.segments.map(segmentName)),
     segmentKeys: req.segments,
     thresholds,
     resumeAfter,

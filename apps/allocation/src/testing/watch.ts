@@ -1,6 +1,7 @@
 /** A real WatchAvailability call, collecting its messages and the figures they add up to. */
 import { credentials, type ServiceError } from '@grpc/grpc-js';
 import * as pb from '@inventory/contracts';
+import { Arrivals } from './arrivals';
 
 export interface Watcher {
   /** Every message received so far, in order. */
@@ -35,32 +36,20 @@ export function watchAvailability(
   const messages: pb.WatchAvailabilityResponse[] = [];
   const latest = new Map<string, pb.AvailabilityUpdate>();
   let token = '';
-  let waiters: Array<() => void> = [];
   const ended = new Promise<ServiceError | undefined>((resolve) => {
     call.on('error', (err: ServiceError) => resolve(err));
     call.on('end', () => resolve(undefined));
   });
   void ended.then(() => client.close());
+  const arrivals = new Arrivals(ended);
   call.on('data', (message: pb.WatchAvailabilityResponse) => {
     messages.push(message);
     for (const update of message.updates) latest.set(positionId(update.position), update);
     if (message.resumeToken) token = message.resumeToken;
-    waiters.forEach((wake) => wake());
+    arrivals.arrived();
   });
-  const until = async (check: () => boolean, timeoutMs = 15_000) => {
-    const deadline = Date.now() + timeoutMs;
-    while (!check()) {
-      const woken = new Promise<void>((resolve) => waiters.push(resolve));
-      const outcome = await Promise.race([
-        woken.then(() => 'data' as const),
-        ended.then((err) => err ?? new Error('the stream ended')),
-        new Promise<'tick'>((resolve) => setTimeout(() => resolve('tick'), 200)),
-      ]);
-      waiters = [];
-      if (outcome instanceof Error) throw outcome;
-      if (Date.now() > deadline) throw new Error(`timed out after ${messages.length} messages`);
-    }
-  };
+  const until = (check: () => boolean, timeoutMs = 15_000) =>
+    arrivals.until(check, timeoutMs, () => `${messages.length} messages received`);
   return {
     messages,
     latest,
