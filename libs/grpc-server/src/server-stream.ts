@@ -13,8 +13,9 @@ export interface StreamCall {
   /** The caller's connection (its address and port). */
   readonly peer: string;
   /**
-   * Calls `listener` once when the caller goes away. Costs far less memory than a listener on `cancelled`
-   * (an EventTarget listener takes close to 1 KB), which matters for streams that stay open for long.
+   * Calls `listener` once when the caller goes away (one listener per call: a second replaces the first).
+   * Costs far less memory than a listener on `cancelled` (an EventTarget listener takes close to 1 KB),
+   * which matters for streams that stay open for long.
    */
   onCancel(listener: () => void): void;
 }
@@ -33,14 +34,18 @@ export function serverStream<Req, Res>(
   return (call) => {
     const started = performance.now();
     const caller = new AbortController();
-    call.once('cancelled', () => caller.abort());
+    let onCancel: (() => void) | undefined;
+    call.on('cancelled', () => {
+      caller.abort();
+      onCancel?.();
+    });
     const send = (response: Res) => sendWithFlowControl(call, response, caller.signal);
     const context: StreamCall = {
       cancelled: caller.signal,
       peer: call.getPeer(),
       onCancel: (listener) => {
         if (caller.signal.aborted) listener();
-        else call.once('cancelled', listener);
+        else onCancel = listener;
       },
     };
     Promise.resolve()

@@ -83,14 +83,16 @@ export class AvailabilityWatches {
   ) {}
 
   /**
-   * Runs one watch until `cancelled` aborts (it then resolves) or it ends with an error: bad requests, a
-   * limit, a buffer the caller did not drain, the service stopping (see availability_service.proto).
+   * Runs one watch until the caller cancels it (it then resolves) or it ends with an error: bad requests, a
+   * limit, a buffer the caller did not drain, the service stopping (see availability_service.proto). Once
+   * the watch is open it waits on a plain promise, not in a suspended async function, so that an idle
+   * watch keeps no call frames.
    */
   async watch(req: pb.WatchAvailabilityRequest, send: Send, call: StreamCall): Promise<void> {
     const request = parseWatchRequest(req);
     await requireUsableSegments(
       this.db.knex,
-      request.segmentKeys.map((key, i) => [`segments[${i}]`, key]),
+      req.segments.map((key, i) => [`segments[${i}]`, key]),
     );
     const nodeIds = request.distributionGroupId
       ? (await this.nodes.getDistributionGroup(request.distributionGroupId)).nodeIds
@@ -100,16 +102,24 @@ export class AvailabilityWatches {
     this.admit(connection);
     const watch = new Watch(this.db, request, nodeIds, send, this.limits.bufferPositions, this);
     call.onCancel(() => watch.end());
+    const close = () => {
+      this.remove(watch);
+      this.release(connection);
+    };
     try {
       this.add(watch);
       if (this.stopping.signal.aborted) watch.end();
       await this.startReading();
-      await watch.run(this.stamped, this.limits.pollIntervalMs);
-      if (this.stopping.signal.aborted && !call.cancelled.aborted) throw new WatchStoppingError(watch.lastToken);
-    } finally {
-      this.remove(watch);
-      this.release(connection);
+      await watch.start(this.stamped, this.limits.pollIntervalMs);
+    } catch (err) {
+      close();
+      throw err;
     }
+    return watch.finished.then(() => {
+      close();
+      if (watch.failure) throw watch.failure;
+      if (this.stopping.signal.aborted && !call.cancelled.aborted) throw new WatchStoppingError(watch.lastToken);
+    });
   }
 
   /** Every event up to this stream position has been handed to the watches. */
@@ -240,11 +250,13 @@ class Watch {
   /** Rules or safety stock changed at these positions (undefined: all): their figures are re-read. */
   private rereads: Array<{ sequence: number; itemId?: string; nodeId?: string }> = [];
   private rereading = false;
-  private failure: DomainError | undefined;
+  /** Why the watch failed, if it did. */
+  failure: DomainError | undefined;
   /** Whether the watch has ended: the caller left, the service stops, or it failed. */
   private ended = false;
   private finish: () => void = () => undefined;
-  private readonly finished = new Promise<void>((resolve) => (this.finish = resolve));
+  /** Resolves when the watch ends. */
+  readonly finished = new Promise<void>((resolve) => (this.finish = resolve));
 
   constructor(
     private readonly db: Database,
@@ -258,14 +270,12 @@ class Watch {
     if (request.thresholds) this.levels = new Map();
   }
 
-  /** Sends the snapshot (or catches up after a resume token), then changes, until the watch ends. */
-  async run(stamped: Notifier, pollIntervalMs: number): Promise<void> {
+  /** Sends the snapshot (or catches up after a resume token); from then on, changes until it ends. */
+  async start(stamped: Notifier, pollIntervalMs: number): Promise<void> {
     if (this.request.resumeAfter === undefined) await this.sendSnapshot(stamped, pollIntervalMs);
     else await this.catchUp(this.request.resumeAfter);
     this.ready = true;
     this.flush();
-    await this.finished;
-    if (this.failure) throw this.failure;
   }
 
   /** Ends the watch (without an error of its own). */

@@ -22,7 +22,6 @@ export interface WatchRequest {
   readonly distributionGroupId?: string;
   /** The segments watched, by {@link segmentName}; undefined for every segment and the pool. */
   readonly segments?: readonly string[];
-  readonly segmentKeys: readonly pb.SegmentKey[];
   /** Set in threshold mode. */
   readonly thresholds?: ThresholdBook;
   /** Where a resumed watch continues: the stream position its last message covered. */
@@ -62,7 +61,6 @@ export function parseWatchRequest(req: pb.WatchAvailabilityRequest): WatchReques
     nodeIds: distinct(req.nodeIds),
     distributionGroupId: req.distributionGroupId || undefined,
     segments: distinct(req.segments.map(segmentName)),
-    segmentKeys: req.segments,
     thresholds,
     resumeAfter,
     fingerprint,
