@@ -328,6 +328,39 @@ describeEachDatabase('availability watches', (dialect) => {
     }
   });
 
+  it('opens watches during a burst of changes, each snapshot followed by exactly the changes after it', async () => {
+    const items = ['B1', 'B2'];
+    await onhand(
+      t.clients,
+      items.map((itemId) => ({ itemId, nodeId: 'DC1', quantity: 500 })),
+    );
+    let done = false;
+    const burst = (async () => {
+      for (let k = 0; k < 40; k++) await Promise.all(items.map((i) => adjust(i, 'DC1', -1)));
+      done = true;
+    })();
+    const watchers: Watcher[] = [];
+    while (!done) {
+      const w = watch({ itemIds: items, nodeIds: ['DC1'] });
+      watchers.push(w);
+      await w.snapshot();
+    }
+    await burst;
+    for (const w of watchers) {
+      await showsTruth(
+        w,
+        items.map((i) => [i, 'DC1']),
+      );
+      // Snapshot first, then only changes with higher sequences than it covers, each once.
+      const covered = w.messages.find((m) => m.snapshotComplete)!.sequence;
+      for (const sequences of changeSequences([w]).values()) {
+        expect(sequences).toEqual([...new Set(sequences)].sort((a, b) => a - b));
+        expect(sequences.every((s) => s > covered)).toBe(true);
+      }
+    }
+    expect(watchers.length).toBeGreaterThan(1);
+  });
+
   it('ends a watch whose caller does not read with RESOURCE_EXHAUSTED and a token that loses nothing', async () => {
     const own = await startTestService(dialect, { INVENTORY_WATCH_BUFFER_POSITIONS: '50' });
     try {

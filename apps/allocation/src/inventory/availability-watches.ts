@@ -72,6 +72,7 @@ export class AvailabilityWatches {
   private readonly stopping = new AbortController();
   /** Every event up to this stream position has been handed to the watches. */
   private position = 0;
+  /** Resolves once the reader runs and `position` is where it starts; undefined while it does not run. */
   private reader: Promise<void> | undefined;
 
   constructor(
@@ -169,18 +170,22 @@ export class AvailabilityWatches {
     }
   }
 
-  /** Starts the reader if it is not running: from the stream's head, since no watch needs what came before. */
+  /**
+   * Starts the reader if it is not running, from the stream's head (no watch needs what came before), and
+   * waits until it is positioned, so that a watch's catch-up and the reader meet.
+   */
   private async startReading(): Promise<void> {
-    if (this.reader) return;
-    const head = lastStreamSequence({ db: this.db.knex });
-    this.reader = head.then((position) => {
-      this.position = Math.max(this.position, position);
-      void this.read();
-    });
-    await this.reader.catch((err: unknown) => {
-      this.reader = undefined;
-      throw err;
-    });
+    this.reader ??= lastStreamSequence({ db: this.db.knex }).then(
+      (head) => {
+        this.position = Math.max(this.position, head);
+        void this.read();
+      },
+      (err: unknown) => {
+        this.reader = undefined;
+        throw err;
+      },
+    );
+    await this.reader;
   }
 
   /** Follows the stream while any watch is open; then stops, and the next watch starts it again. */
@@ -244,7 +249,7 @@ class Watch {
   /** Threshold mode: the level last sent per position. */
   private readonly levels: Map<string, AvailabilityLevel> | undefined;
   /** Events up to this stream position are already in what was sent (or is being caught up). */
-  private coveredTo = Number.MAX_SAFE_INTEGER;
+  private coveredTo: number;
   private ready = false;
   private sending = false;
   /** Rules or safety stock changed at these positions (undefined: all): their figures are re-read. */
@@ -268,6 +273,9 @@ class Watch {
     private readonly reader: { readonly readerPosition: number },
   ) {
     if (request.thresholds) this.levels = new Map();
+    // A resumed watch has had everything up to its token; a new one takes what comes, and its snapshot
+    // drops what it covers.
+    this.coveredTo = request.resumeAfter ?? 0;
   }
 
   /** Sends the snapshot (or catches up after a resume token); from then on, changes until it ends. */
@@ -288,26 +296,38 @@ class Watch {
     return this.reader.readerPosition;
   }
 
+  /**
+   * What a message sent now covers, given what it holds is complete up to `position`: a re-read in flight
+   * holds it below the change it re-reads for, so that a resume does not skip that change.
+   */
+  private coveredPosition(position: number): number {
+    return Math.min(position, ...this.rereads.map((r) => r.sequence - 1));
+  }
+
   /** Takes an entry the reader read (it concerns this watch's items, or every item). */
   offer(entry: StreamEntry): void {
-    if (entry.sequence <= this.coveredTo && this.ready) return;
+    if (this.ended || entry.sequence <= this.coveredTo) return;
     const event = entry.event;
     const position = event?.positionAvailabilityChanged;
     if (position) {
       if (this.wants(position)) this.put(position, entry.sequence);
-    } else if (event?.consumptionRulesChanged) this.reread({ sequence: entry.sequence });
+    } else this.rereadAfter(entry);
+  }
+
+  /** Re-reads what a rules or safety stock change (which come without position events) may have moved. */
+  private rereadAfter({ event, sequence }: StreamEntry): void {
+    if (event?.consumptionRulesChanged) this.reread({ sequence });
     else {
       const changed = event?.safetyStockSet?.safetyStock ?? event?.safetyStockDeleted;
       if (changed && (!this.nodeIds || changed.nodeId === '' || this.nodeIds.includes(changed.nodeId)))
-        this.reread({ sequence: entry.sequence, itemId: changed.item?.itemId, nodeId: changed.nodeId || undefined });
+        this.reread({ sequence, itemId: changed.item?.itemId, nodeId: changed.nodeId || undefined });
     }
   }
 
   /** Sends what is pending in one message, unless the caller has not taken the last one yet. */
   flush(): void {
     if (!this.ready || this.sending || this.failure) return;
-    // A re-read in flight holds the token below the change it re-reads for, so a resume does not skip it.
-    const covered = Math.min(this.readerPosition(), ...this.rereads.map((r) => r.sequence - 1));
+    const covered = this.coveredPosition(this.readerPosition());
     const updates = this.take();
     if (updates.length === 0) return;
     this.lastToken = resumeToken(covered, this.request.fingerprint);
@@ -396,21 +416,22 @@ class Watch {
       const position = view && positionFigures(key, view, snapshot.rules.version);
       if (position && this.wants(position)) figures.set(keyOf(position), { position, sequence: 0 });
     }
+    // What the reader offered up to `to` is read again below: it is dropped, and no more is taken.
     const to = Math.max(lastOfUnstamped, this.readerPosition());
-    await this.readStream(snapshot.lastSequence, to, (entry) => {
-      const position = entry.event?.positionAvailabilityChanged;
-      if (unstamped.has(entry.rowId)) return;
-      if (position) {
-        if (this.wants(position)) figures.set(keyOf(position), { position, sequence: entry.sequence });
-      } else this.offer(entry);
-    });
     this.coveredTo = to;
     for (const [key, held] of this.pending ?? []) if (held.sequence <= to) this.pending?.delete(key);
     if (this.pending?.size === 0) this.pending = undefined;
+    await this.readStream(snapshot.lastSequence, to, (entry) => {
+      const position = entry.event?.positionAvailabilityChanged;
+      if (unstamped.has(entry.rowId)) return;
+      if (!position) this.rereadAfter(entry);
+      else if (this.wants(position)) figures.set(keyOf(position), { position, sequence: entry.sequence });
+    });
     const updates = [...figures].flatMap(
       ([key, { position, sequence }]) => this.update(key, position, sequence, true) ?? [],
     );
-    this.lastToken = resumeToken(to, this.request.fingerprint);
+    // A re-read still in flight (rules changed after the snapshot's read) holds the token below its change.
+    this.lastToken = resumeToken(this.coveredPosition(to), this.request.fingerprint);
     this.sending = true;
     for (let start = 0; start === 0 || start < updates.length; start += SNAPSHOT_PAGE) {
       const last = start + SNAPSHOT_PAGE >= updates.length;
@@ -432,7 +453,6 @@ class Watch {
     if (oldest > after + 1) throw new StreamPositionTrimmedError(after, oldest);
     this.lastToken = resumeToken(after, this.request.fingerprint);
     const to = Math.max(after, this.readerPosition());
-    this.coveredTo = after;
     await this.readStream(after, to, (entry) => this.offer(entry));
   }
 
