@@ -22,15 +22,15 @@ import {
   type DetectionKey,
 } from '@inventory/store';
 import type { Knex } from 'knex';
-import { readOutboxTail, skipOutboxTail } from './outbox-tail';
 import type { RebalanceRuns } from './rebalance-runs';
 import type { Rebalancer } from './rebalancer';
+import { readStreamTail, skipStreamTail } from './stream-tail';
 
 /** The actor of system-detected runs and of the supply changes they make. */
 export const DETECTED_REBALANCE_ACTOR = 'system-detected-rebalance';
 /** Whose cursor in the change stream the detector moves. */
 const STREAM_CONSUMER = 'rebalance-detector';
-/** Outbox events per transaction, and transactions per round at most (the next round goes on). */
+/** Stream events per transaction, and transactions per round at most (the next round goes on). */
 const BATCH = 500;
 const BATCHES_PER_ROUND = 20;
 
@@ -99,7 +99,7 @@ export class RebalanceDetector {
       (p) => p.enabled && p.triggersEnabled,
     );
     if (!triggering) {
-      await inTransaction(this.db, (trx) => skipOutboxTail(trx, STREAM_CONSUMER));
+      await inTransaction(this.db, (trx) => skipStreamTail(trx, STREAM_CONSUMER));
       return 0;
     }
     let started = 0;
@@ -116,9 +116,10 @@ export class RebalanceDetector {
   }
 
   private async detectBatch(trx: Knex.Transaction, nowMs: number): Promise<{ started: number; more: boolean }> {
-    const { events, more } = await readOutboxTail(trx, STREAM_CONSUMER, nowMs, BATCH, [
+    const { events, more, trimmed } = await readStreamTail(trx, STREAM_CONSUMER, BATCH, [
       'position_availability_changed',
     ]);
+    if (trimmed > 0) this.logger.warn({ trimmed }, 'the rebalance detector fell behind the change stream retention');
     await pruneDetections({ trx, beforeMs: nowMs - this.options.debounceMs });
     const plans = new Map<string, AllocationPlan | null>();
     let started = 0;

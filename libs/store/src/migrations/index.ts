@@ -21,6 +21,7 @@ import * as allocationPlans from './20261129004000_allocation_plans';
 import * as rebalancing from './20261129005000_rebalancing';
 import * as rebalanceTriggers from './20261129005100_rebalance_triggers';
 import * as changeStream from './20261129006000_change_stream';
+import * as streamCursors from './20261130007000_stream_cursors';
 
 type Migration = Knex.Migration;
 
@@ -48,6 +49,7 @@ const migrations: Record<string, Migration> = {
   '20261129005000_rebalancing': rebalancing,
   '20261129005100_rebalance_triggers': rebalanceTriggers,
   '20261129006000_change_stream': changeStream,
+  '20261130007000_stream_cursors': streamCursors,
 };
 
 export const migrationSource: Knex.MigrationSource<string> = {

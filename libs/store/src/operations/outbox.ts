@@ -88,53 +88,10 @@ export async function readOutbox({
   return rows.map(eventOf);
 }
 
-/** A row of the outbox as {@link readOutboxOfTypes} returns it: its event only when of a type asked for. */
-export interface OutboxEntry {
-  readonly sequence: number;
-  readonly event?: ChangeEvent;
-}
-
-/**
- * Like {@link readOutbox}, but decodes (and fetches the payload of) only events of `types`: the rows of other
- * types come back as their sequence alone, so that a reader that follows a few types still sees every
- * sequence (its holes) without decoding the rest.
- */
-export async function readOutboxOfTypes({
-  db,
-  afterSequence,
-  limit,
-  types,
-}: {
-  db: Knex;
-  afterSequence: number;
-  limit: number;
-  types: readonly string[];
-}): Promise<OutboxEntry[]> {
-  const rows: Array<Pick<OutboxRow, 'sequence'> & { payload: OutboxRow['payload'] | null }> = await db('outbox')
-    .select(
-      'sequence',
-      db.raw(`CASE WHEN event_type IN (${types.map(() => '?').join(', ')}) THEN payload END AS payload`, [...types]),
-    )
-    .where('sequence', '>', afterSequence)
-    .orderBy('sequence')
-    .limit(limit);
-  return rows.map((row) =>
-    row.payload === null
-      ? { sequence: Number(row.sequence) }
-      : { sequence: Number(row.sequence), event: eventOf({ ...row, payload: row.payload } as OutboxRow) },
-  );
-}
-
 /** Events of an action in sequence order. Reads without locking. */
 export async function outboxOfAction({ db, actionId }: { db: Knex; actionId: string }): Promise<ChangeEvent[]> {
   const rows: OutboxRow[] = await db('outbox').where({ action_id: actionId }).orderBy('sequence');
   return rows.map(eventOf);
-}
-
-/** The highest sequence written so far; 0 for an empty outbox. Reads without locking. */
-export async function lastOutboxSequence({ db }: { db: Knex }): Promise<number> {
-  const row = (await db('outbox').max({ last: 'sequence' }).first()) as { last: number | string | null } | undefined;
-  return Number(row?.last ?? 0);
 }
 
 /** The row of `change_stream_state` that keeps the last stream position given. */

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { RebalanceSchedule } from '@inventory/domain';
-import { integerOf, jsonOf, type IntegerColumn } from '../tables/columns';
+import { integerOf, type IntegerColumn } from '../tables/columns';
 
 /** A row of `rebalance_schedules`: a segment type's next scheduled rebalance. */
 interface RebalanceScheduleRow {
@@ -72,60 +72,39 @@ export async function hasRunningRebalanceRun({ db, segmentType }: { db: Knex; se
   return row !== undefined;
 }
 
-/** Outbox sequences not seen yet below a reader's cursor: `from` to `to`, both included, open since `seenMs`. */
-export interface SequenceGap {
-  readonly from: number;
-  readonly to: number;
-  readonly seenMs: number;
-}
-
-/** How far a reader of the outbox has read. */
-export interface OutboxCursor {
-  /** The highest sequence read. */
-  readonly afterSequence: number;
-  /** Sequences below it that were missing when read: rows of transactions that may still commit. */
-  readonly gaps: readonly SequenceGap[];
-}
-
-interface OutboxCursorRow {
-  readonly consumer: string;
-  readonly after_sequence: IntegerColumn;
-  readonly gaps: string;
-}
-
-/** A reader's cursor, locked for the rest of the transaction: one reader moves it at a time. */
-export async function lockOutboxCursor({
+/**
+ * A reader's cursor: the last stream position it read, locked for the rest of the transaction, so that one
+ * reader moves it at a time; undefined before its first read.
+ */
+export async function lockStreamCursor({
   trx,
   consumer,
 }: {
   trx: Knex.Transaction;
   consumer: string;
-}): Promise<OutboxCursor | undefined> {
-  const row: OutboxCursorRow | undefined = await trx('outbox_cursors').where({ consumer }).forUpdate().first();
-  return (
-    row && {
-      afterSequence: integerOf(row.after_sequence, 'outbox_cursors.after_sequence'),
-      gaps: jsonOf<SequenceGap[]>(row.gaps),
-    }
-  );
+}): Promise<number | undefined> {
+  const row: { after_sequence: IntegerColumn } | undefined = await trx('outbox_cursors')
+    .where({ consumer })
+    .forUpdate()
+    .first('after_sequence');
+  return row && integerOf(row.after_sequence, 'outbox_cursors.after_sequence');
 }
 
 /** Inserts or replaces a reader's cursor. */
-export async function writeOutboxCursor({
+export async function writeStreamCursor({
   trx,
   consumer,
-  cursor,
+  afterSequence,
 }: {
   trx: Knex.Transaction;
   consumer: string;
-  cursor: OutboxCursor;
+  afterSequence: number;
 }): Promise<void> {
-  const row: OutboxCursorRow = {
-    consumer,
-    after_sequence: cursor.afterSequence,
-    gaps: JSON.stringify(cursor.gaps),
-  };
-  await trx('outbox_cursors').insert(row).onConflict('consumer').merge();
+  // `gaps` is left from cursors by outbox row id, which had to remember the holes below them.
+  await trx('outbox_cursors')
+    .insert({ consumer, after_sequence: afterSequence, gaps: '[]' })
+    .onConflict('consumer')
+    .merge();
 }
 
 /** Where a system-detected rebalance debounces: a segment type at an item id and node. */

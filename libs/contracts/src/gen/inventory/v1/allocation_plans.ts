@@ -57,8 +57,8 @@ export interface AllocationPlan {
    * "system-detected-rebalance") rebalances that item id at that node. Debounced: at most one such run per
    * segment type, item id and node per INVENTORY_REBALANCE_TRIGGER_DEBOUNCE_MS; a detection inside the window
    * is dropped, not deferred (the next zero after it, or the schedule, catches up). The detector starts
-   * reading at the end of the stream the first time it runs, and a change whose transaction commits more
-   * than 60 seconds after a later change was read is not seen.
+   * reading at the end of the stream the first time it runs, and follows it by stream position
+   * (change_stream_service.proto), so a change whose transaction commits late is seen once it is stamped.
    */
   triggersEnabled?:
     | boolean
