@@ -291,10 +291,10 @@ export const SubscribeResponse: MessageFns<SubscribeResponse> = {
  * How the order is made. MySQL hands out outbox row ids when a transaction inserts its rows, not when it
  * commits: a transaction can take id 5, stay open, and commit after the one that took id 6. So the id is not
  * the stream position. A single sequencer (one replica at a time, on the lease "change-stream-sequencer")
- * reads, every INVENTORY_STREAM_SEQUENCER_INTERVAL_MS, the committed outbox rows that have no position yet
- * (a non-locking read: an open transaction's rows are invisible to it and never block it) and gives them the
- * next positions, 1, 2, 3..., in outbox id order, with the time it did so as commit_time, in one transaction
- * per batch. A row whose transaction commits late is simply given a position later. Positions are therefore
+ * reads, every INVENTORY_STREAM_SEQUENCER_INTERVAL_MS and at once after each commit of its own replica that
+ * wrote events, the committed outbox rows that have no position yet (a non-locking read: an open
+ * transaction's rows are invisible to it and never block it) and gives them the next positions, 1, 2,
+ * 3..., in outbox id order, with the time it did so as commit_time, in one transaction per batch. A row whose transaction commits late is simply given a position later. Positions are therefore
  * gap-free and never reused (the last one given is kept apart from the rows, so trimming cannot reset it),
  * and the stream order is the order in which the sequencer saw commits. If the replica holding the lease
  * stops without giving it up, another takes over when the lease expires (30 s): events commit meanwhile
@@ -308,7 +308,8 @@ export const SubscribeResponse: MessageFns<SubscribeResponse> = {
  * their commits.
  *
  * Every replica serves Subscribe from the database, so every subscriber sees the same sequence whichever
- * replica it is connected to.
+ * replica it is connected to. On the sequencer's replica a stamp wakes the subscribers at once; the others
+ * find new positions within INVENTORY_STREAM_POLL_INTERVAL_MS.
  *
  * Retention: positions older than INVENTORY_STREAM_RETENTION_HOURS (default 168, 7 days) after their
  * commit_time are trimmed by a sweeper on one replica at a time (lease "change-stream-retention"); the
