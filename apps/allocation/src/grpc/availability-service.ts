@@ -18,10 +18,8 @@ export function availabilityServiceHandlers(
   logger: Logger,
 ): pb.AvailabilityServiceServer {
   return {
-    watchAvailability: serverStream(
-      'WatchAvailability',
-      logger,
-      (req: pb.WatchAvailabilityRequest, send, call) => watches.watch(req, send, call),
+    watchAvailability: serverStream('WatchAvailability', logger, (req: pb.WatchAvailabilityRequest, send, call) =>
+      watches.watch(req, send, call),
     ),
     getNodeAvailability: unary('GetNodeAvailability', logger, async (req: pb.GetNodeAvailabilityRequest) => {
       const result = await reader.availability(queryOf(req, req.asOfTime));
