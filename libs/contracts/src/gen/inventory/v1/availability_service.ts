@@ -2156,9 +2156,10 @@ export const AvailabilityServiceService = {
    * while the change stream still holds the events after it (INVENTORY_STREAM_RETENTION_HOURS); after that
    * the call fails with OUT_OF_RANGE STREAM_POSITION_TRIMMED and the caller watches again without a token.
    *
-   * Changes reach watchers on the replica that committed them within about one sequencer round (the
-   * committing replica wakes the sequencer and its own watchers) and on other replicas within
-   * INVENTORY_STREAM_POLL_INTERVAL_MS more. Idle watches stay open: the server sends an HTTP/2 keepalive ping
+   * How soon: a change committed on the replica that holds the sequencer's lease is stamped at once and
+   * reaches that replica's watchers within the stamping transaction; a change committed elsewhere is stamped
+   * within INVENTORY_STREAM_SEQUENCER_INTERVAL_MS; other replicas' watchers see a stamped change within
+   * INVENTORY_STREAM_POLL_INTERVAL_MS. Idle watches stay open: the server sends an HTTP/2 keepalive ping
    * on each connection every INVENTORY_GRPC_KEEPALIVE_TIME_MS (default 60 s) and closes a connection that
    * does not answer within INVENTORY_GRPC_KEEPALIVE_TIMEOUT_MS (default 20 s), so a watcher behind a
    * proxy that drops quiet connections keeps its stream; clients may send their own pings too.
@@ -2234,9 +2235,10 @@ export interface AvailabilityServiceServer extends UntypedServiceImplementation 
    * while the change stream still holds the events after it (INVENTORY_STREAM_RETENTION_HOURS); after that
    * the call fails with OUT_OF_RANGE STREAM_POSITION_TRIMMED and the caller watches again without a token.
    *
-   * Changes reach watchers on the replica that committed them within about one sequencer round (the
-   * committing replica wakes the sequencer and its own watchers) and on other replicas within
-   * INVENTORY_STREAM_POLL_INTERVAL_MS more. Idle watches stay open: the server sends an HTTP/2 keepalive ping
+   * How soon: a change committed on the replica that holds the sequencer's lease is stamped at once and
+   * reaches that replica's watchers within the stamping transaction; a change committed elsewhere is stamped
+   * within INVENTORY_STREAM_SEQUENCER_INTERVAL_MS; other replicas' watchers see a stamped change within
+   * INVENTORY_STREAM_POLL_INTERVAL_MS. Idle watches stay open: the server sends an HTTP/2 keepalive ping
    * on each connection every INVENTORY_GRPC_KEEPALIVE_TIME_MS (default 60 s) and closes a connection that
    * does not answer within INVENTORY_GRPC_KEEPALIVE_TIMEOUT_MS (default 20 s), so a watcher behind a
    * proxy that drops quiet connections keeps its stream; clients may send their own pings too.
@@ -2358,9 +2360,10 @@ export interface AvailabilityServiceClient extends Client {
    * while the change stream still holds the events after it (INVENTORY_STREAM_RETENTION_HOURS); after that
    * the call fails with OUT_OF_RANGE STREAM_POSITION_TRIMMED and the caller watches again without a token.
    *
-   * Changes reach watchers on the replica that committed them within about one sequencer round (the
-   * committing replica wakes the sequencer and its own watchers) and on other replicas within
-   * INVENTORY_STREAM_POLL_INTERVAL_MS more. Idle watches stay open: the server sends an HTTP/2 keepalive ping
+   * How soon: a change committed on the replica that holds the sequencer's lease is stamped at once and
+   * reaches that replica's watchers within the stamping transaction; a change committed elsewhere is stamped
+   * within INVENTORY_STREAM_SEQUENCER_INTERVAL_MS; other replicas' watchers see a stamped change within
+   * INVENTORY_STREAM_POLL_INTERVAL_MS. Idle watches stay open: the server sends an HTTP/2 keepalive ping
    * on each connection every INVENTORY_GRPC_KEEPALIVE_TIME_MS (default 60 s) and closes a connection that
    * does not answer within INVENTORY_GRPC_KEEPALIVE_TIMEOUT_MS (default 20 s), so a watcher behind a
    * proxy that drops quiet connections keeps its stream; clients may send their own pings too.
