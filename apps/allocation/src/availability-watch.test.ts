@@ -328,6 +328,28 @@ describeEachDatabase('availability watches', (dialect) => {
     }
   });
 
+  it('gives watches that open together each its own snapshot, although they share reads', async () => {
+    await onhand(t.clients, [
+      { itemId: 'S1', nodeId: 'DC1', quantity: 11 },
+      { itemId: 'S1', nodeId: 'DC2', quantity: 12 },
+      { itemId: 'S2', nodeId: 'DC1', quantity: 21 },
+      { itemId: 'S2', nodeId: 'DC2', quantity: 22 },
+    ]);
+    const requests: Array<Partial<pb.WatchAvailabilityRequest>> = [
+      { itemIds: ['S1'], nodeIds: ['DC1'] },
+      { itemIds: ['S2'], nodeIds: ['DC2'] },
+      { itemIds: ['S1', 'S2'], nodeIds: ['DC2'] },
+      { itemIds: ['S2'] },
+    ];
+    const watchers = Array.from({ length: 5 }, () => requests.map((r) => watch(r))).flat();
+    const snapshots = await Promise.all(watchers.map((w) => w.snapshot()));
+    const shown = snapshots.map((updates) =>
+      updates.map((u) => `${positionId(u.position)}=${u.position?.available}`).sort(),
+    );
+    const expected = [['S1@DC1:/=11'], ['S2@DC2:/=22'], ['S1@DC2:/=12', 'S2@DC2:/=22'], ['S2@DC1:/=21', 'S2@DC2:/=22']];
+    expect(shown).toEqual(Array.from({ length: 5 }, () => expected).flat());
+  });
+
   it('opens watches during a burst of changes, each snapshot followed by exactly the changes after it', async () => {
     const items = ['B1', 'B2'];
     await onhand(

@@ -1,7 +1,5 @@
 import * as pb from '@inventory/contracts';
 import {
-  positionKeyOfId,
-  StockBalance,
   StreamPositionTrimmedError,
   WatchBufferFullError,
   type AvailabilityLevel,
@@ -9,14 +7,13 @@ import {
 } from '@inventory/domain';
 import {
   oldestStreamSequence,
-  readStockSnapshot,
   readStream,
   streamSequencesOf,
   type Database,
   type Notifier,
   type StreamEntry,
 } from '@inventory/store';
-import { positionFigures } from '../events/change-events';
+import type { FigureSnapshots } from './figure-snapshots';
 import { resumeToken, segmentName, type WatchRequest } from './watch-request';
 
 /** Sends one message; resolves once the stream can take more. */
@@ -75,6 +72,7 @@ export class Watch {
 
   constructor(
     private readonly db: Database,
+    private readonly snapshots: FigureSnapshots,
     readonly request: WatchRequest,
     /** The nodes watched (the group's, for a group); undefined for every node. */
     private readonly nodeIds: readonly string[] | undefined,
@@ -208,7 +206,7 @@ export class Watch {
    * out, and folded in; the snapshot then covers R exactly, and the reader's changes after R follow it.
    */
   private async sendSnapshot(stamped: Notifier, pollIntervalMs: number): Promise<void> {
-    const snapshot = await readStockSnapshot(this.db, this.filter());
+    const snapshot = await this.snapshots.read(this.filter());
     const unstamped = new Set(snapshot.unstampedRowIds);
     let lastOfUnstamped = snapshot.lastSequence;
     while (unstamped.size > 0 && !this.ended) {
@@ -218,14 +216,9 @@ export class Watch {
       if (found.size === unstamped.size) break;
       await stamped.wait(pollIntervalMs, NEVER, seen);
     }
-    const balance = StockBalance.of([], snapshot.positions, snapshot.rules);
     const figures = new Map<string, Pending>();
-    for (const id of snapshot.positions.keys()) {
-      const key = positionKeyOfId(id);
-      const view = balance.position(key);
-      const position = view && positionFigures(key, view, snapshot.rules.version);
-      if (position && this.wants(position)) figures.set(keyOf(position), { position, sequence: 0 });
-    }
+    for (const position of snapshot.positions)
+      if (this.wants(position)) figures.set(keyOf(position), { position, sequence: 0 });
     // What the reader offered up to `to` is read again below: it is dropped, and no more is taken.
     const to = Math.max(lastOfUnstamped, this.readerPosition());
     this.coveredTo = to;
@@ -297,17 +290,11 @@ export class Watch {
       while (this.rereads.length > 0 && !this.ended) {
         const [change] = this.rereads;
         const filter = this.filter();
-        const snapshot = await readStockSnapshot(this.db, {
+        const snapshot = await this.snapshots.read({
           itemIds: change!.itemId ? [change!.itemId] : filter.itemIds,
           nodeIds: change!.nodeId ? [change!.nodeId] : filter.nodeIds,
         });
-        const balance = StockBalance.of([], snapshot.positions, snapshot.rules);
-        for (const id of snapshot.positions.keys()) {
-          const key = positionKeyOfId(id);
-          const view = balance.position(key);
-          const position = view && positionFigures(key, view, snapshot.rules.version);
-          if (position && this.wants(position)) this.put(position, change!.sequence);
-        }
+        for (const position of snapshot.positions) if (this.wants(position)) this.put(position, change!.sequence);
         this.rereads.shift();
         this.flush();
       }

@@ -4,6 +4,7 @@ import type { StreamCall } from '@inventory/grpc-server';
 import type { Logger } from '@inventory/runtime';
 import { lastStreamSequence, readStream, type Database, type Notifier, type StreamEntry } from '@inventory/store';
 import { READ_BATCH, Watch, WATCHED_TYPES, type Send } from './availability-watch';
+import { FigureSnapshots } from './figure-snapshots';
 import type { NodeCatalog } from './node-catalog';
 import { requireUsableSegments } from './segment-catalog';
 import { parseWatchRequest } from './watch-request';
@@ -37,6 +38,7 @@ export class AvailabilityWatches {
   private position = 0;
   /** Resolves once the reader runs and `position` is where it starts; undefined while it does not run. */
   private reader: Promise<void> | undefined;
+  private readonly snapshots: FigureSnapshots;
 
   constructor(
     private readonly db: Database,
@@ -44,7 +46,9 @@ export class AvailabilityWatches {
     private readonly stamped: Notifier,
     private readonly limits: WatchLimits,
     private readonly logger: Logger,
-  ) {}
+  ) {
+    this.snapshots = new FigureSnapshots(db);
+  }
 
   /**
    * Runs one watch until the caller cancels it (it then resolves) or it ends with an error: bad requests, a
@@ -64,7 +68,7 @@ export class AvailabilityWatches {
     if (request.nodeIds) await this.nodes.requireNodes(request.nodeIds);
     const connection = call.peer;
     this.admit(connection);
-    const watch = new Watch(this.db, request, nodeIds, send, this.limits.bufferPositions, this);
+    const watch = new Watch(this.db, this.snapshots, request, nodeIds, send, this.limits.bufferPositions, this);
     call.onCancel(() => watch.end());
     const close = () => {
       this.remove(watch);
