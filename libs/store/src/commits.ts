@@ -14,7 +14,12 @@ export class Notifier {
     return this.notices;
   }
 
-  /** Calls `listener` after each such commit; returns the function that stops it. */
+  /** Whether anyone listens (or waits) now. */
+  get hasListeners(): boolean {
+    return this.listeners.size > 0;
+  }
+
+  /** Calls `listener` after each notice; returns the function that stops it. */
   listen(listener: () => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);

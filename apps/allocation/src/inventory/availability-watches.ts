@@ -159,6 +159,8 @@ export class AvailabilityWatches {
   /** Follows the stream while any watch is open; then stops, and the next watch starts it again. */
   private async read(): Promise<void> {
     const stop = this.stopping.signal;
+    // Says to the sequencer that this process follows the stream (see StreamSequencer).
+    const following = this.stamped.listen(() => undefined);
     while (!stop.aborted && this.watches.size > 0) {
       const seen = this.stamped.count;
       let entries: StreamEntry[] = [];
@@ -183,6 +185,7 @@ export class AvailabilityWatches {
       for (const watch of touched) watch.flush();
       if (entries.length < READ_BATCH) await this.stamped.wait(this.limits.pollIntervalMs, stop, seen);
     }
+    following();
     this.reader = undefined;
   }
 

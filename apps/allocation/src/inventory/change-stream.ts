@@ -1,7 +1,7 @@
 import type * as pb from '@inventory/contracts';
 import { ServiceStoppingError, StreamPositionTrimmedError } from '@inventory/domain';
 import { oldestStreamSequence, readStream, type Database, type Notifier } from '@inventory/store';
-import { parseStreamFilter, passesFilter } from './change-stream-filter';
+import { parseStreamFilter, passesFilter, type StreamFilter } from './change-stream-filter';
 
 /** Rows one read of the stream takes. */
 const READ_BATCH = 500;
@@ -36,6 +36,23 @@ export class ChangeStream {
     const filter = parseStreamFilter(req);
     const ended = AbortSignal.any([cancelled, this.stopping.signal]);
     let position = req.afterSequence || (await oldestStreamSequence({ db: this.db.knex })) - 1;
+    // Says to the sequencer that this process follows the stream (see StreamSequencer).
+    const following = this.stamped.listen(() => undefined);
+    try {
+      position = await this.follow(position, filter, send, ended);
+    } finally {
+      following();
+    }
+    if (this.stopping.signal.aborted && !cancelled.aborted) throw new ServiceStoppingError(position);
+  }
+
+  /** Sends what follows `position` until `ended`; returns the position passed. */
+  private async follow(
+    position: number,
+    filter: StreamFilter,
+    send: (event: pb.ChangeEvent) => Promise<void>,
+    ended: AbortSignal,
+  ): Promise<number> {
     while (!ended.aborted) {
       const seen = this.stamped.count;
       const entries = await readStream({
@@ -52,7 +69,7 @@ export class ChangeStream {
       }
       if (!ended.aborted && entries.length < READ_BATCH) await this.stamped.wait(this.pollIntervalMs, ended, seen);
     }
-    if (this.stopping.signal.aborted && !cancelled.aborted) throw new ServiceStoppingError(position);
+    return position;
   }
 
   /**
