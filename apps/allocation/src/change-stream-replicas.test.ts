@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import * as pb from '@inventory/contracts';
-import { ChangeEvent } from '@inventory/contracts/events';
-import { appendOutbox, inTransaction, readOutbox } from '@inventory/store';
+import { readOutbox } from '@inventory/store';
 import { MYSQL_TEST_URL } from '@inventory/store/testing';
+import { holdOutboxEvent } from './testing/held-outbox';
 import { connectClients, startTestService, type Clients, type TestService } from './testing/harness';
 import { listeningPort, startProcess, type ServerProcess } from './testing/process';
 import { createNodes, item } from './testing/stock';
@@ -76,24 +76,8 @@ const INTERVAL_MS = 50;
     it('gives both replicas the same gap-free stream, with a late commit and per-position order', async () => {
       const streams: Subscription[] = replicas.map((r) => subscribe(r.address));
       try {
-        let commit!: () => void;
-        const committed = new Promise<void>((resolve) => (commit = resolve));
-        let inserted!: () => void;
-        const insertDone = new Promise<void>((resolve) => (inserted = resolve));
-        const held = ChangeEvent.fromPartial({
-          eventId: randomUUID(),
-          type: 'node_created',
-          occurTime: new Date(),
-          actionId: randomUUID(),
-          auditType: pb.AuditType.AUDIT_TYPE_SYSTEM,
-          nodeCreated: { node: { nodeId: 'HELD', nodeType: pb.NodeType.NODE_TYPE_DC } },
-        });
-        const late = inTransaction(t.service.db, async (trx) => {
-          await appendOutbox({ trx, events: [held] });
-          inserted();
-          await committed;
-        });
-        await insertDone;
+        const late = await holdOutboxEvent(t.service.db);
+        const held = late.event;
         // 24 adjusts of two items through both replicas at once: each item's adjusts queue on its row lock.
         await Promise.all(
           Array.from({ length: 24 }, (_, i) => adjust(replicas[i % 2]!.clients, i % 3 === 0 ? 'P1' : 'P2', 1)),
@@ -104,8 +88,7 @@ const INTERVAL_MS = 50;
         await new Promise((resolve) => setTimeout(resolve, 4 * INTERVAL_MS));
         expect(streams.map((s) => s.events.length)).toEqual([committedFirst, committedFirst]);
 
-        commit();
-        await late;
+        await late.commit();
         const all = await readOutbox({ db: t.database.db.knex, afterSequence: 0, limit: 10_000 });
         const [a, b] = await Promise.all(streams.map((s) => s.received(all.length)));
         expect(a!.map((e) => e.sequence)).toEqual(all.map((_, i) => i + 1));

@@ -1,10 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { status } from '@grpc/grpc-js';
 import * as pb from '@inventory/contracts';
-import { ChangeEvent } from '@inventory/contracts/events';
 import { errorDetails } from '@inventory/grpc-server';
-import { appendOutbox, inTransaction, readOutbox, stampStreamPositions, trimStream } from '@inventory/store';
+import { inTransaction, readOutbox, stampStreamPositions, trimStream } from '@inventory/store';
 import { describeEachDatabase } from '@inventory/store/testing';
+import { holdOutboxEvent } from './testing/held-outbox';
 import { startTestService, type TestService } from './testing/harness';
 import { createNodes, defineSegments, item, onhand } from './testing/stock';
 import { subscribe, type Subscription } from './testing/subscription';
@@ -89,24 +88,8 @@ describeEachDatabase('change stream', (dialect) => {
       await stamp();
       const before = (await outbox()).length;
       const stream = follow({ afterSequence: before });
-      let commit!: () => void;
-      const committed = new Promise<void>((resolve) => (commit = resolve));
-      let inserted!: () => void;
-      const insertDone = new Promise<void>((resolve) => (inserted = resolve));
-      const held = ChangeEvent.fromPartial({
-        eventId: randomUUID(),
-        type: 'node_created',
-        occurTime: new Date(),
-        actionId: randomUUID(),
-        auditType: pb.AuditType.AUDIT_TYPE_SYSTEM,
-        nodeCreated: { node: { nodeId: 'HELD', nodeType: pb.NodeType.NODE_TYPE_DC } },
-      });
-      const late = inTransaction(t.service.db, async (trx) => {
-        await appendOutbox({ trx, events: [held] });
-        inserted();
-        await committed;
-      });
-      await insertDone;
+      const late = await holdOutboxEvent(t.service.db);
+      const held = late.event;
       // Later changes commit in parallel while the held transaction stays open, and are streamed.
       await Promise.all(
         ['C1', 'C2', 'C3', 'C4'].map((itemId) => onhand(t.clients, [{ itemId, nodeId: 'DC1', quantity: 2 }])),
@@ -116,8 +99,7 @@ describeEachDatabase('change stream', (dialect) => {
       await stream.received(committedFirst);
       expect(stream.events.map((e) => e.eventId)).not.toContain(held.eventId);
 
-      commit();
-      await late;
+      await late.commit();
       expect(await stamp()).toBe(1);
       const all = await stream.received(committedFirst + 1);
       expect(sequences(all)).toEqual(range(before + 1, before + committedFirst + 1));

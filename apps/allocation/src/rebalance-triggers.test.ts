@@ -3,10 +3,11 @@ import { credentials } from '@grpc/grpc-js';
 import * as pb from '@inventory/contracts';
 import { ChangeEvent } from '@inventory/contracts/events';
 import { createLogger } from '@inventory/runtime';
-import { appendOutbox, inTransaction, readOutbox, readRebalanceSchedule } from '@inventory/store';
+import { inTransaction, readOutbox, readRebalanceSchedule } from '@inventory/store';
 import { createTestDatabase, describeEachDatabase, type TestDatabase } from '@inventory/store/testing';
 import { startAllocationService, type RunningService } from './allocation-service';
 import { loadConfig } from './config';
+import { holdOutboxEvent } from './testing/held-outbox';
 import { connectClients, promisify, type Clients, type Promisified } from './testing/harness';
 import { createNodes, defineSegments } from './testing/stock';
 
@@ -369,20 +370,10 @@ describeEachDatabase('rebalance triggers', (dialect) => {
         ]);
         await detect();
         // A transaction takes its outbox row id now and commits only after the detector has read past it.
-        let commit!: () => void;
-        const committed = new Promise<void>((resolve) => (commit = resolve));
-        let inserted!: () => void;
-        const insertDone = new Promise<void>((resolve) => (inserted = resolve));
-        const late = inTransaction(database.db, async (trx) => {
-          await appendOutbox({ trx, events: [zeroEvent('LATE', STORE, clock())] });
-          inserted();
-          await committed;
-        });
-        await insertDone;
+        const late = await holdOutboxEvent(database.db, zeroEvent('LATE', STORE, clock()));
         await stock('OTHER', [[STORE, 1]]);
         expect(await detect()).toBe(0);
-        commit();
-        await late;
+        await late.commit();
         expect(await detect()).toBe(1);
         expect((await detected()).filter((r) => r.itemIds.includes('LATE'))).toHaveLength(1);
       });
