@@ -14,7 +14,8 @@ import {
   type StreamEntry,
 } from '@inventory/store';
 import type { FigureSnapshots } from './figure-snapshots';
-import { resumeToken, segmentName, type WatchRequest } from './watch-request';
+import { segmentName } from './change-stream-filter';
+import { resumeToken, type WatchRequest } from './watch-request';
 
 /** Sends one message; resolves once the stream can take more. */
 export type Send = (message: pb.WatchAvailabilityResponse) => Promise<void>;

@@ -75,7 +75,8 @@ export interface StreamFilter {
   readonly segments: ReadonlySet<string>;
 }
 
-const segmentName = (key: pb.SegmentKey | undefined) => `${key?.segmentType ?? ''}/${key?.segment ?? ''}`;
+/** Names a segment key in a filter: `type/segment`, `/` for the unsegmented pool. */
+export const segmentName = (key: pb.SegmentKey | undefined) => `${key?.segmentType ?? ''}/${key?.segment ?? ''}`;
 
 /** Checks a Subscribe request's filters; throws INVALID_ARGUMENT naming every bad entry. */
 export function parseStreamFilter(req: pb.SubscribeRequest): StreamFilter {

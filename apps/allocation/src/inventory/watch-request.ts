@@ -7,6 +7,7 @@ import {
   type AvailabilityThresholds,
   type ThresholdOverride,
 } from '@inventory/domain';
+import { segmentName } from './change-stream-filter';
 
 /** Most entries item_ids, node_ids and segments may each have. */
 export const MAX_WATCH_FILTER_ENTRIES = 100;
@@ -29,8 +30,6 @@ export interface WatchRequest {
   /** Identifies the request (all but its resume token): a token is only good for the request it came from. */
   readonly fingerprint: string;
 }
-
-export const segmentName = (key: pb.SegmentKey | undefined) => `${key?.segmentType ?? ''}/${key?.segment ?? ''}`;
 
 /** Checks a WatchAvailability request; throws INVALID_ARGUMENT naming every bad field. */
 export function parseWatchRequest(req: pb.WatchAvailabilityRequest): WatchRequest {
