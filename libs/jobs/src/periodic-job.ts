@@ -86,10 +86,10 @@ export class PeriodicJob<T> {
 
   private async leasedRound(): Promise<T | undefined> {
     if (this.stopped) return undefined;
-    const { db, clock, name, intervalMs, leaseTtlMs = Math.max(3 * intervalMs, 30_000) } = this.options;
+    const { db, clock, name } = this.options;
     const nowMs = clock();
     const held = await inTransaction(db, (trx) =>
-      acquireLease({ trx, name, holder: this.holder, nowMs, ttlMs: leaseTtlMs }),
+      acquireLease({ trx, name, holder: this.holder, nowMs, ttlMs: this.leaseTtlMs }),
     );
     this.leasedAtMs = held ? nowMs : undefined;
     // stop() may have come while the lease was being taken: it promises no more rounds (and gives the lease up).
@@ -97,7 +97,10 @@ export class PeriodicJob<T> {
   }
 
   private leaseFresh(): boolean {
-    const { intervalMs, leaseTtlMs = Math.max(3 * intervalMs, 30_000) } = this.options;
-    return this.leasedAtMs !== undefined && this.options.clock() - this.leasedAtMs < leaseTtlMs / 2;
+    return this.leasedAtMs !== undefined && this.options.clock() - this.leasedAtMs < this.leaseTtlMs / 2;
+  }
+
+  private get leaseTtlMs(): number {
+    return this.options.leaseTtlMs ?? Math.max(3 * this.options.intervalMs, 30_000);
   }
 }
