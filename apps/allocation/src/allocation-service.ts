@@ -1,8 +1,7 @@
 import * as pb from '@inventory/contracts';
-import { GrpcServer, type ServiceRegistration } from '@inventory/grpc-server';
-import { systemClock, type Logger } from '@inventory/runtime';
+import { GrpcServer, registration } from '@inventory/grpc-server';
+import { StartupError, systemClock, type Logger } from '@inventory/runtime';
 import { checkDatabase, migrateToLatest, openDatabase, redact, type Database } from '@inventory/store';
-import type { ServiceDefinition, UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { AllocationConfig } from './config';
 import { allocationPlanServiceHandlers } from './grpc/allocation-plan-service';
 import { availabilityServiceHandlers } from './grpc/availability-service';
@@ -35,7 +34,6 @@ import { ReservationDesk } from './inventory/reservation-desk';
 import { SegmentCatalog } from './inventory/segment-catalog';
 import { StreamRetention } from './inventory/stream-retention';
 import { StreamSequencer } from './inventory/stream-sequencer';
-import { StartupError } from './startup-error';
 
 export interface RunningService {
   readonly port: number;
@@ -207,12 +205,4 @@ export async function startAllocationService(
     await db.knex.destroy();
     throw err;
   }
-}
-
-function registration(
-  definition: ServiceDefinition,
-  implementation: UntypedServiceImplementation,
-): ServiceRegistration {
-  const firstPath = (Object.values(definition)[0] as { path: string }).path;
-  return { name: firstPath.split('/')[1] as string, definition, implementation };
 }

@@ -1,4 +1,5 @@
-import { ConfigError, loadConfig } from './config';
+import { ConfigError } from '@inventory/runtime';
+import { loadConfig } from './config';
 
 describe('loadConfig', () => {
   it('defaults to SQLite in data/ on port 50051', () => {

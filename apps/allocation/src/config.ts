@@ -1,4 +1,4 @@
-import { LOG_LEVELS, type LogLevel } from '@inventory/runtime';
+import { Settings, type LogLevel } from '@inventory/runtime';
 import { parseDatabaseUrl, type DatabaseTarget } from '@inventory/store';
 
 /** Everything the allocation service reads from its environment, checked once at start-up. */
@@ -74,36 +74,13 @@ export const CONFIG_DEFAULTS = {
   INVENTORY_GRPC_KEEPALIVE_TIMEOUT_MS: '20000',
 } as const;
 
-/** Thrown when the environment has bad settings; each problem names its variable. */
-export class ConfigError extends Error {
-  constructor(readonly problems: readonly string[]) {
-    super(`invalid configuration: ${problems.join('; ')}`);
-  }
-}
-
 /** Parses the environment; throws a ConfigError naming every bad variable. */
 export function loadConfig(env: Record<string, string | undefined>): AllocationConfig {
-  const problems: string[] = [];
-  const read = (name: keyof typeof CONFIG_DEFAULTS) => env[name] || CONFIG_DEFAULTS[name];
-  const integer = (name: keyof typeof CONFIG_DEFAULTS, min: number, max: number) => {
-    const value = Number(read(name));
-    if (!Number.isInteger(value) || value < min || value > max)
-      problems.push(`${name} must be a whole number from ${min} to ${max}, got "${read(name)}"`);
-    return value;
-  };
-
-  let database: DatabaseTarget | undefined;
-  try {
-    database = parseDatabaseUrl(read('INVENTORY_DATABASE_URL'));
-  } catch (err) {
-    problems.push(`INVENTORY_DATABASE_URL: ${(err as Error).message}`);
-  }
-  const listenAddress = read('INVENTORY_GRPC_ADDRESS');
-  if (!/^.+:\d{1,5}$/.test(listenAddress))
-    problems.push(`INVENTORY_GRPC_ADDRESS must be host:port, got "${listenAddress}"`);
-  const logLevel = read('INVENTORY_LOG_LEVEL') as LogLevel;
-  if (!LOG_LEVELS.includes(logLevel))
-    problems.push(`INVENTORY_LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+  const settings = new Settings(env, CONFIG_DEFAULTS);
+  const integer = settings.integer.bind(settings);
+  const database = settings.parsed('INVENTORY_DATABASE_URL', parseDatabaseUrl);
+  const listenAddress = settings.address('INVENTORY_GRPC_ADDRESS');
+  const logLevel = settings.logLevel('INVENTORY_LOG_LEVEL');
   const databasePoolSize = integer('INVENTORY_DATABASE_POOL_SIZE', 1, 1000);
   const shutdownGraceMs = integer('INVENTORY_SHUTDOWN_GRACE_MS', 0, 600_000);
   const reservationTtlMs = integer('INVENTORY_RESERVATION_TTL_SECONDS', 1, 31_536_000) * 1000;
@@ -125,9 +102,9 @@ export function loadConfig(env: Record<string, string | undefined>): AllocationC
   const keepaliveTimeMs = integer('INVENTORY_GRPC_KEEPALIVE_TIME_MS', 1000, 86_400_000);
   const keepaliveTimeoutMs = integer('INVENTORY_GRPC_KEEPALIVE_TIMEOUT_MS', 1000, 3_600_000);
 
-  if (problems.length > 0 || !database) throw new ConfigError(problems);
+  settings.throwIfBad();
   return {
-    database,
+    database: database as DatabaseTarget,
     databasePoolSize,
     listenAddress,
     logLevel,

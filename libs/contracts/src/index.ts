@@ -22,7 +22,7 @@ export * from './gen/inventory/v1/segment';
 export * from './gen/inventory/v1/segment_service';
 export * from './gen/inventory/v1/supply';
 export * from './gen/inventory/v1/supply_service';
-export * as auditV1 from './gen/audit/v1/audit_service';
+export * as auditV1 from './audit';
 export * as healthV1 from './gen/grpc/health/v1/health';
 export * as reflectionV1 from './gen/grpc/reflection/v1/reflection';
 export { Status } from './gen/google/rpc/status';

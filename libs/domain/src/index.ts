@@ -26,3 +26,4 @@ export * from './rebalancing';
 export * from './physical-totals';
 export * from './rebalance-triggers';
 export * from './availability-levels';
+export * from './audit';

@@ -19,6 +19,15 @@ export interface ServiceRegistration {
   readonly implementation: UntypedServiceImplementation;
 }
 
+/** The registration of a generated service definition, named after its first method's path. */
+export function registration(
+  definition: ServiceDefinition,
+  implementation: UntypedServiceImplementation,
+): ServiceRegistration {
+  const firstPath = (Object.values(definition)[0] as { path: string }).path;
+  return { name: firstPath.split('/')[1] as string, definition, implementation };
+}
+
 /**
  * HTTP/2 keepalive: the server pings each connection every `timeMs` and closes one whose ping goes unanswered
  * for `timeoutMs`, so that long-lived streams survive proxies that drop quiet connections and dead peers are
@@ -40,6 +49,8 @@ export class GrpcServer {
   private readonly health: HealthImplementation;
   private readonly serviceNames: string[];
   private healthCheck: HealthCheck | undefined;
+  private readonly extraHealthNames: string[] = [];
+  private stopping = false;
 
   constructor(
     services: readonly ServiceRegistration[],
@@ -92,7 +103,9 @@ export class GrpcServer {
 
   async shutdown(graceMs: number): Promise<void> {
     await this.healthCheck?.stop();
+    this.stopping = true;
     this.setServing(false);
+    for (const name of this.extraHealthNames) this.health.setStatus(name, 'NOT_SERVING');
     const graceful = new Promise<void>((resolve) => this.server.tryShutdown(() => resolve()));
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), graceMs)));
@@ -101,6 +114,15 @@ export class GrpcServer {
       this.server.forceShutdown();
     }
     clearTimeout(timer);
+  }
+
+  /**
+   * Reports `serving` for a health name of the caller's own, apart from the services' (for example a part
+   * of the process whose outage does not stop the services answering). It turns NOT_SERVING at shutdown.
+   */
+  setHealth(name: string, serving: boolean): void {
+    if (!this.extraHealthNames.includes(name)) this.extraHealthNames.push(name);
+    this.health.setStatus(name, serving && !this.stopping ? 'SERVING' : 'NOT_SERVING');
   }
 
   private setServing(serving: boolean): void {

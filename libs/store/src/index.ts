@@ -21,3 +21,5 @@ export * from './operations/item-node-stock';
 export * from './operations/rebalancing';
 export * from './operations/rebalance-triggers';
 export * from './operations/stock-snapshot';
+export * from './audit';
+export * from './page-token';

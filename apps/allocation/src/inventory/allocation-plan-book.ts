@@ -22,10 +22,11 @@ import {
   readAllocationPlan,
   type AllocationPlanVersion,
   type Database,
+  decodePageToken,
+  page,
 } from '@inventory/store';
 import type { Knex } from 'knex';
 import { allocationPlanChangedEvent } from '../events/change-events';
-import { decodePageToken, page } from './page-token';
 import { requireUsableSegments } from './segment-catalog';
 
 /** The allocation plans of the segment types, by version. Setting a plan moves no stock yet. */

@@ -19,9 +19,10 @@ import {
   settleLoansOfNewBorrowers,
   type ConsumptionRulesVersion,
   type Database,
+  decodePageToken,
+  page,
 } from '@inventory/store';
 import { consumptionRulesChangedEvent } from '../events/change-events';
-import { decodePageToken, page } from './page-token';
 import { requireUsableSegments } from './segment-catalog';
 
 /** The rules in force before any were set. */

@@ -24,9 +24,10 @@ import {
   listNodes,
   type Database,
   mutate,
+  decodePageToken,
+  page,
 } from '@inventory/store';
 import { distributionGroupCreatedEvent, nodeCreatedEvent } from '../events/change-events';
-import { decodePageToken, page } from './page-token';
 
 /** Ship nodes and distribution groups. */
 export class NodeCatalog {

@@ -44,13 +44,14 @@ import {
   type QuantityTable,
   mutate,
   plainAudit,
+  decodePageToken,
+  page,
 } from '@inventory/store';
 import type { ChangeEvent } from '@inventory/contracts';
 import { demandEvent, supplyEvent, type ActionContext, type EventContext } from '../events/change-events';
 import { positionEventsAfterChange } from '../events/position-events';
 import { settleLoans } from './loans';
 import type { NodeCatalog } from './node-catalog';
-import { decodePageToken, page } from './page-token';
 import { requireUsableSegments } from './segment-catalog';
 
 /** One line to apply: the key, and how to decide its new state once it is locked. */

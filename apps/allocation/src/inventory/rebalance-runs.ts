@@ -31,9 +31,10 @@ import {
   type AllocationPlanVersion,
   type Database,
   type RebalanceScope,
+  decodePageToken,
+  page,
 } from '@inventory/store';
 import type { Knex } from 'knex';
-import { decodePageToken, page } from './page-token';
 import type { Rebalancer } from './rebalancer';
 
 /** How long one round of the run worker takes pages; well inside its lease (30 s at least). */

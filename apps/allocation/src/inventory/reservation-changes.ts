@@ -58,10 +58,11 @@ import {
   type HoldRecord,
   type StockPosition,
   mutate,
+  decodePageToken,
+  page,
 } from '@inventory/store';
 import type { EventContext, ReservationChange } from '../events/change-events';
 import { reservationChangeEvents } from '../events/reservation-events';
-import { decodePageToken, page } from './page-token';
 import { holdCheckOf, holdOf } from './holds';
 import { recountAndSettle, settleLoans } from './loans';
 import { heldPositions } from '../events/position-events';

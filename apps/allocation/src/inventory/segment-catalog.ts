@@ -43,6 +43,8 @@ import {
   segmentStock,
   updateSegment,
   type Database,
+  decodePageToken,
+  page,
 } from '@inventory/store';
 import {
   segmentCreatedEvent,
@@ -50,7 +52,6 @@ import {
   segmentTypeCreatedEvent,
   segmentUpdatedEvent,
 } from '../events/change-events';
-import { decodePageToken, page } from './page-token';
 
 /** A segment a request names, and the field that names it (for the error). */
 export type NamedSegment = readonly [field: string, segment: SegmentKey];

@@ -1,12 +1,5 @@
 /** Starts the real allocation service on a free port over a fresh database, with real grpc-js clients. */
-import {
-  credentials,
-  Metadata,
-  type CallOptions,
-  type Client,
-  type ClientUnaryCall,
-  type ServiceError,
-} from '@grpc/grpc-js';
+import { credentials } from '@grpc/grpc-js';
 import * as pb from '@inventory/contracts';
 import { createLogger } from '@inventory/runtime';
 import type { Dialect } from '@inventory/store';
@@ -14,35 +7,9 @@ import { createTestDatabase, type TestDatabase } from '@inventory/store/testing'
 import { startAllocationService, type RunningService } from '../allocation-service';
 import { loadConfig } from '../config';
 
-type UnaryMethod<Req, Res> = (
-  request: Req,
-  metadata: Metadata,
-  options: Partial<CallOptions>,
-  callback: (error: ServiceError | null, response: Res) => void,
-) => ClientUnaryCall;
+import { promisify, type Promisified } from '@inventory/grpc-server/testing';
 
-/** A generated client whose unary methods return promises. */
-export type Promisified<C> = {
-  [K in keyof C as C[K] extends UnaryMethod<infer _Req, infer _Res> ? K : never]: C[K] extends UnaryMethod<
-    infer Req,
-    infer Res
-  >
-    ? (request: Req) => Promise<Res>
-    : never;
-};
-
-export function promisify<C extends Client>(client: C): Promisified<C> {
-  return new Proxy({} as Promisified<C>, {
-    get: (_target, name: string) => (request: unknown) =>
-      new Promise((resolve, reject) => {
-        const method = (client as unknown as Record<string, UnaryMethod<unknown, unknown>>)[name];
-        if (!method) throw new Error(`no method ${name}`);
-        method.call(client, request, new Metadata(), { deadline: Date.now() + 30_000 }, (err, res) =>
-          err ? reject(err) : resolve(res),
-        );
-      }),
-  });
-}
+export { grpcError, promisify, type Promisified } from '@inventory/grpc-server/testing';
 
 export interface Clients {
   readonly nodes: Promisified<pb.NodeServiceClient>;
@@ -118,16 +85,6 @@ export async function startTestService(dialect: Dialect, env: Record<string, str
       await database.drop();
     },
   };
-}
-
-/** Runs `action`, expecting a gRPC error, and returns it. */
-export async function grpcError(action: Promise<unknown>): Promise<ServiceError> {
-  try {
-    await action;
-  } catch (err) {
-    return err as ServiceError;
-  }
-  throw new Error('expected the call to fail, but it succeeded');
 }
 
 /** Row counts of every table a mutation writes, to prove a refused request changed nothing. */

@@ -98,6 +98,11 @@ export interface SupplyAuditRecord {
    * so nothing changed; the record keeps the ignored transaction and why).
    */
   outcome: SupplyLineOutcome;
+  /**
+   * The line's quantity as it was sent: the absolute quantity of a sync, the delta of an adjust (for an
+   * ignored line, what was not applied).
+   */
+  quantity: number;
 }
 
 /** Request for AuditService.ListSupplyAudit. The filters combine with AND; unset filters match everything. */
@@ -262,6 +267,7 @@ function createBaseSupplyAuditRecord(): SupplyAuditRecord {
     reason: "",
     allocation: undefined,
     outcome: 0,
+    quantity: 0,
   };
 }
 
@@ -326,6 +332,9 @@ export const SupplyAuditRecord: MessageFns<SupplyAuditRecord> = {
     }
     if (message.outcome !== 0) {
       writer.uint32(160).int32(message.outcome);
+    }
+    if (message.quantity !== 0) {
+      writer.uint32(168).int64(message.quantity);
     }
     return writer;
   },
@@ -503,6 +512,14 @@ export const SupplyAuditRecord: MessageFns<SupplyAuditRecord> = {
             message.outcome = reader.int32() as any;
             continue;
           }
+          case 21: {
+            if (tag !== 168) {
+              break;
+            }
+
+            message.quantity = longToNumber(reader.int64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -589,6 +606,7 @@ export const SupplyAuditRecord: MessageFns<SupplyAuditRecord> = {
       reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
       allocation: isSet(object.allocation) ? SupplyAllocationRecord.fromJSON(object.allocation) : undefined,
       outcome: isSet(object.outcome) ? supplyLineOutcomeFromJSON(object.outcome) : 0,
+      quantity: isSet(object.quantity) ? globalThis.Number(object.quantity) : 0,
     };
   },
 
@@ -654,6 +672,9 @@ export const SupplyAuditRecord: MessageFns<SupplyAuditRecord> = {
     if (message.outcome !== 0) {
       obj.outcome = supplyLineOutcomeToJSON(message.outcome);
     }
+    if (message.quantity !== 0) {
+      obj.quantity = Math.round(message.quantity);
+    }
     return obj;
   },
 
@@ -684,6 +705,7 @@ export const SupplyAuditRecord: MessageFns<SupplyAuditRecord> = {
       ? SupplyAllocationRecord.fromPartial(object.allocation)
       : undefined;
     message.outcome = object.outcome ?? 0;
+    message.quantity = object.quantity ?? 0;
     return message;
   },
 };

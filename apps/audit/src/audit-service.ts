@@ -1,0 +1,94 @@
+import { credentials } from '@grpc/grpc-js';
+import * as pb from '@inventory/contracts';
+import type { Clock } from '@inventory/domain';
+import { GrpcServer, registration } from '@inventory/grpc-server';
+import { StartupError, systemClock, type Logger } from '@inventory/runtime';
+import { checkAuditDatabase, migrateAuditToLatest, openDatabase, redact, type Database } from '@inventory/store';
+import { SupplyAudit } from './audit/supply-audit';
+import type { AuditConfig } from './config';
+import { ChangeStreamConsumer } from './consumer/change-stream-consumer';
+import { auditAdminServiceHandlers } from './grpc/audit-admin-service';
+import { auditServiceHandlers } from './grpc/audit-service';
+
+/** The health name that follows the consumer (see audit_admin_service.proto). */
+export const CONSUMER_HEALTH_NAME = 'audit.v1.ChangeStreamConsumer';
+
+export interface RunningAuditService {
+  readonly port: number;
+  readonly db: Database;
+  readonly consumer: ChangeStreamConsumer;
+  /** Graceful stop: ends the consumer, drains calls in flight, then closes the database pool. */
+  stop(): Promise<void>;
+}
+
+/** The composition root: opens and migrates the audit database, starts the consumer, listens. */
+export async function startAuditService(
+  config: AuditConfig,
+  logger: Logger,
+  clock: Clock = systemClock,
+): Promise<RunningAuditService> {
+  const db = openDatabase(config.database, {
+    poolSize: config.databasePoolSize,
+    onDriverMessage: (message) => logger.debug({ driver: message }, 'database driver message'),
+  });
+  // The channel reconnects on its own, from 0.1 s up to the consumer's longest wait (grpc-js would wait up to
+  // two minutes by default), so that the consumer finds the allocation app soon after it is back.
+  const client = new pb.ChangeStreamServiceClient(config.inventoryAddress, credentials.createInsecure(), {
+    'grpc.initial_reconnect_backoff_ms': 100,
+    'grpc.max_reconnect_backoff_ms': config.reconnectMaxMs,
+  });
+  try {
+    await migrateAuditToLatest(db).catch((err: unknown) => {
+      throw new StartupError(
+        `cannot open or migrate the database ${redact(config.database.url)}`,
+        'AUDIT_DATABASE_URL',
+        {
+          cause: err,
+        },
+      );
+    });
+    logger.info({ database: redact(config.database.url) }, 'database ready');
+    const consumer = new ChangeStreamConsumer(
+      db,
+      client,
+      clock,
+      { batchSize: config.batchSize, reconnectMaxMs: config.reconnectMaxMs },
+      logger,
+    );
+    const server = new GrpcServer(
+      [
+        registration(pb.auditV1.AuditServiceService, auditServiceHandlers(new SupplyAudit(db), logger)),
+        registration(
+          pb.auditV1.AuditAdminServiceService,
+          auditAdminServiceHandlers(consumer, config.inventoryAddress, logger),
+        ),
+      ],
+      Buffer.from(pb.descriptorSetBase64, 'base64'),
+      logger,
+    );
+    server.setHealth(CONSUMER_HEALTH_NAME, false);
+    const port = await server.listen(config.listenAddress).catch((err: unknown) => {
+      throw new StartupError(`cannot listen on ${config.listenAddress}`, 'AUDIT_GRPC_ADDRESS', { cause: err });
+    });
+    if (config.healthCheckIntervalMs > 0)
+      server.followHealthCheck(() => checkAuditDatabase(db), config.healthCheckIntervalMs);
+    consumer.start((streaming) => server.setHealth(CONSUMER_HEALTH_NAME, streaming));
+    logger.info({ inventoryAddress: config.inventoryAddress }, 'consuming the change stream');
+    return {
+      port,
+      db,
+      consumer,
+      stop: async () => {
+        await consumer.stop();
+        await server.shutdown(config.shutdownGraceMs);
+        client.close();
+        await db.knex.destroy();
+        logger.info('stopped');
+      },
+    };
+  } catch (err) {
+    client.close();
+    await db.knex.destroy();
+    throw err;
+  }
+}

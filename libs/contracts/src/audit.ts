@@ -1,0 +1,3 @@
+// The audit app's contracts (package audit.v1), exported from the index as `auditV1`.
+export * from './gen/audit/v1/audit_service';
+export * from './gen/audit/v1/audit_admin_service';

@@ -1,0 +1,156 @@
+import { DEFAULT_PAGE_SIZE, MAX_ID_LENGTH, MAX_PAGE_SIZE, Violations } from './validation';
+import type { ItemKey, SegmentKey } from './keys';
+import { supplyKeyId, type SupplyKey, type SupplyType } from './supply';
+import type { SupplyOutcome } from './supply-transactions';
+import type { SupplyPurpose } from './rebalancing';
+
+/**
+ * The audit app's model: supply audit records, one per supply_changed or supply_ignored event of the change
+ * stream, and the queries over them (audit.v1.AuditService).
+ */
+
+/** Whether a caller's request or the service itself made a change. */
+export type AuditType = 'USER' | 'SYSTEM';
+
+/** The filters of a supply audit listing; each one unset matches everything. */
+export interface SupplyAuditFilter {
+  readonly itemId?: string;
+  readonly nodeId?: string;
+  readonly segment?: SegmentKey;
+  /** occur_time at or after, in epoch ms. */
+  readonly startMs?: number;
+  /** occur_time before, in epoch ms. */
+  readonly endMs?: number;
+  /** Empty for every purpose. */
+  readonly purposes: readonly SupplyPurpose[];
+  readonly actionId?: string;
+  readonly includeSystem: boolean;
+  readonly includeIgnored: boolean;
+}
+
+/** The positions whose summed quantity a stock history follows. */
+export interface StockHistoryFilter {
+  readonly item: ItemKey;
+  readonly nodeId: string;
+  /** Unset for every segment and the pool. */
+  readonly segment?: SegmentKey;
+  /** Unset for every type but PLAN. */
+  readonly supplyType?: SupplyType;
+  readonly startMs?: number;
+  readonly endMs?: number;
+}
+
+export const MAX_AUDIT_PURPOSES = 10;
+/** Records of children and related actions GetAuditAction returns, each. */
+export const MAX_ACTION_RECORDS = 1000;
+
+/** The raw request fields a supply audit listing is checked from. */
+export interface SupplyAuditQueryInput {
+  readonly filter: SupplyAuditFilter;
+  /** NaN when the caller sent a timestamp that is not a time. */
+  readonly pageSize: number;
+}
+
+/** Checks a ListSupplyAudit request's filters and page size; returns the page size to use. */
+export function checkSupplyAuditQuery({ filter, pageSize }: SupplyAuditQueryInput): number {
+  const v = new Violations();
+  if (filter.itemId !== undefined) v.text('item_id', filter.itemId, MAX_ID_LENGTH);
+  if (filter.nodeId !== undefined) v.id('node_id', filter.nodeId);
+  if (filter.segment) v.segment('segment', filter.segment);
+  checkTimeRange(v, filter.startMs, filter.endMs);
+  if (filter.purposes.length > MAX_AUDIT_PURPOSES) v.add('purposes', `must have at most ${MAX_AUDIT_PURPOSES} entries`);
+  if (filter.actionId !== undefined) v.text('action_id', filter.actionId, MAX_ID_LENGTH * 2);
+  checkPageSize(v, pageSize);
+  v.throwIfAny();
+  return pageSize === 0 ? DEFAULT_PAGE_SIZE : pageSize;
+}
+
+/** Checks a GetStockHistory request; returns the page size to use. */
+export function checkStockHistoryQuery(filter: Partial<StockHistoryFilter>, pageSize: number): number {
+  const v = new Violations();
+  v.item('item', filter.item);
+  v.id('node_id', filter.nodeId ?? '');
+  if (filter.segment) v.segment('segment', filter.segment);
+  checkTimeRange(v, filter.startMs, filter.endMs);
+  checkPageSize(v, pageSize);
+  v.throwIfAny();
+  return pageSize === 0 ? DEFAULT_PAGE_SIZE : pageSize;
+}
+
+/** Checks the action id of GetAuditAction. */
+export function checkActionId(actionId: string): void {
+  const v = new Violations();
+  v.text('action_id', actionId, MAX_ID_LENGTH * 2, true);
+  v.throwIfAny();
+}
+
+function checkTimeRange(v: Violations, startMs: number | undefined, endMs: number | undefined): void {
+  if (startMs !== undefined) v.time('start_time', startMs);
+  if (endMs !== undefined) v.time('end_time', endMs);
+  if (startMs !== undefined && endMs !== undefined && !(endMs > startMs)) v.add('end_time', 'must be after start_time');
+}
+
+function checkPageSize(v: Violations, pageSize: number): void {
+  if (!Number.isInteger(pageSize) || pageSize < 0 || pageSize > MAX_PAGE_SIZE)
+    v.add('page_size', `must be from 0 to ${MAX_PAGE_SIZE}`);
+}
+
+/** One supply line the allocation app applied or ignored, as its change stream announced it. */
+export interface SupplyAuditRecord {
+  /** The change stream position of the event: unique, and the records' order. */
+  readonly sequence: number;
+  readonly eventId: string;
+  readonly actionId: string;
+  readonly parentActionId: string;
+  readonly relatedActionId: string;
+  readonly requestId: string;
+  readonly purpose: SupplyPurpose;
+  readonly auditType: AuditType;
+  readonly actor: string;
+  readonly key: SupplyKey;
+  readonly transactionType: 'SYNC' | 'ADJUST';
+  /** The line's quantity: absolute for a sync, the delta for an adjust. */
+  readonly quantity: number;
+  readonly quantityBefore: number;
+  readonly quantityAfter: number;
+  readonly outcome: SupplyOutcome;
+  readonly sourceMs: number;
+  readonly occurMs: number;
+  readonly commitMs: number;
+  readonly receiveMs: number;
+  readonly reason: string;
+  /** The allocation behind a move, kept as the stream encoded it (opaque here). */
+  readonly allocation: Uint8Array | null;
+}
+
+/** The summed quantity of the followed positions before and after one change. */
+export interface StockHistoryPoint {
+  readonly record: SupplyAuditRecord;
+  readonly quantityBefore: number;
+  readonly quantityAfter: number;
+}
+
+/**
+ * Walks records in stream order and sums the followed positions' quantities around each change. `known`
+ * holds each position's quantity before the first record (from earlier records); a position seen for the
+ * first time starts at its record's quantity_before. A record that left its position as it was makes no
+ * point, but still sets the position's quantity.
+ */
+export function stockHistoryPoints(
+  records: readonly SupplyAuditRecord[],
+  known: ReadonlyMap<string, number>,
+): StockHistoryPoint[] {
+  const quantities = new Map(known);
+  let total = [...quantities.values()].reduce((sum, q) => sum + q, 0);
+  const points: StockHistoryPoint[] = [];
+  for (const record of records) {
+    const id = supplyKeyId(record.key);
+    const before = quantities.get(id) ?? record.quantityBefore;
+    if (!quantities.has(id)) total += before;
+    quantities.set(id, record.quantityAfter);
+    const after = total - before + record.quantityAfter;
+    if (after !== total) points.push({ record, quantityBefore: total, quantityAfter: after });
+    total = after;
+  }
+  return points;
+}
