@@ -312,6 +312,51 @@ describeEachDatabase('supply', (dialect) => {
     });
   });
 
+  it("records an adjust's stated purpose (a cycle count's correction) and actor, and refuses the service's own purposes", async () => {
+    await sync('cc-0', [{ key: key('CC'), quantity: 50, sourceTime: at('12:00') }]);
+    const request: pb.AdjustSupplyRequest = {
+      requestId: 'cc-1',
+      lines: [{ key: key('CC'), quantityDelta: -4, sourceTime: at('12:05'), reason: 'CYCLE_COUNT' }],
+      purpose: pb.SupplyPurpose.SUPPLY_PURPOSE_CYCLE_COUNT,
+      actor: 'supervisor-1',
+    };
+    const answer = await t.clients.supply.adjustSupply(request);
+    expect(answer.results[0]).toMatchObject({ quantityBefore: 50, quantityAfter: 46 });
+    const [ledger] = await ledgerOfRequest(SUPPLY, { db: t.database.db.knex, requestId: 'cc-1' });
+    expect(
+      await t.database.db.knex('supply_ledger').where({ request_id: 'cc-1' }).select('purpose', 'audit_type', 'actor'),
+    ).toEqual([{ purpose: 'CYCLE_COUNT', audit_type: 'USER', actor: 'supervisor-1' }]);
+    const events = await outboxOfAction({ db: t.database.db.knex, actionId: ledger!.actionId });
+    const changed = events.find((e) => e.type === 'supply_changed');
+    expect(changed).toMatchObject({
+      auditType: pb.AuditType.AUDIT_TYPE_USER,
+      actor: 'supervisor-1',
+      requestId: 'cc-1',
+    });
+    expect(changed?.supplyChanged?.purpose).toBe(pb.SupplyPurpose.SUPPLY_PURPOSE_CYCLE_COUNT);
+    // A retry is answered once; the same id as a plain adjust is another request.
+    expect(await t.clients.supply.adjustSupply(request)).toEqual(answer);
+    const reused = await grpcError(t.clients.supply.adjustSupply({ ...request, purpose: undefined }));
+    expect(errorDetails(reused).errorInfo?.reason).toBe('REQUEST_ID_REUSED');
+    expect(await onhand('CC')).toBe(46);
+
+    for (const purpose of [
+      pb.SupplyPurpose.SUPPLY_PURPOSE_SEGMENT_ALLOCATION,
+      pb.SupplyPurpose.SUPPLY_PURPOSE_SUPPLY_SYNC,
+    ]) {
+      const err = await grpcError(
+        t.clients.supply.adjustSupply({ ...request, requestId: `cc-bad-${purpose}`, purpose }),
+      );
+      expect(err.code).toBe(status.INVALID_ARGUMENT);
+      expect(errorDetails(err).errorInfo?.metadata['field']).toBe('purpose');
+    }
+    const long = await grpcError(
+      t.clients.supply.adjustSupply({ ...request, requestId: 'cc-long', actor: 'x'.repeat(129) }),
+    );
+    expect(errorDetails(long).errorInfo?.metadata['field']).toBe('actor');
+    expect(await onhand('CC')).toBe(46);
+  });
+
   it('sums 50 parallel adjusts of one item-node exactly (no lost update)', async () => {
     await sync('hot-0', [{ key: key('HOT'), quantity: 1000, sourceTime: at('09:00') }]);
     const connections = Array.from({ length: 5 }, () => t.connect());

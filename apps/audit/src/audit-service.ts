@@ -9,6 +9,9 @@ import type { AuditConfig } from './config';
 import { ChangeStreamConsumer } from './consumer/change-stream-consumer';
 import { auditAdminServiceHandlers } from './grpc/audit-admin-service';
 import { auditServiceHandlers } from './grpc/audit-service';
+import { cycleCountServiceHandlers } from './grpc/cycle-count-service';
+import { InventoryAdjuster } from './grpc/inventory-adjuster';
+import { CycleCounts } from './audit/cycle-counts';
 
 /** The health name that follows the consumer (see audit_admin_service.proto). */
 export const CONSUMER_HEALTH_NAME = 'audit.v1.ChangeStreamConsumer';
@@ -33,10 +36,21 @@ export async function startAuditService(
   });
   // The channel reconnects on its own, from 0.1 s up to the consumer's longest wait (grpc-js would wait up to
   // two minutes by default), so that the consumer finds the allocation app soon after it is back.
-  const client = new pb.ChangeStreamServiceClient(config.inventoryAddress, credentials.createInsecure(), {
+  const channelOptions = {
     'grpc.initial_reconnect_backoff_ms': 100,
     'grpc.max_reconnect_backoff_ms': config.reconnectMaxMs,
-  });
+  };
+  const client = new pb.ChangeStreamServiceClient(
+    config.inventoryAddress,
+    credentials.createInsecure(),
+    channelOptions,
+  );
+  // Cycle count approvals post their adjustments through the allocation app's API, on a channel of their own.
+  const supplyClient = new pb.SupplyServiceClient(
+    config.inventoryAddress,
+    credentials.createInsecure(),
+    channelOptions,
+  );
   try {
     await migrateAuditToLatest(db).catch((err: unknown) => {
       throw new StartupError(
@@ -58,6 +72,18 @@ export async function startAuditService(
     const server = new GrpcServer(
       [
         registration(pb.auditV1.AuditServiceService, auditServiceHandlers(new SupplyAudit(db), logger)),
+        registration(
+          pb.auditV1.CycleCountServiceService,
+          cycleCountServiceHandlers(
+            new CycleCounts(
+              db,
+              clock,
+              new InventoryAdjuster(supplyClient),
+              () => consumer.status().state === 'STREAMING',
+            ),
+            logger,
+          ),
+        ),
         registration(
           pb.auditV1.AuditAdminServiceService,
           auditAdminServiceHandlers(consumer, config.inventoryAddress, logger),
@@ -82,12 +108,14 @@ export async function startAuditService(
         await consumer.stop();
         await server.shutdown(config.shutdownGraceMs);
         client.close();
+        supplyClient.close();
         await db.knex.destroy();
         logger.info('stopped');
       },
     };
   } catch (err) {
     client.close();
+    supplyClient.close();
     await db.knex.destroy();
     throw err;
   }

@@ -156,13 +156,15 @@ describeEachDatabase('supply audit', (dialect) => {
     ).toEqual(system);
 
     // The action, with the allocation as its child; the allocation's, with the sync as its parent.
-    const action = await audit.clients.audit.getAuditAction({ actionId: sync!.actionId });
+    const action = await audit.clients.audit.getAuditAction({ actionId: sync!.actionId, requestId: '' });
     expect(action.action).toEqual({ actionId: sync!.actionId, records: [sync] });
     expect(action.parent).toBeUndefined();
     expect(action.children).toEqual([{ actionId: system[0]!.actionId, records: system }]);
-    const child = await audit.clients.audit.getAuditAction({ actionId: system[0]!.actionId });
+    const child = await audit.clients.audit.getAuditAction({ actionId: system[0]!.actionId, requestId: '' });
     expect(child.parent).toEqual({ actionId: sync!.actionId, records: [sync] });
     expect(child.children).toEqual([]);
+    // By the request: the caller's action, not the allocation's that shares its request id.
+    expect(await audit.clients.audit.getAuditAction({ actionId: '', requestId: 'total-1' })).toEqual(action);
     // Asking by action id lists its records whatever their type.
     expect((await list({ actionId: system[0]!.actionId })).records).toEqual(system);
   });
@@ -263,16 +265,19 @@ describeEachDatabase('supply audit', (dialect) => {
     await bad(list({ pageSize: 1001 }), 'page_size');
     await bad(list({ purposes: Array(11).fill(SUPPLY_PURPOSE_SUPPLY_SYNC) }), 'purposes');
     await bad(list({ purposes: [pb.SupplyPurpose.SUPPLY_PURPOSE_UNSPECIFIED] }), 'purposes[0]');
-    await bad(audit.clients.audit.getAuditAction({ actionId: '' }), 'action_id');
+    await bad(audit.clients.audit.getAuditAction({ actionId: '', requestId: '' }), 'action_id');
+    await bad(audit.clients.audit.getAuditAction({ actionId: 'a', requestId: 'r' }), 'action_id');
     await bad(
       audit.clients.audit.getStockHistory(pb.auditV1.GetStockHistoryRequest.fromPartial({ nodeId: 'DC1' })),
       'item',
     );
-    const missing = await grpcError(audit.clients.audit.getAuditAction({ actionId: 'no-such-action' }));
+    const missing = await grpcError(audit.clients.audit.getAuditAction({ actionId: 'no-such-action', requestId: '' }));
     expect(missing.code).toBe(status.NOT_FOUND);
     expect(errorDetails(missing).errorInfo).toMatchObject({
       reason: 'AUDIT_ACTION_NOT_FOUND',
       metadata: { action_id: 'no-such-action' },
     });
+    const unknownRequest = await grpcError(audit.clients.audit.getAuditAction({ actionId: '', requestId: 'nobody' }));
+    expect(errorDetails(unknownRequest).errorInfo?.metadata).toEqual({ request_id: 'nobody' });
   });
 });

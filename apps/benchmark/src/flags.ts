@@ -27,6 +27,12 @@ const REBALANCE = 'rebalance';
  */
 const WATCH = 'watch';
 
+/**
+ * The scenario that measures the audit app's ingest against the allocation app's commit rate (see audit.ts);
+ * not a Scenario. Runs by default.
+ */
+const AUDIT = 'audit';
+
 export interface BenchOptions {
   /** Concurrent callers, each doing call after call (closed loop). */
   readonly callers: number;
@@ -48,6 +54,8 @@ export interface BenchOptions {
   readonly rebalance?: { readonly itemNodes: number; readonly pageSizes: readonly number[] };
   /** The watch scenario's sizes; none when not selected. It uses `seconds` and `warmupSeconds` too. */
   readonly watch?: WatchOptions;
+  /** The audit scenario's supply lines per call; none when not selected. It uses `callers`, `seconds` and `warmupSeconds`. */
+  readonly audit?: { readonly linesPerCall: number };
 }
 
 export interface WatchOptions {
@@ -66,9 +74,9 @@ export const USAGE = `Usage: npm run bench -- [options]
   --callers <n>            concurrent callers (default 64)
   --seconds <s>            measured seconds per target and scenario (default 10)
   --warmup <s>             warm-up seconds before each measurement (default 2)
-  --scenarios <list>       hot,hot-borrow,spread,rebalance,watch (default hot,hot-borrow,spread: rebalance
-                           takes about 15 minutes at its default size and watch needs a service that
-                           serves WatchAvailability, so they run only when named)
+  --scenarios <list>       hot,hot-borrow,spread,rebalance,watch,audit (default hot,hot-borrow,spread,audit:
+                           rebalance takes about 15 minutes at its default size and watch needs a service
+                           that serves WatchAvailability, so they run only when named)
   --targets <list>         b1,b2,b3,service (default all; rebalance and watch always run the service and
                            their own baseline)
   --json <file>            also write the results as JSON
@@ -89,6 +97,7 @@ export const USAGE = `Usage: npm run bench -- [options]
   --watch-idle-watchers <n>
                            idle watchers of the watch memory measurement, at most 1000 per connection
                            (default 10000; 0 skips it)
+  --audit-lines <n>        supply lines per AdjustSupply call of the audit scenario (default 10)
   --help                   this text`;
 
 export class UsageError extends Error {}
@@ -107,12 +116,12 @@ export function parseFlags(argv: readonly string[]): BenchOptions | 'help' {
   if (previousBuild !== undefined && !existsSync(previousBuild))
     throw new UsageError(`--previous-build names no file: "${previousBuild}"`);
   const targets = list('--targets', values.targets, TARGETS);
-  const scenarios = list('--scenarios', values.scenarios, [...SCENARIOS, REBALANCE, WATCH]);
+  const scenarios = list('--scenarios', values.scenarios, [...SCENARIOS, REBALANCE, WATCH, AUDIT]);
   return {
     callers: whole('--callers', values.callers, 1, 10_000),
     seconds: positive('--seconds', values.seconds),
     warmupSeconds: positive('--warmup', values.warmup, true),
-    scenarios: scenarios.filter((s): s is Scenario => s !== REBALANCE && s !== WATCH),
+    scenarios: scenarios.filter((s): s is Scenario => s !== REBALANCE && s !== WATCH && s !== AUDIT),
     targets:
       previousBuild && targets.includes('service')
         ? [...targets.filter((t) => t !== 'service'), 'previous', 'service']
@@ -137,6 +146,9 @@ export function parseFlags(argv: readonly string[]): BenchOptions | 'help' {
           idleWatchers: whole('--watch-idle-watchers', values['watch-idle-watchers'], 0, 100_000),
         }
       : undefined,
+    audit: scenarios.includes(AUDIT)
+      ? { linesPerCall: whole('--audit-lines', values['audit-lines'], 1, 1000) }
+      : undefined,
   };
 }
 
@@ -149,7 +161,7 @@ function parse(argv: readonly string[]) {
       callers: { type: 'string', default: '64' },
       seconds: { type: 'string', default: '10' },
       warmup: { type: 'string', default: '2' },
-      scenarios: { type: 'string', default: SCENARIOS.join(',') },
+      scenarios: { type: 'string', default: [...SCENARIOS, AUDIT].join(',') },
       targets: { type: 'string', default: TARGETS.join(',') },
       json: { type: 'string' },
       'mysql-url': { type: 'string', default: 'mysql://root@127.0.0.1:3306' },
@@ -161,6 +173,7 @@ function parse(argv: readonly string[]) {
       'watch-items': { type: 'string', default: '100' },
       'watch-rate': { type: 'string', default: '100' },
       'watch-idle-watchers': { type: 'string', default: '10000' },
+      'audit-lines': { type: 'string', default: '10' },
       help: { type: 'boolean', default: false },
     },
   });

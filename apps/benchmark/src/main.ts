@@ -4,8 +4,10 @@
  * With `--scenarios rebalance`, also times a rebalance of many item-nodes against raw mysql2 doing the same
  * reads and writes, and verifies every item-node afterwards. With `--scenarios watch`, also measures
  * AvailabilityService.WatchAvailability (commit-to-watcher latency, memory per idle watcher) against a bare
- * grpc-js fan-out server. Exits non-zero when a check fails (the targets are reported, not enforced).
+ * grpc-js fan-out server. With the audit scenario (on by default), also measures the audit app's ingest against
+ * the allocation app's commit rate. Exits non-zero when a check fails (the targets are reported, not enforced).
  */
+import { measureAudit, type AuditMeasurement } from './audit';
 import { check, type Check } from './check';
 import { measureEcho, type EchoSizes } from './echo';
 import { ECHO_SERVER_FLAG, runEchoServer } from './echo-server';
@@ -123,6 +125,23 @@ async function main(argv: readonly string[]): Promise<number> {
       if (m) log(`  ${target} idle: ${Math.round(m.rssBytesPerWatcher)} RSS bytes per watcher`);
   }
 
+  let audit: AuditMeasurement | undefined;
+  if (options.audit) {
+    const result = await measureAudit(
+      {
+        mysqlUrl: options.mysqlUrl,
+        servicePoolSize: options.servicePoolSize,
+        callers: options.callers,
+        warmupSeconds: options.warmupSeconds,
+        seconds: options.seconds,
+        linesPerCall: options.audit.linesPerCall,
+      },
+      log,
+    );
+    audit = result.measurement;
+    checks.push(...result.checks);
+  }
+
   const report: Report = {
     machine,
     settings: {
@@ -138,6 +157,7 @@ async function main(argv: readonly string[]): Promise<number> {
     measurements,
     rebalance,
     watch,
+    audit,
     checks,
   };
   console.log(`\n${markdown(report)}\n`);

@@ -13,6 +13,8 @@ import { rebalanceGoals, rebalanceMarkdown } from './rebalance-report';
 import { baselineScenario } from './scenario';
 import type { WatchMeasurement } from './watch';
 import { watchGoals, watchMarkdown } from './watch-report';
+import type { AuditMeasurement } from './audit';
+import { auditGoals, auditMarkdown } from './audit-report';
 
 /** One target measured in one scenario. B2 touches no data: it is measured once, for 'both' scenarios. */
 export interface Measurement {
@@ -47,6 +49,8 @@ export interface Report {
   readonly rebalance: readonly RebalanceMeasurement[];
   /** The watch scenario; undefined when it did not run. */
   readonly watch?: WatchMeasurement;
+  /** The audit scenario; undefined when it did not run. */
+  readonly audit?: AuditMeasurement;
   readonly checks: readonly Check[];
 }
 
@@ -141,6 +145,7 @@ export function evaluateGoals(report: Report): Goal[] {
   if (settings.scenarios.includes('hot-borrow')) borrowing(measurements, goals);
   goals.push(...rebalanceGoals(report.rebalance));
   goals.push(...watchGoals(report.watch));
+  goals.push(...auditGoals(report.audit));
   return goals;
 }
 
@@ -209,7 +214,8 @@ export function markdown(report: Report): string {
   const rebalancing =
     report.rebalance.length > 0 ? ['', 'Rebalancing:', '', ...rebalanceMarkdown(report.rebalance)] : [];
   const watching = report.watch ? ['', 'Availability watches:', '', ...watchMarkdown(report.watch)] : [];
-  return [machineLine(report.machine), '', ...reservations, ...rebalancing, ...watching].join('\n');
+  const auditing = report.audit ? ['', 'Audit ingest:', '', ...auditMarkdown(report.audit)] : [];
+  return [machineLine(report.machine), '', ...reservations, ...rebalancing, ...watching, ...auditing].join('\n');
 }
 
 /** What the database ran per reservation in each service measurement, when the counters could be read. */

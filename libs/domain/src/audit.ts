@@ -77,11 +77,17 @@ export function checkStockHistoryQuery(filter: Partial<StockHistoryFilter>, page
   return pageSize === 0 ? DEFAULT_PAGE_SIZE : pageSize;
 }
 
-/** Checks the action id of GetAuditAction. */
-export function checkActionId(actionId: string): void {
+/** Which action GetAuditAction asks for: by its id, or by the request that made it. */
+export type ActionRef = { readonly actionId: string } | { readonly requestId: string };
+
+/** Checks GetAuditAction's request: exactly one of action_id and request_id. */
+export function checkActionRef(actionId: string, requestId: string): ActionRef {
   const v = new Violations();
-  v.text('action_id', actionId, MAX_ID_LENGTH * 2, true);
+  if ((actionId === '') === (requestId === '')) v.add('action_id', 'set exactly one of action_id and request_id');
+  else if (actionId !== '') v.text('action_id', actionId, MAX_ID_LENGTH * 2);
+  else v.requestId('request_id', requestId);
   v.throwIfAny();
+  return actionId !== '' ? { actionId } : { requestId };
 }
 
 function checkTimeRange(v: Violations, startMs: number | undefined, endMs: number | undefined): void {

@@ -27,3 +27,4 @@ export * from './physical-totals';
 export * from './rebalance-triggers';
 export * from './availability-levels';
 export * from './audit';
+export * from './cycle-counts';

@@ -4,7 +4,13 @@ import { isUnsegmented } from './keys';
 import type { SupplyKey } from './supply';
 import type { SupplyOutcome } from './supply-transactions';
 import { supplyKeyId } from './supply';
-import { Violations, type DemandKeyInput, type SourceTimeLimit, type SupplyKeyInput } from './validation';
+import {
+  MAX_REQUEST_ID_LENGTH,
+  Violations,
+  type DemandKeyInput,
+  type SourceTimeLimit,
+  type SupplyKeyInput,
+} from './validation';
 
 /**
  * Supply and demand are recorded the same way: a sync sets absolute quantities as of source times, an
@@ -23,6 +29,12 @@ export interface AdjustCommand<K> {
     readonly sourceMs: number;
     readonly reason: string;
   }>;
+  /**
+   * Supply only: a cycle count's correction, and who stated the change. Present only when set, so that a plain
+   * adjust's content, and with it the fingerprint its retries are compared by, is what it was before them.
+   */
+  readonly purpose?: 'CYCLE_COUNT';
+  readonly actor?: string;
 }
 
 export interface SyncInput<KIn> {
@@ -93,9 +105,14 @@ function parseSync<KIn, K>(
 }
 
 /** Checks an adjust as sent. Several lines may change one position; they apply in order. */
-function parseAdjust<KIn, K>(rules: KeyRules<KIn, K>, input: AdjustInput<KIn>): AdjustCommand<K> {
+function parseAdjust<KIn, K>(
+  rules: KeyRules<KIn, K>,
+  input: AdjustInput<KIn>,
+  checkRequest: (v: Violations) => void = () => undefined,
+): AdjustCommand<K> {
   const v = new Violations();
   v.requestId('request_id', input.requestId);
+  checkRequest(v);
   v.lineCount('lines', input.lines.length);
   input.lines.forEach((line, i) => {
     rules.check(v, `lines[${i}].key`, line.key);
@@ -154,7 +171,11 @@ export interface SupplySyncCommand extends SyncCommand<SupplyKey> {
   readonly lines: ReadonlyArray<SyncCommand<SupplyKey>['lines'][number] & { readonly physicalTotal?: true }>;
   readonly skipAllocation?: true;
 }
-export type SupplyAdjustInput = AdjustInput<SupplyKeyInput>;
+export interface SupplyAdjustInput extends AdjustInput<SupplyKeyInput> {
+  /** Why: a plain adjust or a cycle count's correction; undefined for a purpose a caller may not state. */
+  readonly purpose: 'SUPPLY_ADJUSTMENT' | 'CYCLE_COUNT' | undefined;
+  readonly actor: string;
+}
 export type DemandSyncInput = SyncInput<DemandKeyInput>;
 export type DemandAdjustInput = AdjustInput<DemandKeyInput>;
 
@@ -171,7 +192,19 @@ export function parseSupplySync(input: SupplySyncInput): SupplySyncCommand {
     ...(input.skipAllocation ? { skipAllocation: true } : {}),
   };
 }
-export const parseSupplyAdjust = (input: SupplyAdjustInput) => parseAdjust(SUPPLY_KEYS, input);
+/** Checks a supply adjust: a caller may state a plain adjust or a cycle count's correction, and an actor. */
+export function parseSupplyAdjust(input: SupplyAdjustInput): AdjustCommand<SupplyKey> {
+  const cmd = parseAdjust(SUPPLY_KEYS, input, (v) => {
+    if (input.purpose === undefined)
+      v.add('purpose', 'must be SUPPLY_PURPOSE_SUPPLY_ADJUSTMENT (or unset) or SUPPLY_PURPOSE_CYCLE_COUNT');
+    v.text('actor', input.actor, MAX_REQUEST_ID_LENGTH);
+  });
+  return {
+    ...cmd,
+    ...(input.purpose === 'CYCLE_COUNT' ? { purpose: 'CYCLE_COUNT' as const } : {}),
+    ...(input.actor ? { actor: input.actor } : {}),
+  };
+}
 export const parseDemandSync = (input: DemandSyncInput) => parseSync(DEMAND_KEYS, input);
 export const parseDemandAdjust = (input: DemandAdjustInput) => parseAdjust(DEMAND_KEYS, input);
 

@@ -11,7 +11,8 @@ import { isUnsegmented, type ItemKey, type SegmentKey } from './keys';
 import type { SupplyKey, SupplyType } from './supply';
 
 /** Why a supply position changed (DESIGN §2 "Audit"). */
-export type SupplyPurpose = 'SUPPLY_SYNC' | 'SUPPLY_ADJUSTMENT' | 'SEGMENT_ALLOCATION' | 'SEGMENT_REALLOCATION';
+export type SupplyPurpose =
+  'SUPPLY_SYNC' | 'SUPPLY_ADJUSTMENT' | 'SEGMENT_ALLOCATION' | 'SEGMENT_REALLOCATION' | 'CYCLE_COUNT';
 
 /** The allocation behind a move: the rule, the plan version, and the supply type's participants. */
 export interface AllocationRecord {

@@ -74,6 +74,7 @@ const PURPOSES: Record<SupplyPurpose, pb.SupplyPurpose> = {
   SUPPLY_ADJUSTMENT: pb.SupplyPurpose.SUPPLY_PURPOSE_SUPPLY_ADJUSTMENT,
   SEGMENT_ALLOCATION: pb.SupplyPurpose.SUPPLY_PURPOSE_SEGMENT_ALLOCATION,
   SEGMENT_REALLOCATION: pb.SupplyPurpose.SUPPLY_PURPOSE_SEGMENT_REALLOCATION,
+  CYCLE_COUNT: pb.SupplyPurpose.SUPPLY_PURPOSE_CYCLE_COUNT,
 };
 
 export const fromSupplyPurpose = (purpose: SupplyPurpose): pb.SupplyPurpose => PURPOSES[purpose];

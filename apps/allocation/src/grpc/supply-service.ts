@@ -1,4 +1,4 @@
-import type * as pb from '@inventory/contracts';
+import * as pb from '@inventory/contracts';
 import { parseSupplyAdjust, parseSupplySync, type SupplyKey, type SourceTimeLimit } from '@inventory/domain';
 import { unary } from '@inventory/grpc-server';
 import type { Logger } from '@inventory/runtime';
@@ -6,6 +6,13 @@ import type { SupplySync } from '../inventory/physical-totals';
 import type { QuantityLedger } from '../inventory/quantity-ledger';
 import { fromItemNodeAllocation } from './rebalancing-translate';
 import { fromLineResult, fromSupply, toItemKey, toMs, toSegment, toSupplyKeyInput } from './translate';
+
+/** The purposes a caller may state on AdjustSupply; the others are the service's own. */
+const ADJUST_PURPOSES: Partial<Record<pb.SupplyPurpose, 'SUPPLY_ADJUSTMENT' | 'CYCLE_COUNT'>> = {
+  [pb.SupplyPurpose.SUPPLY_PURPOSE_UNSPECIFIED]: 'SUPPLY_ADJUSTMENT',
+  [pb.SupplyPurpose.SUPPLY_PURPOSE_SUPPLY_ADJUSTMENT]: 'SUPPLY_ADJUSTMENT',
+  [pb.SupplyPurpose.SUPPLY_PURPOSE_CYCLE_COUNT]: 'CYCLE_COUNT',
+};
 
 /** `sourceTimeLimit` says, at each call, how far ahead of the server's clock a source time may be. */
 export function supplyServiceHandlers(
@@ -40,6 +47,8 @@ export function supplyServiceHandlers(
           sourceMs: toMs(l.sourceTime),
           reason: l.reason,
         })),
+        purpose: ADJUST_PURPOSES[req.purpose ?? pb.SupplyPurpose.SUPPLY_PURPOSE_UNSPECIFIED],
+        actor: req.actor ?? '',
       });
       return { results: (await ledger.adjust('AdjustSupply', cmd)).map(fromLineResult) };
     }),

@@ -101,7 +101,11 @@ export class QuantityLedger<K extends PositionKey> {
       method,
       cmd.requestId,
       cmd,
-      cmd.lines.map((line) => adjustLine(line.key, line.delta, line.sourceMs, line.reason)),
+      cmd.lines.map((line) => ({
+        ...adjustLine(line.key, line.delta, line.sourceMs, line.reason),
+        ...(cmd.purpose && { purpose: cmd.purpose }),
+      })),
+      cmd.actor,
     );
   }
 
@@ -133,13 +137,14 @@ export class QuantityLedger<K extends PositionKey> {
     requestId: string,
     request: unknown,
     lines: ReadonlyArray<PendingLine<K>>,
+    actor?: string,
   ): Promise<Array<LineResult<K>>> {
     return this.mutateLines(
       method,
       requestId,
       request,
       lines.map((l) => l.key),
-      (trx, nowMs, action) => this.applyInTransaction(trx, nowMs, action, lines),
+      (trx, nowMs, action) => this.applyInTransaction(trx, nowMs, actor ? { ...action, actor } : action, lines),
     );
   }
 

@@ -1,5 +1,5 @@
 import {
-  checkActionId,
+  checkActionRef,
   checkStockHistoryQuery,
   checkSupplyAuditQuery,
   MAX_ACTION_RECORDS,
@@ -10,6 +10,7 @@ import {
   type SupplyAuditRecord,
 } from '@inventory/domain';
 import {
+  actionOfRequest,
   decodePageToken,
   listSupplyAudit,
   page,
@@ -59,11 +60,13 @@ export class SupplyAudit {
     return { ...page(rows, pageSize, (r) => r.sequence, filters), consumedSequence };
   }
 
-  async action(actionId: string): Promise<AuditActionView> {
-    checkActionId(actionId);
+  /** The action, by its id or by the caller's request that made it. */
+  async action(requestedActionId: string, requestId: string): Promise<AuditActionView> {
+    const ref = checkActionRef(requestedActionId, requestId);
     const { consumedSequence } = await readConsumerPosition(this.db);
-    const records = await recordsOfAction(this.db, 'action_id', actionId, MAX_ACTION_RECORDS);
-    if (records.length === 0) throw new AuditActionNotFoundError(actionId);
+    const actionId = 'actionId' in ref ? ref.actionId : await actionOfRequest(this.db, ref.requestId);
+    const records = actionId ? await recordsOfAction(this.db, 'action_id', actionId, MAX_ACTION_RECORDS) : [];
+    if (!actionId || records.length === 0) throw new AuditActionNotFoundError(ref);
     const first = records[0] as SupplyAuditRecord;
     const parent = first.parentActionId
       ? await recordsOfAction(this.db, 'action_id', first.parentActionId, MAX_ACTION_RECORDS)

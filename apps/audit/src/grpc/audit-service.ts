@@ -33,9 +33,9 @@ export function auditServiceHandlers(audit: SupplyAudit, logger: Logger): Server
     }),
 
     getAuditAction: unary('GetAuditAction', logger, async (req: pb.auditV1.GetAuditActionRequest) => {
-      const view = await audit.action(req.actionId);
+      const view = await audit.action(req.actionId, req.requestId);
       return {
-        action: { actionId: req.actionId, records: view.records.map(toAuditRecord) },
+        action: actionOf(view.records),
         parent: view.parent.length > 0 ? actionOf(view.parent) : undefined,
         children: groupByAction(view.children),
         related: view.related.map(toAuditRecord),

@@ -156,16 +156,19 @@ export class AllocationApp {
 export interface AuditClients {
   readonly audit: Promisified<pb.auditV1.AuditServiceClient>;
   readonly admin: Promisified<pb.auditV1.AuditAdminServiceClient>;
+  readonly counts: Promisified<pb.auditV1.CycleCountServiceClient>;
   close(): void;
 }
 
 export function connectAudit(address: string): AuditClients {
   const audit = new pb.auditV1.AuditServiceClient(address, credentials.createInsecure());
   const admin = new pb.auditV1.AuditAdminServiceClient(address, credentials.createInsecure());
+  const counts = new pb.auditV1.CycleCountServiceClient(address, credentials.createInsecure());
   return {
     audit: promisify(audit),
     admin: promisify(admin),
-    close: () => [audit, admin].forEach((c) => c.close()),
+    counts: promisify(counts),
+    close: () => [audit, admin, counts].forEach((c) => c.close()),
   };
 }
 

@@ -59,6 +59,7 @@ const createAuditRecords: Knex.Migration = {
       t.index(['action_id', 'sequence'], 'audit_supply_records_action_ix');
       t.index(['parent_action_id', 'sequence'], 'audit_supply_records_parent_ix');
       t.index(['related_action_id', 'sequence'], 'audit_supply_records_related_ix');
+      t.index(['request_id', 'sequence'], 'audit_supply_records_request_ix');
       t.index(['position_key', 'sequence'], 'audit_supply_records_position_ix');
     });
   },
@@ -68,8 +69,64 @@ const createAuditRecords: Knex.Migration = {
   },
 };
 
+const createCycleCounts: Knex.Migration = {
+  async up(knex) {
+    await knex.schema.createTable('audit_count_tasks', (t) => {
+      binaryKeys(knex, t);
+      t.string('task_id', 64).primary('audit_count_tasks_pk');
+      // The CreateCountTask request that made it, and the request as sent (a reused id with other fields is refused).
+      t.string('request_id', 128).notNullable().unique('audit_count_tasks_request_ux');
+      t.text('request_json').notNullable();
+      t.string('node_id', 64).notNullable();
+      t.boolean('blind').notNullable();
+      t.integer('tolerance_bp').notNullable();
+      t.string('state', 16).notNullable();
+      t.bigInteger('create_ms').notNullable();
+      // Set by the first approval, before it posts the adjustment; approve_ms once it is posted.
+      t.string('approve_request_id', 128).nullable();
+      t.string('approver', 128).notNullable().defaultTo('');
+      t.bigInteger('approve_ms').nullable();
+      t.string('adjustment_request_id', 128).notNullable().defaultTo('');
+      t.index(['node_id', 'state'], 'audit_count_tasks_node_ix');
+    });
+    await knex.schema.createTable('audit_count_lines', (t) => {
+      binaryKeys(knex, t);
+      t.string('task_id', 64).notNullable();
+      t.integer('line_no').notNullable();
+      t.primary(['task_id', 'line_no'], 'audit_count_lines_pk');
+      t.string('item_id', 64).notNullable();
+      t.string('unit_of_measure', 16).notNullable();
+      t.string('product_class', 32).notNullable();
+      t.string('abc_class', 1).notNullable();
+      t.integer('tolerance_bp').notNullable();
+      t.string('state', 16).notNullable();
+      t.integer('counts').notNullable();
+      t.bigInteger('counted_quantity').nullable();
+      t.bigInteger('count_ms').nullable();
+      t.string('counter', 128).notNullable();
+      t.bigInteger('system_quantity').nullable();
+      t.bigInteger('first_counted_quantity').nullable();
+      t.bigInteger('first_system_quantity').nullable();
+      t.index(['count_ms'], 'audit_count_lines_count_ix');
+    });
+    // One row per RecordCount request id: a retry gets the line as that count left it.
+    await knex.schema.createTable('audit_count_requests', (t) => {
+      binaryKeys(knex, t);
+      t.string('request_id', 128).primary('audit_count_requests_pk');
+      t.text('request_json').notNullable();
+      t.text('response_json').notNullable();
+    });
+  },
+  async down(knex) {
+    await knex.schema.dropTable('audit_count_requests');
+    await knex.schema.dropTable('audit_count_lines');
+    await knex.schema.dropTable('audit_count_tasks');
+  },
+};
+
 const migrations: Record<string, Knex.Migration> = {
   '20261130100000_create_audit_records': createAuditRecords,
+  '20261130100100_create_cycle_counts': createCycleCounts,
 };
 
 export const auditMigrations = {

@@ -140,6 +140,16 @@ export async function recordsOfAction(
   return rows.map(recordOf);
 }
 
+/** The action of the first USER record with `requestId`, if any. */
+export async function actionOfRequest(db: Database, requestId: string): Promise<string | undefined> {
+  const row = (await db
+    .knex('audit_supply_records')
+    .where({ request_id: requestId, audit_type: 'USER' })
+    .orderBy('sequence')
+    .first('action_id')) as { action_id: string } | undefined;
+  return row?.action_id;
+}
+
 /** The records of the positions a stock history follows, after `afterSequence`, in stream order. */
 export async function stockHistoryRecords(
   db: Database,
@@ -244,6 +254,7 @@ const PURPOSES: readonly SupplyPurpose[] = [
   'SUPPLY_ADJUSTMENT',
   'SEGMENT_ALLOCATION',
   'SEGMENT_REALLOCATION',
+  'CYCLE_COUNT',
 ];
 const AUDIT_TYPES: readonly AuditType[] = ['USER', 'SYSTEM'];
 const OUTCOMES: readonly SupplyOutcome[] = ['APPLIED', 'IGNORED_SUPERSEDED'];

@@ -147,10 +147,15 @@ export interface ListSupplyAuditResponse {
   consumedSequence: number;
 }
 
-/** Request for AuditService.GetAuditAction. */
+/** Request for AuditService.GetAuditAction. Exactly one of action_id and request_id is set. */
 export interface GetAuditActionRequest {
-  /** The action. Required. */
+  /** The action. */
   actionId: string;
+  /**
+   * Instead of action_id: the action of the caller's request with this request_id (the action of its
+   * USER records; the service's own actions it caused are its children).
+   */
+  requestId: string;
 }
 
 /** An action and its supply audit records. */
@@ -1117,13 +1122,16 @@ export const ListSupplyAuditResponse: MessageFns<ListSupplyAuditResponse> = {
 };
 
 function createBaseGetAuditActionRequest(): GetAuditActionRequest {
-  return { actionId: "" };
+  return { actionId: "", requestId: "" };
 }
 
 export const GetAuditActionRequest: MessageFns<GetAuditActionRequest> = {
   encode(message: GetAuditActionRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.actionId !== "") {
       writer.uint32(10).string(message.actionId);
+    }
+    if (message.requestId !== "") {
+      writer.uint32(18).string(message.requestId);
     }
     return writer;
   },
@@ -1149,6 +1157,14 @@ export const GetAuditActionRequest: MessageFns<GetAuditActionRequest> = {
             message.actionId = reader.string();
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.requestId = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1168,6 +1184,11 @@ export const GetAuditActionRequest: MessageFns<GetAuditActionRequest> = {
         : isSet(object.action_id)
         ? globalThis.String(object.action_id)
         : "",
+      requestId: isSet(object.requestId)
+        ? globalThis.String(object.requestId)
+        : isSet(object.request_id)
+        ? globalThis.String(object.request_id)
+        : "",
     };
   },
 
@@ -1175,6 +1196,9 @@ export const GetAuditActionRequest: MessageFns<GetAuditActionRequest> = {
     const obj: any = {};
     if (message.actionId !== "") {
       obj.actionId = message.actionId;
+    }
+    if (message.requestId !== "") {
+      obj.requestId = message.requestId;
     }
     return obj;
   },
@@ -1185,6 +1209,7 @@ export const GetAuditActionRequest: MessageFns<GetAuditActionRequest> = {
   fromPartial<I extends Exact<DeepPartial<GetAuditActionRequest>, I>>(object: I): GetAuditActionRequest {
     const message = createBaseGetAuditActionRequest();
     message.actionId = object.actionId ?? "";
+    message.requestId = object.requestId ?? "";
     return message;
   },
 };
@@ -2004,8 +2029,9 @@ export const AuditServiceService = {
    * children), and the records of the other actions that share its related action (the runs of one
    * rebalance, the reservations of one batch).
    *
-   * NOT_FOUND with reason AUDIT_ACTION_NOT_FOUND (ErrorInfo metadata "action_id") when no consumed record
-   * has the action id: it may not exist, or not be consumed yet (compare consumed_sequence).
+   * NOT_FOUND with reason AUDIT_ACTION_NOT_FOUND (ErrorInfo metadata "action_id" or "request_id") when no
+   * consumed record has the action id (or no USER record the request id): it may not exist, or not be
+   * consumed yet (compare consumed_sequence). INVALID_ARGUMENT unless exactly one of them is set.
    */
   getAuditAction: {
     path: "/audit.v1.AuditService/GetAuditAction" as const,
@@ -2056,8 +2082,9 @@ export interface AuditServiceServer extends UntypedServiceImplementation {
    * children), and the records of the other actions that share its related action (the runs of one
    * rebalance, the reservations of one batch).
    *
-   * NOT_FOUND with reason AUDIT_ACTION_NOT_FOUND (ErrorInfo metadata "action_id") when no consumed record
-   * has the action id: it may not exist, or not be consumed yet (compare consumed_sequence).
+   * NOT_FOUND with reason AUDIT_ACTION_NOT_FOUND (ErrorInfo metadata "action_id" or "request_id") when no
+   * consumed record has the action id (or no USER record the request id): it may not exist, or not be
+   * consumed yet (compare consumed_sequence). INVALID_ARGUMENT unless exactly one of them is set.
    */
   getAuditAction: handleUnaryCall<GetAuditActionRequest, GetAuditActionResponse>;
   /**
@@ -2102,8 +2129,9 @@ export interface AuditServiceClient extends Client {
    * children), and the records of the other actions that share its related action (the runs of one
    * rebalance, the reservations of one batch).
    *
-   * NOT_FOUND with reason AUDIT_ACTION_NOT_FOUND (ErrorInfo metadata "action_id") when no consumed record
-   * has the action id: it may not exist, or not be consumed yet (compare consumed_sequence).
+   * NOT_FOUND with reason AUDIT_ACTION_NOT_FOUND (ErrorInfo metadata "action_id" or "request_id") when no
+   * consumed record has the action id (or no USER record the request id): it may not exist, or not be
+   * consumed yet (compare consumed_sequence). INVALID_ARGUMENT unless exactly one of them is set.
    */
   getAuditAction(
     request: GetAuditActionRequest,

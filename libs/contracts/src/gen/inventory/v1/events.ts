@@ -116,6 +116,11 @@ export enum SupplyPurpose {
   SUPPLY_PURPOSE_SEGMENT_ALLOCATION = 3,
   /** SUPPLY_PURPOSE_SEGMENT_REALLOCATION - A move made by a rebalance: requested, scheduled or system-detected. */
   SUPPLY_PURPOSE_SEGMENT_REALLOCATION = 4,
+  /**
+   * SUPPLY_PURPOSE_CYCLE_COUNT - A cycle count's correction: an AdjustSupply line with purpose CYCLE_COUNT, as the audit app's approval of
+   * a count posts it (its actor is the approver).
+   */
+  SUPPLY_PURPOSE_CYCLE_COUNT = 5,
   UNRECOGNIZED = -1,
 }
 
@@ -136,6 +141,9 @@ export function supplyPurposeFromJSON(object: any): SupplyPurpose {
     case 4:
     case "SUPPLY_PURPOSE_SEGMENT_REALLOCATION":
       return SupplyPurpose.SUPPLY_PURPOSE_SEGMENT_REALLOCATION;
+    case 5:
+    case "SUPPLY_PURPOSE_CYCLE_COUNT":
+      return SupplyPurpose.SUPPLY_PURPOSE_CYCLE_COUNT;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -155,6 +163,8 @@ export function supplyPurposeToJSON(object: SupplyPurpose): string {
       return "SUPPLY_PURPOSE_SEGMENT_ALLOCATION";
     case SupplyPurpose.SUPPLY_PURPOSE_SEGMENT_REALLOCATION:
       return "SUPPLY_PURPOSE_SEGMENT_REALLOCATION";
+    case SupplyPurpose.SUPPLY_PURPOSE_CYCLE_COUNT:
+      return "SUPPLY_PURPOSE_CYCLE_COUNT";
     case SupplyPurpose.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";

@@ -19,6 +19,7 @@ import {
   type UntypedServiceImplementation,
 } from "@grpc/grpc-js";
 import { Timestamp } from "../../google/protobuf/timestamp";
+import { SupplyPurpose, supplyPurposeFromJSON, supplyPurposeToJSON } from "./events";
 import { ItemKey, SegmentKey } from "./keys";
 import { ItemNodeAllocation } from "./rebalancing";
 import { Supply, SupplyKey, SupplyLineResult } from "./supply";
@@ -115,6 +116,19 @@ export interface AdjustSupplyRequest {
   requestId: string;
   /** The lines, 1 to 1000. Several lines may change the same position; they apply in request order. */
   lines: SupplyAdjustLine[];
+  /**
+   * Why the supply changes, recorded with every line: unset or SUPPLY_PURPOSE_SUPPLY_ADJUSTMENT for a plain
+   * adjust, SUPPLY_PURPOSE_CYCLE_COUNT for a cycle count's correction (the audit app posts these when a count
+   * is approved). The other purposes are the service's own moves: INVALID_ARGUMENT here.
+   */
+  purpose?:
+    | SupplyPurpose
+    | undefined;
+  /**
+   * Who asks for the change (for example the supervisor who approved a count), recorded as the actor of its
+   * events; at most 128 characters, empty if not given. Stated by the caller, not authenticated.
+   */
+  actor?: string | undefined;
 }
 
 /** Response of SupplyService.AdjustSupply. */
@@ -617,7 +631,7 @@ export const SupplyAdjustLine: MessageFns<SupplyAdjustLine> = {
 };
 
 function createBaseAdjustSupplyRequest(): AdjustSupplyRequest {
-  return { requestId: "", lines: [] };
+  return { requestId: "", lines: [], purpose: undefined, actor: undefined };
 }
 
 export const AdjustSupplyRequest: MessageFns<AdjustSupplyRequest> = {
@@ -627,6 +641,12 @@ export const AdjustSupplyRequest: MessageFns<AdjustSupplyRequest> = {
     }
     for (const v of message.lines) {
       SupplyAdjustLine.encode(v!, writer.uint32(18).fork()).join();
+    }
+    if (message.purpose !== undefined) {
+      writer.uint32(24).int32(message.purpose);
+    }
+    if (message.actor !== undefined) {
+      writer.uint32(34).string(message.actor);
     }
     return writer;
   },
@@ -660,6 +680,22 @@ export const AdjustSupplyRequest: MessageFns<AdjustSupplyRequest> = {
             message.lines.push(SupplyAdjustLine.decode(reader, reader.uint32()));
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.purpose = reader.int32() as any;
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.actor = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -680,6 +716,8 @@ export const AdjustSupplyRequest: MessageFns<AdjustSupplyRequest> = {
         ? globalThis.String(object.request_id)
         : "",
       lines: globalThis.Array.isArray(object?.lines) ? object.lines.map((e: any) => SupplyAdjustLine.fromJSON(e)) : [],
+      purpose: isSet(object.purpose) ? supplyPurposeFromJSON(object.purpose) : undefined,
+      actor: isSet(object.actor) ? globalThis.String(object.actor) : undefined,
     };
   },
 
@@ -691,6 +729,12 @@ export const AdjustSupplyRequest: MessageFns<AdjustSupplyRequest> = {
     if (message.lines?.length) {
       obj.lines = message.lines.map((e) => SupplyAdjustLine.toJSON(e));
     }
+    if (message.purpose !== undefined) {
+      obj.purpose = supplyPurposeToJSON(message.purpose);
+    }
+    if (message.actor !== undefined) {
+      obj.actor = message.actor;
+    }
     return obj;
   },
 
@@ -701,6 +745,8 @@ export const AdjustSupplyRequest: MessageFns<AdjustSupplyRequest> = {
     const message = createBaseAdjustSupplyRequest();
     message.requestId = object.requestId ?? "";
     message.lines = object.lines?.map((e) => SupplyAdjustLine.fromPartial(e)) || [];
+    message.purpose = object.purpose ?? undefined;
+    message.actor = object.actor ?? undefined;
     return message;
   },
 };
