@@ -1,4 +1,3 @@
-import { credentials } from '@grpc/grpc-js';
 import * as pb from '@inventory/contracts';
 import type { Clock } from '@inventory/domain';
 import { GrpcServer, registration } from '@inventory/grpc-server';
@@ -11,6 +10,10 @@ import { auditAdminServiceHandlers } from './grpc/audit-admin-service';
 import { auditServiceHandlers } from './grpc/audit-service';
 import { cycleCountServiceHandlers } from './grpc/cycle-count-service';
 import { InventoryAdjuster } from './grpc/inventory-adjuster';
+import { connectInventory } from './grpc/inventory-clients';
+import { complianceServiceHandlers } from './grpc/compliance-service';
+import { InventoryPlanReader } from './grpc/plan-reader';
+import { ComplianceChecks } from './audit/compliance-checks';
 import { CycleCounts } from './audit/cycle-counts';
 
 /** The health name that follows the consumer (see audit_admin_service.proto). */
@@ -34,23 +37,7 @@ export async function startAuditService(
     poolSize: config.databasePoolSize,
     onDriverMessage: (message) => logger.debug({ driver: message }, 'database driver message'),
   });
-  // The channel reconnects on its own, from 0.1 s up to the consumer's longest wait (grpc-js would wait up to
-  // two minutes by default), so that the consumer finds the allocation app soon after it is back.
-  const channelOptions = {
-    'grpc.initial_reconnect_backoff_ms': 100,
-    'grpc.max_reconnect_backoff_ms': config.reconnectMaxMs,
-  };
-  const client = new pb.ChangeStreamServiceClient(
-    config.inventoryAddress,
-    credentials.createInsecure(),
-    channelOptions,
-  );
-  // Cycle count approvals post their adjustments through the allocation app's API, on a channel of their own.
-  const supplyClient = new pb.SupplyServiceClient(
-    config.inventoryAddress,
-    credentials.createInsecure(),
-    channelOptions,
-  );
+  const inventory = connectInventory(config.inventoryAddress, config.reconnectMaxMs);
   try {
     await migrateAuditToLatest(db).catch((err: unknown) => {
       throw new StartupError(
@@ -64,9 +51,16 @@ export async function startAuditService(
     logger.info({ database: redact(config.database.url) }, 'database ready');
     const consumer = new ChangeStreamConsumer(
       db,
-      client,
+      inventory.changeStream,
       clock,
       { batchSize: config.batchSize, reconnectMaxMs: config.reconnectMaxMs },
+      logger,
+    );
+    const compliance = new ComplianceChecks(
+      db,
+      clock,
+      new InventoryPlanReader(inventory.rebalance, inventory.plans, inventory.segments),
+      config.complianceIntervalMs,
       logger,
     );
     const server = new GrpcServer(
@@ -78,12 +72,13 @@ export async function startAuditService(
             new CycleCounts(
               db,
               clock,
-              new InventoryAdjuster(supplyClient),
+              new InventoryAdjuster(inventory.supply),
               () => consumer.status().state === 'STREAMING',
             ),
             logger,
           ),
         ),
+        registration(pb.auditV1.ComplianceServiceService, complianceServiceHandlers(compliance, logger)),
         registration(
           pb.auditV1.AuditAdminServiceService,
           auditAdminServiceHandlers(consumer, config.inventoryAddress, logger),
@@ -99,6 +94,7 @@ export async function startAuditService(
     if (config.healthCheckIntervalMs > 0)
       server.followHealthCheck(() => checkAuditDatabase(db), config.healthCheckIntervalMs);
     consumer.start((streaming) => server.setHealth(CONSUMER_HEALTH_NAME, streaming));
+    compliance.start();
     logger.info({ inventoryAddress: config.inventoryAddress }, 'consuming the change stream');
     return {
       port,
@@ -106,16 +102,15 @@ export async function startAuditService(
       consumer,
       stop: async () => {
         await consumer.stop();
+        await compliance.stop();
         await server.shutdown(config.shutdownGraceMs);
-        client.close();
-        supplyClient.close();
+        inventory.close();
         await db.knex.destroy();
         logger.info('stopped');
       },
     };
   } catch (err) {
-    client.close();
-    supplyClient.close();
+    inventory.close();
     await db.knex.destroy();
     throw err;
   }

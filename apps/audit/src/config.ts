@@ -17,6 +17,8 @@ export interface AuditConfig {
   readonly reconnectMaxMs: number;
   /** Most records stored in one transaction. */
   readonly batchSize: number;
+  /** How often every plan's compliance is checked; 0 never (only when asked). */
+  readonly complianceIntervalMs: number;
 }
 
 /** The variables, their defaults and meaning (the README's configuration table says the same). */
@@ -30,6 +32,7 @@ export const AUDIT_CONFIG_DEFAULTS = {
   AUDIT_HEALTH_CHECK_INTERVAL_MS: '5000',
   AUDIT_RECONNECT_MAX_MS: '10000',
   AUDIT_BATCH_SIZE: '1000',
+  AUDIT_COMPLIANCE_INTERVAL_MS: '300000',
 } as const;
 
 /** Parses the environment; throws a ConfigError naming every bad variable. */
@@ -45,6 +48,7 @@ export function loadAuditConfig(env: Record<string, string | undefined>): AuditC
     healthCheckIntervalMs: settings.integer('AUDIT_HEALTH_CHECK_INTERVAL_MS', 0, 3_600_000),
     reconnectMaxMs: settings.integer('AUDIT_RECONNECT_MAX_MS', 100, 600_000),
     batchSize: settings.integer('AUDIT_BATCH_SIZE', 1, 10_000),
+    complianceIntervalMs: settings.integer('AUDIT_COMPLIANCE_INTERVAL_MS', 0, 86_400_000),
   };
   settings.throwIfBad();
   return config;

@@ -2,3 +2,4 @@
 export * from './gen/audit/v1/audit_service';
 export * from './gen/audit/v1/audit_admin_service';
 export * from './gen/audit/v1/cycle_count_service';
+export * from './gen/audit/v1/compliance_service';

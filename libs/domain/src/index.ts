@@ -28,3 +28,4 @@ export * from './rebalance-triggers';
 export * from './availability-levels';
 export * from './audit';
 export * from './cycle-counts';
+export * from './compliance';

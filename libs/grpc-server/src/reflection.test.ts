@@ -23,12 +23,11 @@ describe('DescriptorIndex', () => {
   });
 
   it('serves a file first, then its imports transitively, once each', () => {
-    expect(names(index.filesForName('inventory/v1/supply_service.proto'))).toEqual([
-      'inventory/v1/supply_service.proto',
-      'google/protobuf/timestamp.proto',
+    // safety_stock_service imports keys and safety_stock, which imports keys again.
+    expect(names(index.filesForName('inventory/v1/safety_stock_service.proto'))).toEqual([
+      'inventory/v1/safety_stock_service.proto',
       'inventory/v1/keys.proto',
-      'inventory/v1/rebalancing.proto',
-      'inventory/v1/supply.proto',
+      'inventory/v1/safety_stock.proto',
     ]);
   });
 

@@ -40,7 +40,7 @@ export class InventoryUnavailableError extends DomainError {
   }
 }
 
-/** The allocation app's refusal of an adjustment, passed on with its category, reason and metadata. */
+/** The allocation app's refusal of a request, passed on with its category, reason and metadata. */
 export class InventoryRefusedError extends DomainError {
   constructor(
     readonly category: ErrorCategory,
@@ -48,7 +48,7 @@ export class InventoryRefusedError extends DomainError {
     message: string,
     private readonly details: Record<string, string>,
   ) {
-    super(`the allocation app refused the adjustment: ${message}`);
+    super(`the allocation app refused: ${message}`);
   }
 
   override get metadata(): Record<string, string> {

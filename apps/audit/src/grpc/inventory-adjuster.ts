@@ -1,20 +1,9 @@
-import { Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { Metadata } from '@grpc/grpc-js';
 import * as pb from '@inventory/contracts';
-import type { ErrorCategory } from '@inventory/domain';
-import { errorDetails } from '@inventory/grpc-server';
 import type { CountAdjustment, SupplyAdjuster } from '../audit/cycle-counts';
-import { InventoryRefusedError, InventoryUnavailableError } from '../audit/errors';
+import { refusalOf } from './inventory-errors';
 
 const DEADLINE_MS = 30_000;
-
-const CATEGORY_OF: Partial<Record<status, ErrorCategory>> = {
-  [status.INVALID_ARGUMENT]: 'INVALID_ARGUMENT',
-  [status.NOT_FOUND]: 'NOT_FOUND',
-  [status.ALREADY_EXISTS]: 'ALREADY_EXISTS',
-  [status.FAILED_PRECONDITION]: 'FAILED_PRECONDITION',
-  [status.OUT_OF_RANGE]: 'OUT_OF_RANGE',
-  [status.RESOURCE_EXHAUSTED]: 'RESOURCE_EXHAUSTED',
-};
 
 /** Posts cycle count adjustments through the allocation app's SupplyService.AdjustSupply. */
 export class InventoryAdjuster implements SupplyAdjuster {
@@ -44,12 +33,4 @@ export class InventoryAdjuster implements SupplyAdjuster {
       ),
     );
   }
-}
-
-/** The allocation app's error as this app reports it: its refusals passed on, anything else UNAVAILABLE. */
-function refusalOf(err: ServiceError): Error {
-  const category = CATEGORY_OF[err.code];
-  if (!category) return new InventoryUnavailableError(`${status[err.code]}: ${err.details}`);
-  const info = errorDetails(err).errorInfo;
-  return new InventoryRefusedError(category, info?.reason ?? status[err.code], err.details, info?.metadata ?? {});
 }

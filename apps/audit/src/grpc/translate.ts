@@ -29,7 +29,7 @@ function valueOf(enumObject: ProtoEnum, prefix: string, name: string): number {
 export const purposeOf = (value: pb.SupplyPurpose) => nameOf<SupplyPurpose>(pb.SupplyPurpose, 'SUPPLY_PURPOSE_', value);
 export const toPurpose = (name: SupplyPurpose): pb.SupplyPurpose => valueOf(pb.SupplyPurpose, 'SUPPLY_PURPOSE_', name);
 export const supplyTypeOf = (value: pb.SupplyType) => nameOf<SupplyType>(pb.SupplyType, 'SUPPLY_TYPE_', value);
-const toSupplyType = (name: SupplyType): pb.SupplyType => valueOf(pb.SupplyType, 'SUPPLY_TYPE_', name);
+export const toSupplyType = (name: SupplyType): pb.SupplyType => valueOf(pb.SupplyType, 'SUPPLY_TYPE_', name);
 export const toAuditType = (name: AuditType): pb.AuditType => valueOf(pb.AuditType, 'AUDIT_TYPE_', name);
 const toOutcome = (name: SupplyOutcome): pb.SupplyLineOutcome =>
   valueOf(pb.SupplyLineOutcome, 'SUPPLY_LINE_OUTCOME_', name);

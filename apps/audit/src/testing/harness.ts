@@ -66,6 +66,7 @@ export interface InventoryClients {
   readonly supply: Promisified<pb.SupplyServiceClient>;
   readonly segments: Promisified<pb.SegmentServiceClient>;
   readonly plans: Promisified<pb.AllocationPlanServiceClient>;
+  readonly rebalance: Promisified<pb.RebalanceServiceClient>;
 }
 
 /** The allocation app as a child process over its own fresh database. */
@@ -85,12 +86,14 @@ export class AllocationApp {
       new pb.SupplyServiceClient(this.address, credentials.createInsecure()),
       new pb.SegmentServiceClient(this.address, credentials.createInsecure()),
       new pb.AllocationPlanServiceClient(this.address, credentials.createInsecure()),
+      new pb.RebalanceServiceClient(this.address, credentials.createInsecure()),
     ] as const;
     this.clients = {
       nodes: promisify(raw[0]),
       supply: promisify(raw[1]),
       segments: promisify(raw[2]),
       plans: promisify(raw[3]),
+      rebalance: promisify(raw[4]),
     };
     this.close = () => raw.forEach((c) => c.close());
   }
@@ -157,6 +160,7 @@ export interface AuditClients {
   readonly audit: Promisified<pb.auditV1.AuditServiceClient>;
   readonly admin: Promisified<pb.auditV1.AuditAdminServiceClient>;
   readonly counts: Promisified<pb.auditV1.CycleCountServiceClient>;
+  readonly compliance: Promisified<pb.auditV1.ComplianceServiceClient>;
   close(): void;
 }
 
@@ -164,11 +168,13 @@ export function connectAudit(address: string): AuditClients {
   const audit = new pb.auditV1.AuditServiceClient(address, credentials.createInsecure());
   const admin = new pb.auditV1.AuditAdminServiceClient(address, credentials.createInsecure());
   const counts = new pb.auditV1.CycleCountServiceClient(address, credentials.createInsecure());
+  const compliance = new pb.auditV1.ComplianceServiceClient(address, credentials.createInsecure());
   return {
     audit: promisify(audit),
     admin: promisify(admin),
     counts: promisify(counts),
-    close: () => [audit, admin, counts].forEach((c) => c.close()),
+    compliance: promisify(compliance),
+    close: () => [audit, admin, counts, compliance].forEach((c) => c.close()),
   };
 }
 

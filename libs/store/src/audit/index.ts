@@ -1,2 +1,3 @@
 export * from './records';
 export * from './cycle-counts';
+export * from './compliance';

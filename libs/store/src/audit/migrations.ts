@@ -124,9 +124,33 @@ const createCycleCounts: Knex.Migration = {
   },
 };
 
+const createComplianceDeviations: Knex.Migration = {
+  async up(knex) {
+    // The participants of plans found deviating, each since when (see compliance_service.proto).
+    await knex.schema.createTable('audit_compliance_deviations', (t) => {
+      binaryKeys(knex, t);
+      // A hash of the columns below but since_ms.
+      t.string('deviation_key', 40).primary('audit_compliance_deviations_pk');
+      t.string('plan_segment_type', 32).notNullable();
+      t.string('item_id', 64).notNullable();
+      t.string('unit_of_measure', 16).notNullable();
+      t.string('product_class', 32).notNullable();
+      t.string('node_id', 64).notNullable();
+      t.string('segment_type', 32).notNullable();
+      t.string('segment', 64).notNullable();
+      t.string('supply_type', 16).notNullable();
+      t.bigInteger('since_ms').notNullable();
+    });
+  },
+  async down(knex) {
+    await knex.schema.dropTable('audit_compliance_deviations');
+  },
+};
+
 const migrations: Record<string, Knex.Migration> = {
   '20261130100000_create_audit_records': createAuditRecords,
   '20261130100100_create_cycle_counts': createCycleCounts,
+  '20261130100200_create_compliance_deviations': createComplianceDeviations,
 };
 
 export const auditMigrations = {
