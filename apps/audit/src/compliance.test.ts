@@ -29,19 +29,7 @@ describeEachDatabase('segmentation compliance', (dialect) => {
   beforeAll(async () => {
     app = await AllocationApp.start(dialect);
     audit = await startAudit(dialect, app.address);
-    await app.clients.nodes.createNode({
-      requestId: 'node-DC1',
-      node: { nodeId: 'DC1', nodeType: pb.NodeType.NODE_TYPE_DC, description: '', createTime: undefined },
-    });
-    await app.clients.segments.createSegmentType({
-      requestId: 'type-channel',
-      segmentType: { segmentType: 'CHANNEL', description: '', createTime: undefined },
-    });
-    for (const key of [seg('WEB'), seg('STORE')])
-      await app.clients.segments.createSegment({
-        requestId: `segment-${key.segment}`,
-        segment: pb.Segment.fromPartial(key),
-      });
+    await app.define(['DC1'], [seg('WEB'), seg('STORE')]);
     await app.clients.plans.setAllocationPlan({
       requestId: 'plan',
       plan: pb.AllocationPlan.fromPartial({

@@ -24,13 +24,6 @@ const key = (itemId: string): pb.SupplyKey => ({
   etaTime: undefined,
 });
 
-async function createNode(app: AllocationApp): Promise<void> {
-  await app.clients.nodes.createNode({
-    requestId: 'node-DC1',
-    node: { nodeId: 'DC1', nodeType: pb.NodeType.NODE_TYPE_DC, description: '', createTime: undefined },
-  });
-}
-
 /** Adjusts `lines` positions by 1 each in one request: `lines` supply events. */
 function adjust(app: AllocationApp, requestId: string, lines: number, prefix = 'ITEM'): Promise<unknown> {
   return app.clients.supply.adjustSupply({
@@ -71,7 +64,7 @@ describeEachDatabase('change stream consumer', (dialect) => {
     const health = new pb.healthV1.HealthClient(`127.0.0.1:${audit.service.port}`, credentials.createInsecure());
     const check = () => promisify(health).check({ service: CONSUMER_HEALTH_NAME });
     try {
-      await createNode(app);
+      await app.define(['DC1']);
       await adjust(app, 'before', 10);
       await caughtUp(app, audit.clients);
       expect((await check()).status).toBe(pb.healthV1.HealthCheckResponse_ServingStatus.SERVING);
@@ -116,7 +109,7 @@ describeEachDatabase('change stream consumer', (dialect) => {
     const env = { ...auditEnv(auditDb, app.address), AUDIT_BATCH_SIZE: '200' };
     let auditProcess = new AppProcess('audit', env);
     try {
-      await createNode(app);
+      await app.define(['DC1']);
       await auditProcess.port();
       const requests = 20;
       const burst = (async () => {
@@ -154,7 +147,7 @@ describeEachDatabase('change stream consumer', (dialect) => {
     const app = await AllocationApp.start(dialect);
     const audit = await startAudit(dialect, app.address);
     try {
-      await createNode(app);
+      await app.define(['DC1']);
       await adjust(app, 'first', 5);
       await caughtUp(app, audit.clients);
       await audit.service.consumer.stop();

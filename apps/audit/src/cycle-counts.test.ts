@@ -54,15 +54,7 @@ describeEachDatabase('cycle counts', (dialect) => {
   beforeAll(async () => {
     app = await AllocationApp.start(dialect);
     audit = await startAudit(dialect, app.address);
-    await app.clients.nodes.createNode({
-      requestId: 'node-DC1',
-      node: { nodeId: 'DC1', nodeType: pb.NodeType.NODE_TYPE_DC, description: '', createTime: undefined },
-    });
-    await app.clients.segments.createSegmentType({
-      requestId: 'type-channel',
-      segmentType: { segmentType: 'CHANNEL', description: '', createTime: undefined },
-    });
-    await app.clients.segments.createSegment({ requestId: 'segment-store', segment: pb.Segment.fromPartial(STORE) });
+    await app.define(['DC1'], [STORE]);
   });
   afterAll(async () => {
     await audit?.stop();

@@ -28,20 +28,7 @@ describeEachDatabase('supply audit', (dialect) => {
   beforeAll(async () => {
     app = await AllocationApp.start(dialect);
     audit = await startAudit(dialect, app.address);
-    for (const nodeId of ['DC1', 'DC2'])
-      await app.clients.nodes.createNode({
-        requestId: `node-${nodeId}`,
-        node: { nodeId, nodeType: pb.NodeType.NODE_TYPE_DC, description: '', createTime: undefined },
-      });
-    await app.clients.segments.createSegmentType({
-      requestId: 'type-channel',
-      segmentType: { segmentType: 'CHANNEL', description: '', createTime: undefined },
-    });
-    for (const key of [seg('WEB'), seg('STORE')])
-      await app.clients.segments.createSegment({
-        requestId: `segment-${key.segment}`,
-        segment: pb.Segment.fromPartial(key),
-      });
+    await app.define(['DC1', 'DC2'], [seg('WEB'), seg('STORE')]);
     // WEB 60 %, STORE 40 % at DC1.
     await app.clients.plans.setAllocationPlan({
       requestId: 'plan-channel',

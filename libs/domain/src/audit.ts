@@ -4,6 +4,9 @@ import { supplyKeyId, type SupplyKey, type SupplyType } from './supply';
 import type { SupplyOutcome } from './supply-transactions';
 import type { SupplyPurpose } from './rebalancing';
 
+/** What a supply audit record says happened: a supply purpose, or a segment's loan from the pool moving. */
+export type AuditPurpose = SupplyPurpose | 'SEGMENT_CONSUMPTION';
+
 /**
  * The audit app's model: supply audit records, one per supply_changed or supply_ignored event of the change
  * stream, and the queries over them (audit.v1.AuditService).
@@ -22,7 +25,7 @@ export interface SupplyAuditFilter {
   /** occur_time before, in epoch ms. */
   readonly endMs?: number;
   /** Empty for every purpose. */
-  readonly purposes: readonly SupplyPurpose[];
+  readonly purposes: readonly AuditPurpose[];
   readonly actionId?: string;
   readonly includeSystem: boolean;
   readonly includeIgnored: boolean;
@@ -110,7 +113,7 @@ export interface SupplyAuditRecord {
   readonly parentActionId: string;
   readonly relatedActionId: string;
   readonly requestId: string;
-  readonly purpose: SupplyPurpose;
+  readonly purpose: AuditPurpose;
   readonly auditType: AuditType;
   readonly actor: string;
   readonly key: SupplyKey;
@@ -159,4 +162,76 @@ export function stockHistoryPoints(
     total = after;
   }
   return points;
+}
+
+/** A segment's loan from the unsegmented pool, as a position_availability_changed event announced it. */
+export interface LoanObservation {
+  readonly sequence: number;
+  readonly eventId: string;
+  readonly actionId: string;
+  readonly parentActionId: string;
+  readonly relatedActionId: string;
+  readonly requestId: string;
+  readonly auditType: AuditType;
+  readonly actor: string;
+  readonly item: ItemKey;
+  readonly nodeId: string;
+  readonly segment: SegmentKey;
+  /** The loan after the change. */
+  readonly borrowed: number;
+  readonly occurMs: number;
+  readonly commitMs: number;
+  readonly receiveMs: number;
+}
+
+/** Names the loan of a segment position. */
+export function loanKeyId(o: Pick<LoanObservation, 'item' | 'nodeId' | 'segment'>): string {
+  return JSON.stringify([
+    'loan',
+    o.item.itemId,
+    o.item.unitOfMeasure,
+    o.item.productClass,
+    o.nodeId,
+    o.segment.segmentType,
+    o.segment.segment,
+  ]);
+}
+
+/**
+ * The SEGMENT_CONSUMPTION records of loans observed in stream order: one for each observation whose loan
+ * differs from the last known (`known`, keyed by loanKeyId, 0 when unknown), which it then updates. The
+ * record's key is the segment's ONHAND position; its quantities are the loan before and after.
+ */
+export function loanRecords(observations: readonly LoanObservation[], known: Map<string, number>): SupplyAuditRecord[] {
+  const records: SupplyAuditRecord[] = [];
+  for (const o of observations) {
+    const id = loanKeyId(o);
+    const before = known.get(id) ?? 0;
+    known.set(id, o.borrowed);
+    if (before === o.borrowed) continue;
+    records.push({
+      sequence: o.sequence,
+      eventId: o.eventId,
+      actionId: o.actionId,
+      parentActionId: o.parentActionId,
+      relatedActionId: o.relatedActionId,
+      requestId: o.requestId,
+      purpose: 'SEGMENT_CONSUMPTION',
+      auditType: o.auditType,
+      actor: o.actor,
+      key: { item: o.item, nodeId: o.nodeId, segment: o.segment, supplyType: 'ONHAND', etaMs: null },
+      transactionType: 'ADJUST',
+      quantity: o.borrowed - before,
+      quantityBefore: before,
+      quantityAfter: o.borrowed,
+      outcome: 'APPLIED',
+      sourceMs: o.occurMs,
+      occurMs: o.occurMs,
+      commitMs: o.commitMs,
+      receiveMs: o.receiveMs,
+      reason: o.borrowed > before ? 'LOAN_TAKEN' : 'LOAN_REPAID',
+      allocation: null,
+    });
+  }
+  return records;
 }

@@ -1,6 +1,6 @@
 import { status as grpcStatus, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
 import type * as pb from '@inventory/contracts';
-import type { Clock, SupplyAuditRecord } from '@inventory/domain';
+import type { Clock, LoanObservation, SupplyAuditRecord } from '@inventory/domain';
 import type { Logger } from '@inventory/runtime';
 import {
   readConsumerPosition,
@@ -9,7 +9,7 @@ import {
   type Database,
   type RebuildResult,
 } from '@inventory/store';
-import { auditRecordOf } from '../grpc/translate';
+import { auditRecordOf, loanObservationOf } from '../grpc/translate';
 
 export type ConsumerState = 'CONNECTING' | 'STREAMING' | 'RECONNECTING' | 'BEHIND_RETENTION' | 'STOPPED';
 
@@ -29,8 +29,8 @@ export interface ConsumerOptions {
   readonly reconnectMaxMs: number;
 }
 
-/** The events that become supply audit records. */
-const EVENT_TYPES = ['supply_changed', 'supply_ignored'];
+/** The events that become supply audit records: supply lines, and positions (for the segments' loans). */
+const EVENT_TYPES = ['supply_changed', 'supply_ignored', 'position_availability_changed'];
 const FIRST_RECONNECT_MS = 100;
 /**
  * How long one attempt waits for the allocation app's channel to connect. The channel itself reconnects with
@@ -181,20 +181,30 @@ export class ChangeStreamConsumer {
     this.setState('STREAMING');
     this.reconnectAttempts = 0;
     this.lastError = '';
-    const waiting: SupplyAuditRecord[] = [];
+    // Supply records and loan observations, in stream order.
+    const waiting: Array<SupplyAuditRecord | LoanObservation> = [];
     let storing: Promise<void> | undefined;
     let storeFailure: unknown;
     const storeWaiting = async () => {
       while (waiting.length > 0 && storeFailure === undefined) {
         const batch = waiting.splice(0, this.options.batchSize);
         if (call.isPaused() && waiting.length <= this.options.batchSize) call.resume();
-        const last = (batch[batch.length - 1] as SupplyAuditRecord).sequence;
+        const last = (batch[batch.length - 1] as SupplyAuditRecord | LoanObservation).sequence;
         try {
           const storedMs = this.clock();
-          await storeAuditBatch(this.db, batch, this.consumedSequence, last, storedMs);
+          const stored = await storeAuditBatch(
+            this.db,
+            {
+              records: batch.filter((e): e is SupplyAuditRecord => 'purpose' in e),
+              loans: batch.filter((e): e is LoanObservation => 'borrowed' in e),
+            },
+            this.consumedSequence,
+            last,
+            storedMs,
+          );
           this.consumedSequence = last;
           this.lastStoredMs = storedMs;
-          this.recordsStored += batch.length;
+          this.recordsStored += stored;
         } catch (err) {
           storeFailure = err;
           call.cancel();
@@ -206,9 +216,10 @@ export class ChangeStreamConsumer {
       call.on('data', (response: pb.SubscribeResponse) => {
         if (!response.event || storeFailure !== undefined) return;
         try {
-          const record = auditRecordOf(response.event, this.clock());
-          if (!record) return;
-          waiting.push(record);
+          const receiveMs = this.clock();
+          const entry = auditRecordOf(response.event, receiveMs) ?? loanObservationOf(response.event, receiveMs);
+          if (!entry) return;
+          waiting.push(entry);
         } catch (err) {
           storeFailure = err;
           call.cancel();

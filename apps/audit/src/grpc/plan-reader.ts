@@ -3,7 +3,7 @@ import type * as pb from '@inventory/contracts';
 import type { PlanTargets, SupplyType } from '@inventory/domain';
 import type { PlanReader, PlanVersion } from '../audit/compliance-checks';
 import { refusalOf } from './inventory-errors';
-import { supplyTypeOf } from './translate';
+import { itemOf, supplyTypeOf } from './translate';
 
 const DEADLINE_MS = 30_000;
 
@@ -72,11 +72,7 @@ export class InventoryPlanReader implements PlanReader {
 
 function targetsOf(a: pb.ItemNodeAllocation): PlanTargets {
   return {
-    item: {
-      itemId: a.item?.itemId ?? '',
-      unitOfMeasure: a.item?.unitOfMeasure ?? '',
-      productClass: a.item?.productClass ?? '',
-    },
+    item: itemOf(a.item),
     nodeId: a.nodeId,
     ruleId: a.ruleId,
     planVersion: a.planVersion,

@@ -1,10 +1,12 @@
 import * as pb from '@inventory/contracts';
 import {
   type AuditType,
+  type ItemKey,
   type SupplyAuditRecord,
   type SupplyKey,
   type SupplyOutcome,
-  type SupplyPurpose,
+  type AuditPurpose,
+  type LoanObservation,
   type SupplyType,
 } from '@inventory/domain';
 
@@ -26,8 +28,8 @@ function valueOf(enumObject: ProtoEnum, prefix: string, name: string): number {
   return enumObject[`${prefix}${name}`] as number;
 }
 
-export const purposeOf = (value: pb.SupplyPurpose) => nameOf<SupplyPurpose>(pb.SupplyPurpose, 'SUPPLY_PURPOSE_', value);
-export const toPurpose = (name: SupplyPurpose): pb.SupplyPurpose => valueOf(pb.SupplyPurpose, 'SUPPLY_PURPOSE_', name);
+export const purposeOf = (value: pb.SupplyPurpose) => nameOf<AuditPurpose>(pb.SupplyPurpose, 'SUPPLY_PURPOSE_', value);
+export const toPurpose = (name: AuditPurpose): pb.SupplyPurpose => valueOf(pb.SupplyPurpose, 'SUPPLY_PURPOSE_', name);
 export const supplyTypeOf = (value: pb.SupplyType) => nameOf<SupplyType>(pb.SupplyType, 'SUPPLY_TYPE_', value);
 export const toSupplyType = (name: SupplyType): pb.SupplyType => valueOf(pb.SupplyType, 'SUPPLY_TYPE_', name);
 export const toAuditType = (name: AuditType): pb.AuditType => valueOf(pb.AuditType, 'AUDIT_TYPE_', name);
@@ -35,6 +37,15 @@ const toOutcome = (name: SupplyOutcome): pb.SupplyLineOutcome =>
   valueOf(pb.SupplyLineOutcome, 'SUPPLY_LINE_OUTCOME_', name);
 const toTransactionType = (name: 'SYNC' | 'ADJUST'): pb.TransactionType =>
   valueOf(pb.TransactionType, 'TRANSACTION_TYPE_', name);
+
+/** An item key as sent, its fields empty where it is unset. */
+export function itemOf(item: pb.ItemKey | undefined): ItemKey {
+  return {
+    itemId: item?.itemId ?? '',
+    unitOfMeasure: item?.unitOfMeasure ?? '',
+    productClass: item?.productClass ?? '',
+  };
+}
 
 /** Why an event could not become a record: a field this build cannot read. */
 export class UnreadableEventError extends Error {}
@@ -67,11 +78,7 @@ export function auditRecordOf(event: pb.ChangeEvent, receiveMs: number): SupplyA
     auditType: known(nameOf<AuditType>(pb.AuditType, 'AUDIT_TYPE_', event.auditType), 'audit_type'),
     actor: event.actor,
     key: {
-      item: {
-        itemId: item?.itemId ?? '',
-        unitOfMeasure: item?.unitOfMeasure ?? '',
-        productClass: item?.productClass ?? '',
-      },
+      item: itemOf(item),
       nodeId: key?.nodeId ?? '',
       segment: { segmentType: key?.segment?.segmentType ?? '', segment: key?.segment?.segment ?? '' },
       supplyType: known(supplyTypeOf(key?.supplyType ?? 0), 'key.supply_type'),
@@ -91,6 +98,37 @@ export function auditRecordOf(event: pb.ChangeEvent, receiveMs: number): SupplyA
     receiveMs,
     reason: line.reason,
     allocation: line.allocation ? pb.SupplyAllocationRecord.encode(line.allocation).finish() : null,
+  };
+}
+
+/**
+ * The loan of the segment a position_availability_changed event announces; undefined for any other event,
+ * and for the pool's position (its `lent` is the sum of the segments' loans).
+ */
+export function loanObservationOf(event: pb.ChangeEvent, receiveMs: number): LoanObservation | undefined {
+  const position = event.positionAvailabilityChanged;
+  if (!position?.segment || (position.segment.segmentType === '' && position.segment.segment === '')) return undefined;
+  const auditType = nameOf<AuditType>(pb.AuditType, 'AUDIT_TYPE_', event.auditType);
+  if (!auditType)
+    throw new UnreadableEventError(
+      `event ${event.sequence} (${event.type}): audit_type is not a value this build knows`,
+    );
+  return {
+    sequence: event.sequence,
+    eventId: event.eventId,
+    actionId: event.actionId,
+    parentActionId: event.parentActionId,
+    relatedActionId: event.relatedActionId,
+    requestId: event.requestId,
+    auditType,
+    actor: event.actor,
+    item: itemOf(position.item),
+    nodeId: position.nodeId,
+    segment: { segmentType: position.segment.segmentType, segment: position.segment.segment },
+    borrowed: position.borrowed,
+    occurMs: event.occurTime?.getTime() ?? 0,
+    commitMs: event.commitTime?.getTime() ?? 0,
+    receiveMs,
   };
 }
 

@@ -67,6 +67,8 @@ export interface InventoryClients {
   readonly segments: Promisified<pb.SegmentServiceClient>;
   readonly plans: Promisified<pb.AllocationPlanServiceClient>;
   readonly rebalance: Promisified<pb.RebalanceServiceClient>;
+  readonly rules: Promisified<pb.ConsumptionRuleServiceClient>;
+  readonly reservations: Promisified<pb.ReservationServiceClient>;
 }
 
 /** The allocation app as a child process over its own fresh database. */
@@ -87,6 +89,8 @@ export class AllocationApp {
       new pb.SegmentServiceClient(this.address, credentials.createInsecure()),
       new pb.AllocationPlanServiceClient(this.address, credentials.createInsecure()),
       new pb.RebalanceServiceClient(this.address, credentials.createInsecure()),
+      new pb.ConsumptionRuleServiceClient(this.address, credentials.createInsecure()),
+      new pb.ReservationServiceClient(this.address, credentials.createInsecure()),
     ] as const;
     this.clients = {
       nodes: promisify(raw[0]),
@@ -94,6 +98,8 @@ export class AllocationApp {
       segments: promisify(raw[2]),
       plans: promisify(raw[3]),
       rebalance: promisify(raw[4]),
+      rules: promisify(raw[5]),
+      reservations: promisify(raw[6]),
     };
     this.close = () => raw.forEach((c) => c.close());
   }
@@ -119,6 +125,25 @@ export class AllocationApp {
     return process.port().catch((err: unknown) => {
       throw new Error(`the allocation app did not start: ${process.output()}`, { cause: err });
     });
+  }
+
+  /** Creates DC nodes, and the segments (with their types) that tests name. */
+  async define(nodeIds: readonly string[], segments: readonly pb.SegmentKey[] = []): Promise<void> {
+    for (const nodeId of nodeIds)
+      await this.clients.nodes.createNode({
+        requestId: `node-${nodeId}`,
+        node: { nodeId, nodeType: pb.NodeType.NODE_TYPE_DC, description: '', createTime: undefined },
+      });
+    for (const segmentType of new Set(segments.map((s) => s.segmentType)))
+      await this.clients.segments.createSegmentType({
+        requestId: `type-${segmentType}`,
+        segmentType: { segmentType, description: '', createTime: undefined },
+      });
+    for (const key of segments)
+      await this.clients.segments.createSegment({
+        requestId: `segment-${key.segmentType}-${key.segment}`,
+        segment: pb.Segment.fromPartial(key),
+      });
   }
 
   /** Starts the process again on the same port, after {@link stopProcess}. */

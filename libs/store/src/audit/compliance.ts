@@ -74,6 +74,7 @@ export async function lastSupplyChangeMs(
       outcome: 'APPLIED',
     })
     .whereIn('segment_type', [segmentType, ''])
+    .whereNot('purpose', 'SEGMENT_CONSUMPTION')
     .max({ at: 'occur_ms' })
     .first()) as { at: IntegerColumn | null } | undefined;
   return integerOrNullOf(row?.at ?? null, 'occur_ms');

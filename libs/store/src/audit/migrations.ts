@@ -147,10 +147,25 @@ const createComplianceDeviations: Knex.Migration = {
   },
 };
 
+const createAuditLoans: Knex.Migration = {
+  async up(knex) {
+    // Each segment position's last known loan from the pool, moved with the records of the batch that saw it.
+    await knex.schema.createTable('audit_loans', (t) => {
+      binaryKeys(knex, t);
+      t.string('loan_key', 40).primary('audit_loans_pk');
+      t.bigInteger('borrowed').notNullable();
+    });
+  },
+  async down(knex) {
+    await knex.schema.dropTable('audit_loans');
+  },
+};
+
 const migrations: Record<string, Knex.Migration> = {
   '20261130100000_create_audit_records': createAuditRecords,
   '20261130100100_create_cycle_counts': createCycleCounts,
   '20261130100200_create_compliance_deviations': createComplianceDeviations,
+  '20261130100300_create_audit_loans': createAuditLoans,
 };
 
 export const auditMigrations = {

@@ -9,7 +9,10 @@ import {
   type SupplyAuditRecord,
   type SupplyKey,
   type SupplyOutcome,
-  type SupplyPurpose,
+  loanKeyId,
+  loanRecords,
+  type AuditPurpose,
+  type LoanObservation,
 } from '@inventory/domain';
 import type { Database } from '../database';
 import { codeOf, integerOf, integerOrNullOf, type IntegerColumn } from '../tables/columns';
@@ -22,6 +25,8 @@ import { auditMigrations } from './migrations';
  */
 
 const CONSUMER = 'change-stream';
+
+const hash = (text: string) => createHash('sha1').update(text).digest('hex');
 
 /** Applies every pending migration of the audit tables. */
 export async function migrateAuditToLatest(db: Database): Promise<void> {
@@ -52,24 +57,51 @@ export async function readConsumerPosition(db: Database): Promise<ConsumerPositi
 }
 
 /**
- * Stores a batch of records and moves the position to `consumedSequence`, in one transaction. The position
- * only moves forward from `expectedSequence`: a batch stored concurrently (a second consumer on the same
- * tables) makes this one fail rather than store a record twice.
+ * Stores a batch, in stream order, and moves the position to `consumedSequence`, in one transaction: its
+ * supply records, and the SEGMENT_CONSUMPTION records of the loans it observed (against each loan's last
+ * known amount, which moves with them). The position only moves forward from `expectedSequence`: a batch
+ * stored concurrently (a second consumer on the same tables) makes this one fail rather than store a record
+ * twice.
  */
 export async function storeAuditBatch(
   db: Database,
-  records: readonly SupplyAuditRecord[],
+  batch: { records: readonly SupplyAuditRecord[]; loans: readonly LoanObservation[] },
   expectedSequence: number,
   consumedSequence: number,
   storedMs: number,
-): Promise<void> {
-  await db.knex.transaction(async (trx) => {
+): Promise<number> {
+  return db.knex.transaction(async (trx) => {
     const moved = await trx('audit_consumer')
       .where({ name: CONSUMER, consumed_sequence: expectedSequence })
       .update({ consumed_sequence: consumedSequence, stored_ms: storedMs });
     if (moved !== 1) throw new Error(`the audit position moved from ${expectedSequence} while this batch was consumed`);
-    for (const chunk of chunks(records.map(rowOf))) await trx('audit_supply_records').insert(chunk);
+    const loans = batch.loans.length > 0 ? await loanRecordsOf(trx, batch.loans) : [];
+    const rows = [...batch.records, ...loans].map(rowOf);
+    for (const chunk of chunks(rows)) await trx('audit_supply_records').insert(chunk);
+    return rows.length;
   });
+}
+
+/** The records of observed loans, with the last known loans read and written in the transaction. */
+async function loanRecordsOf(trx: Knex.Transaction, observations: readonly LoanObservation[]) {
+  const hashes = new Map(observations.map((o) => [hash(loanKeyId(o)), loanKeyId(o)]));
+  const known = new Map<string, number>();
+  for (const chunk of chunks([...hashes.keys()])) {
+    const rows = (await trx('audit_loans').whereIn('loan_key', chunk)) as Array<{
+      loan_key: string;
+      borrowed: IntegerColumn;
+    }>;
+    for (const row of rows) known.set(hashes.get(row.loan_key) as string, integerOf(row.borrowed, 'borrowed'));
+  }
+  const before = new Map(known);
+  const records = loanRecords(observations, known);
+  const changed = [...hashes].filter(([, id]) => known.get(id) !== before.get(id));
+  for (const [loanKey, id] of changed) {
+    const borrowed = known.get(id) as number;
+    const updated = await trx('audit_loans').where({ loan_key: loanKey }).update({ borrowed });
+    if (updated === 0) await trx('audit_loans').insert({ loan_key: loanKey, borrowed });
+  }
+  return records;
 }
 
 /** What a rebuild did: how many records it deleted and the position they covered. */
@@ -91,6 +123,7 @@ export async function rebuildAudit(db: Database, requestId: string): Promise<Reb
         previousSequence: integerOf(row.rebuild_previous_sequence ?? 0, 'rebuild_previous_sequence'),
       };
     const recordsDeleted = await trx('audit_supply_records').delete();
+    await trx('audit_loans').delete();
     const previousSequence = integerOf(row.consumed_sequence, 'consumed_sequence');
     await trx('audit_consumer').where({ name: CONSUMER }).update({
       consumed_sequence: 0,
@@ -202,7 +235,8 @@ function positionsOf(q: Knex.QueryBuilder, filter: StockHistoryFilter): Knex.Que
   if (filter.segment) q.where({ segment_type: filter.segment.segmentType, segment: filter.segment.segment });
   if (filter.supplyType) q.where('supply_type', filter.supplyType);
   else q.whereNot('supply_type', 'PLAN');
-  return q;
+  // A loan moves no stock.
+  return q.whereNot('purpose', 'SEGMENT_CONSUMPTION');
 }
 
 interface ConsumerRow {
@@ -249,12 +283,13 @@ interface RecordRow {
   readonly allocation: Uint8Array | null;
 }
 
-const PURPOSES: readonly SupplyPurpose[] = [
+const PURPOSES: readonly AuditPurpose[] = [
   'SUPPLY_SYNC',
   'SUPPLY_ADJUSTMENT',
   'SEGMENT_ALLOCATION',
   'SEGMENT_REALLOCATION',
   'CYCLE_COUNT',
+  'SEGMENT_CONSUMPTION',
 ];
 const AUDIT_TYPES: readonly AuditType[] = ['USER', 'SYSTEM'];
 const OUTCOMES: readonly SupplyOutcome[] = ['APPLIED', 'IGNORED_SUPERSEDED'];
@@ -279,7 +314,7 @@ function rowOf(r: SupplyAuditRecord): RecordRow {
     segment: r.key.segment.segment,
     supply_type: r.key.supplyType,
     eta_ms: r.key.etaMs,
-    position_key: createHash('sha1').update(supplyKeyId(r.key)).digest('hex'),
+    position_key: hash(r.purpose === 'SEGMENT_CONSUMPTION' ? loanKeyId({ ...r.key }) : supplyKeyId(r.key)),
     transaction_type: r.transactionType,
     quantity: r.quantity,
     quantity_before: r.quantityBefore,

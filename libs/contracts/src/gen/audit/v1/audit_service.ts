@@ -1989,8 +1989,13 @@ export const GetStockHistoryResponse: MessageFns<GetStockHistoryResponse> = {
 /**
  * Answers "who or what changed this stock, why, and as part of which action". Served by the audit app, a
  * separate process that consumes the allocation app's change stream (inventory.v1.ChangeStreamService) and
- * keeps its own records: one supply audit record per supply_changed and supply_ignored event, in stream
- * order. Read-only.
+ * keeps its own records, in stream order: one supply audit record per supply_changed and supply_ignored
+ * event, and one of purpose SEGMENT_CONSUMPTION per position_availability_changed event whose segment's loan
+ * from the unsegmented pool (its `borrowed`) differs from the last the audit app saw of it (0 before any):
+ * its key is the segment's ONHAND position, its quantities the loan before and after, its reason LOAN_TAKEN
+ * or LOAN_REPAID, and its action, audit type and actor those of the change that moved the loan (a
+ * reservation that borrowed, a release that repaid, a rule change). Loans move no stock: stock history and
+ * cycle counts leave these records out. Read-only.
  *
  * The records lag the allocation app by as much as the audit app has not consumed yet: every response says
  * how far it has consumed (consumed_sequence, a change stream position), so a caller that made a change can

@@ -121,6 +121,11 @@ export enum SupplyPurpose {
    * a count posts it (its actor is the approver).
    */
   SUPPLY_PURPOSE_CYCLE_COUNT = 5,
+  /**
+   * SUPPLY_PURPOSE_SEGMENT_CONSUMPTION - A segment's loan from the unsegmented pool taken or repaid. Never in a supply event: the audit app
+   * records it from position_availability_changed events (see audit.v1.AuditService).
+   */
+  SUPPLY_PURPOSE_SEGMENT_CONSUMPTION = 6,
   UNRECOGNIZED = -1,
 }
 
@@ -144,6 +149,9 @@ export function supplyPurposeFromJSON(object: any): SupplyPurpose {
     case 5:
     case "SUPPLY_PURPOSE_CYCLE_COUNT":
       return SupplyPurpose.SUPPLY_PURPOSE_CYCLE_COUNT;
+    case 6:
+    case "SUPPLY_PURPOSE_SEGMENT_CONSUMPTION":
+      return SupplyPurpose.SUPPLY_PURPOSE_SEGMENT_CONSUMPTION;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -165,6 +173,8 @@ export function supplyPurposeToJSON(object: SupplyPurpose): string {
       return "SUPPLY_PURPOSE_SEGMENT_REALLOCATION";
     case SupplyPurpose.SUPPLY_PURPOSE_CYCLE_COUNT:
       return "SUPPLY_PURPOSE_CYCLE_COUNT";
+    case SupplyPurpose.SUPPLY_PURPOSE_SEGMENT_CONSUMPTION:
+      return "SUPPLY_PURPOSE_SEGMENT_CONSUMPTION";
     case SupplyPurpose.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
