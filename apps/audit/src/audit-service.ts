@@ -9,7 +9,7 @@ import { ChangeStreamConsumer } from './consumer/change-stream-consumer';
 import { auditAdminServiceHandlers } from './grpc/audit-admin-service';
 import { auditServiceHandlers } from './grpc/audit-service';
 import { cycleCountServiceHandlers } from './grpc/cycle-count-service';
-import { InventoryAdjuster } from './grpc/inventory-adjuster';
+import { InventoryCounts } from './grpc/inventory-counts';
 import { connectInventory } from './grpc/inventory-clients';
 import { complianceServiceHandlers } from './grpc/compliance-service';
 import { InventoryPlanReader } from './grpc/plan-reader';
@@ -72,7 +72,7 @@ export async function startAuditService(
             new CycleCounts(
               db,
               clock,
-              new InventoryAdjuster(inventory.supply),
+              new InventoryCounts(inventory.nodes, inventory.supply),
               () => consumer.status().state === 'STREAMING',
             ),
             logger,

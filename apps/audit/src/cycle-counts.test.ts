@@ -54,7 +54,7 @@ describeEachDatabase('cycle counts', (dialect) => {
   beforeAll(async () => {
     app = await AllocationApp.start(dialect);
     audit = await startAudit(dialect, app.address);
-    await app.define(['DC1'], [STORE]);
+    await app.define(['DC1', 'DC2'], [STORE]);
   });
   afterAll(async () => {
     await audit?.stop();
@@ -287,6 +287,11 @@ describeEachDatabase('cycle counts', (dialect) => {
       'items',
     );
     await bad(
+      create({ requestId: 'nowhere', nodeId: 'DC9', items: [item('COUNT-1')] }),
+      status.NOT_FOUND,
+      'NODE_NOT_FOUND',
+    );
+    await bad(
       create({ requestId: 'taken', taskId: 'count-errors', nodeId: 'DC1', items: [item('COUNT-1')] }),
       status.ALREADY_EXISTS,
       'COUNT_TASK_ALREADY_EXISTS',
@@ -294,7 +299,7 @@ describeEachDatabase('cycle counts', (dialect) => {
     await bad(
       create({
         requestId: 'nothing',
-        nodeId: 'DC9',
+        nodeId: 'DC2',
         items: [],
         topMovers: 5,
         blind: false,

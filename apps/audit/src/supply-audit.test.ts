@@ -262,6 +262,7 @@ describeEachDatabase('supply audit', (dialect) => {
     expect(missing.code).toBe(status.NOT_FOUND);
     expect(errorDetails(missing).errorInfo).toMatchObject({
       reason: 'AUDIT_ACTION_NOT_FOUND',
+      domain: 'audit.v1',
       metadata: { action_id: 'no-such-action' },
     });
     const unknownRequest = await grpcError(audit.clients.audit.getAuditAction({ actionId: '', requestId: 'nobody' }));

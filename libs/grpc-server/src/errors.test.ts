@@ -5,7 +5,7 @@ import {
   InvalidArgumentError,
   NodeNotFoundError,
 } from '@inventory/domain';
-import { errorDetails, MAX_FIELD_VIOLATIONS, MAX_MESSAGE_LENGTH, toServiceError } from './errors';
+import { errorDetails, errorDomainOf, MAX_FIELD_VIOLATIONS, MAX_MESSAGE_LENGTH, toServiceError } from './errors';
 import { createLogger } from '@inventory/runtime';
 
 const logger = createLogger('test', 'silent');
@@ -84,5 +84,13 @@ describe('toServiceError', () => {
     const metadata = errorDetails(err).errorInfo?.metadata ?? {};
     expect(Number(metadata['omitted_entries'])).toBeGreaterThan(3900);
     expect((err.metadata?.get('grpc-status-details-bin')[0] as Buffer).length).toBeLessThan(4096);
+  });
+});
+
+describe('errorDomainOf', () => {
+  it("names the package of the method's service", () => {
+    expect(errorDomainOf('/audit.v1.AuditService/ListSupplyAudit')).toBe('audit.v1');
+    expect(errorDomainOf('/inventory.v1.SupplyService/SyncSupply')).toBe('inventory.v1');
+    expect(errorDomainOf(undefined)).toBe('inventory.v1');
   });
 });

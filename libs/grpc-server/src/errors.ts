@@ -9,8 +9,15 @@ import {
 } from '@inventory/domain';
 import type { Logger } from '@inventory/runtime';
 
-/** The ErrorInfo.domain of every error this service reports. */
+/** The ErrorInfo.domain of an error whose method's package is not known. */
 export const ERROR_DOMAIN = 'inventory.v1';
+
+/** The ErrorInfo.domain of a method's errors: its proto package ("audit.v1" for /audit.v1.AuditService/X). */
+export function errorDomainOf(path: string | undefined): string {
+  const service = path?.split('/')[1] ?? '';
+  const dot = service.lastIndexOf('.');
+  return dot > 0 ? service.slice(0, dot) : ERROR_DOMAIN;
+}
 
 const CODE_OF: Record<ErrorCategory, status> = {
   INVALID_ARGUMENT: status.INVALID_ARGUMENT,
@@ -43,18 +50,23 @@ const MAX_TEXT_LENGTH = 128;
  * counting the rest). Anything else is logged with its stack and reported as INTERNAL with a generic
  * message. Database failures arrive here already classified by the store (DatabaseUnavailableError).
  */
-export function toServiceError(err: unknown, logger: Logger, method: string): Partial<ServiceError> {
+export function toServiceError(
+  err: unknown,
+  logger: Logger,
+  method: string,
+  domain = ERROR_DOMAIN,
+): Partial<ServiceError> {
   if (err instanceof DatabaseUnavailableError) {
     logger.warn({ err, method, problem: err.problem }, 'database unavailable');
   }
   if (err instanceof DomainError) {
     const code = CODE_OF[err.category];
     if (err instanceof InvalidArgumentError)
-      return withDetails(code, invalidArgumentMessage(err), err.reason, err.metadata, err);
-    return withDetails(code, err.message, err.reason, err.metadata);
+      return withDetails(code, invalidArgumentMessage(err), err.reason, err.metadata, domain, err);
+    return withDetails(code, err.message, err.reason, err.metadata, domain);
   }
   logger.error({ err, method }, 'internal error');
-  return withDetails(status.INTERNAL, 'internal error', 'INTERNAL', {});
+  return withDetails(status.INTERNAL, 'internal error', 'INTERNAL', {}, domain);
 }
 
 function withDetails(
@@ -62,15 +74,14 @@ function withDetails(
   message: string,
   reason: string,
   metadata: Record<string, string>,
+  domain: string,
   invalid?: InvalidArgumentError,
 ): Partial<ServiceError> {
   const bounded = truncate(message, MAX_MESSAGE_LENGTH);
   const details = [
     {
       typeUrl: 'type.googleapis.com/google.rpc.ErrorInfo',
-      value: Buffer.from(
-        ErrorInfo.encode({ reason, domain: ERROR_DOMAIN, metadata: boundedMetadata(metadata) }).finish(),
-      ),
+      value: Buffer.from(ErrorInfo.encode({ reason, domain, metadata: boundedMetadata(metadata) }).finish()),
     },
   ];
   if (invalid) {

@@ -1,6 +1,6 @@
 import type { handleServerStreamingCall, ServerWritableStream } from '@grpc/grpc-js';
 import type { Logger } from '@inventory/runtime';
-import { toServiceError } from './errors';
+import { errorDomainOf, toServiceError } from './errors';
 import { UndecodableRequest } from './malformed';
 
 /** Sends one response on a stream; resolves once the stream can take more (flow control). */
@@ -59,7 +59,7 @@ export function serverStream<Req, Res>(
           if (!caller.signal.aborted) call.end();
         },
         (err: unknown) => {
-          const serviceError = toServiceError(err, logger, method);
+          const serviceError = toServiceError(err, logger, method, errorDomainOf(call.getPath()));
           logger.info(
             { method, ms: elapsed(started), code: serviceError.code, message: serviceError.details },
             'stream failed',

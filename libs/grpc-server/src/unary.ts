@@ -1,5 +1,5 @@
 import type { handleUnaryCall, ServiceError } from '@grpc/grpc-js';
-import { toServiceError } from './errors';
+import { errorDomainOf, toServiceError } from './errors';
 import type { Logger } from '@inventory/runtime';
 import { UndecodableRequest } from './malformed';
 
@@ -25,7 +25,7 @@ export function unary<Req, Res>(
           callback(null, response);
         },
         (err: unknown) => {
-          const serviceError = toServiceError(err, logger, method);
+          const serviceError = toServiceError(err, logger, method, errorDomainOf(call.getPath()));
           logger.info(
             { method, ms: elapsed(started), code: serviceError.code, message: serviceError.details },
             'failed',

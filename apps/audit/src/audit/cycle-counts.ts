@@ -49,8 +49,11 @@ export interface CountAdjustment {
   readonly sourceMs: number;
 }
 
-/** Posts cycle count adjustments to the allocation app (AdjustSupply, purpose CYCLE_COUNT). */
-export interface SupplyAdjuster {
+/** What cycle counts ask of the allocation app. */
+export interface CountInventory {
+  /** Resolves when the node exists; throws the allocation app's NOT_FOUND otherwise. */
+  requireNode(nodeId: string): Promise<void>;
+  /** Posts cycle count adjustments (AdjustSupply, purpose CYCLE_COUNT). */
   adjust(requestId: string, actor: string, lines: readonly CountAdjustment[]): Promise<void>;
 }
 
@@ -69,13 +72,14 @@ export class CycleCounts {
   constructor(
     private readonly db: Database,
     private readonly clock: Clock,
-    private readonly adjuster: SupplyAdjuster,
+    private readonly inventory: CountInventory,
     /** Whether the records are current: the consumer follows the change stream. */
     private readonly recordsCurrent: () => boolean,
   ) {}
 
   async create(input: CreateCountTaskInput): Promise<CountTask> {
     const items = checkCreateCountTask(input);
+    await this.inventory.requireNode(input.nodeId);
     const nowMs = this.clock();
     const movements = await itemMovements(this.db, input.nodeId, nowMs - MOVEMENT_WINDOW_MS);
     const classes = abcClasses(movements);
@@ -190,7 +194,7 @@ export class CycleCounts {
         sourceMs: line.countMs as number,
       }));
     const adjustmentRequestId = adjustments.length > 0 ? `cycle-count-${task.taskId}` : '';
-    if (adjustments.length > 0) await this.adjuster.adjust(adjustmentRequestId, task.approver, adjustments);
+    if (adjustments.length > 0) await this.inventory.adjust(adjustmentRequestId, task.approver, adjustments);
     const approveMs = this.clock();
     return changeCountTask(this.db, task.taskId, undefined, (current) => {
       const closed = current as CountTask;

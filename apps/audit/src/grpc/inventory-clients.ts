@@ -5,11 +5,12 @@ import * as pb from '@inventory/contracts';
 export interface InventoryClients {
   /** The change stream, on a channel of its own. */
   readonly changeStream: pb.ChangeStreamServiceClient;
-  /** Unary calls (cycle count adjustments, compliance's plans and dry runs), sharing one channel. */
+  /** Unary calls (cycle counts' nodes and adjustments, compliance's plans and dry runs), sharing one channel. */
   readonly supply: pb.SupplyServiceClient;
   readonly rebalance: pb.RebalanceServiceClient;
   readonly plans: pb.AllocationPlanServiceClient;
   readonly segments: pb.SegmentServiceClient;
+  readonly nodes: pb.NodeServiceClient;
   close(): void;
 }
 
@@ -33,6 +34,7 @@ export function connectInventory(address: string, reconnectMaxMs: number): Inven
     rebalance: new pb.RebalanceServiceClient(address, insecure, shared),
     plans: new pb.AllocationPlanServiceClient(address, insecure, shared),
     segments: new pb.SegmentServiceClient(address, insecure, shared),
+    nodes: new pb.NodeServiceClient(address, insecure, shared),
     close: () => {
       changeStream.close();
       supply.close();

@@ -1,26 +1,8 @@
-import { Metadata, type ServiceError } from '@grpc/grpc-js';
 import type * as pb from '@inventory/contracts';
 import type { PlanTargets, SupplyType } from '@inventory/domain';
 import type { PlanReader, PlanVersion } from '../audit/compliance-checks';
-import { refusalOf } from './inventory-errors';
+import { callInventory as call } from './inventory-calls';
 import { itemOf, supplyTypeOf } from './translate';
-
-const DEADLINE_MS = 30_000;
-
-type Unary<Req, Res> = (
-  request: Req,
-  metadata: Metadata,
-  options: { deadline: number },
-  callback: (err: ServiceError | null, response: Res) => void,
-) => unknown;
-
-function call<Req, Res>(method: Unary<Req, Res>, request: Req): Promise<Res> {
-  return new Promise((resolve, reject) =>
-    method(request, new Metadata(), { deadline: Date.now() + DEADLINE_MS }, (err, res) =>
-      err ? reject(refusalOf(err)) : resolve(res),
-    ),
-  );
-}
 
 /** What the plans say, read from the allocation app: its plans, segment types, and rebalance dry runs. */
 export class InventoryPlanReader implements PlanReader {

@@ -2097,44 +2097,6 @@ export const GetCountAccuracyResponse: MessageFns<GetCountAccuracyResponse> = {
 };
 
 /**
- * Cycle counts: count tasks for a node and items, counted quantities, variance against the system quantity,
- * recounts, approval that posts the adjustment, and inventory record accuracy. Served by the audit app.
- *
- * What is counted is the shelf: the ONHAND quantity of an item at the node, the unsegmented pool and every
- * segment together (a counter cannot tell whose a unit is).
- *
- * The system quantity of a count is that quantity at the line's count_time, as the supply audit records
- * show it: the changes recorded after count_time (movements while the counter walked the aisle) are not
- * part of it. The variance is counted - system. Approving posts the variance, a delta, so that movements
- * recorded after count_time are kept: the item-node ends at what was counted plus what moved since.
- *
- * Tolerance: a line is within tolerance when |variance| <= tolerance_basis_points / 10000 x system (at least
- * 0: a system quantity of 0 tolerates no variance). Unless the task sets tolerance_basis_points, each line's
- * tolerance comes from its item's ABC class at the node, by movement (the sum of |quantity change| of its
- * applied ONHAND syncs and adjusts over the 90 days before the task; moves between segments are not
- * movement): in order of movement, the items whose movement starts within the node's first 80 % are A
- * (1 %), within the next 15 % B (3 %), the rest and items without movement C (5 %).
- *
- * A line beyond tolerance on its first count needs a recount (state RECOUNT_REQUIRED); the recount's
- * result stands (within tolerance or not) and awaits approval. Blind tasks never show the system quantity
- * or the variance to the counter: GetCountTask and RecordCount leave them unset until every line of the
- * task is counted (no line PENDING or RECOUNT_REQUIRED), when the supervisor needs them to approve.
- *
- * The counts must be checked against current audit records: RecordCount is refused with
- * FAILED_PRECONDITION, reason AUDIT_NOT_CURRENT, while the audit app's consumer is not streaming (see
- * AuditAdminService), since changes before count_time could be missing from its records. While it streams,
- * its records trail the allocation app by a stamping round (milliseconds), far less than the time between
- * counting a shelf and recording the count.
- *
- * The adjustment lands on the unsegmented pool's ONHAND (a counter cannot say whose the units are); the
- * next rebalance spreads it as the plan says. A shortfall larger than the pool holds is posted as counted
- * and leaves the pool below zero until a rebalance or a physical-total sync sets it right, as any adjust
- * below zero does (AdjustSupply).
- *
- * The node is not checked against the allocation app: a node it does not know has no records, so its
- * items count as holding nothing, and approving such a count is refused by the allocation app (NOT_FOUND
- * NODE_NOT_FOUND, passed on).
- *
  * Errors any call can get: INVALID_ARGUMENT (reason INVALID_ARGUMENT; ErrorInfo metadata "field" names the
  * first bad field and a BadRequest detail lists them all), UNAVAILABLE (reason DATABASE_UNAVAILABLE: retry)
  * and INTERNAL.
@@ -2146,8 +2108,10 @@ export const CycleCountServiceService = {
    * at the node (by the supply audit records of the 90 days before). Idempotent by request_id: a retry returns
    * the task first created; the same request_id with other fields is ALREADY_EXISTS (REQUEST_ID_REUSED).
    * INVALID_ARGUMENT for a bad node id, neither or both of items and top_movers, more than 1000 items or a
-   * repeated one, top_movers above 1000, or tolerance_basis_points above 10000. FAILED_PRECONDITION
-   * NO_ITEMS_TO_COUNT when top_movers finds no item with movement at the node.
+   * repeated one, top_movers above 1000, or tolerance_basis_points above 10000. NOT_FOUND NODE_NOT_FOUND,
+   * passed on from the allocation app, when it has no such node; UNAVAILABLE INVENTORY_UNAVAILABLE when it
+   * cannot be reached (nothing changed: retry). FAILED_PRECONDITION NO_ITEMS_TO_COUNT when top_movers finds no
+   * item with movement at the node.
    */
   createCountTask: {
     path: "/audit.v1.CycleCountService/CreateCountTask" as const,
@@ -2233,8 +2197,10 @@ export interface CycleCountServiceServer extends UntypedServiceImplementation {
    * at the node (by the supply audit records of the 90 days before). Idempotent by request_id: a retry returns
    * the task first created; the same request_id with other fields is ALREADY_EXISTS (REQUEST_ID_REUSED).
    * INVALID_ARGUMENT for a bad node id, neither or both of items and top_movers, more than 1000 items or a
-   * repeated one, top_movers above 1000, or tolerance_basis_points above 10000. FAILED_PRECONDITION
-   * NO_ITEMS_TO_COUNT when top_movers finds no item with movement at the node.
+   * repeated one, top_movers above 1000, or tolerance_basis_points above 10000. NOT_FOUND NODE_NOT_FOUND,
+   * passed on from the allocation app, when it has no such node; UNAVAILABLE INVENTORY_UNAVAILABLE when it
+   * cannot be reached (nothing changed: retry). FAILED_PRECONDITION NO_ITEMS_TO_COUNT when top_movers finds no
+   * item with movement at the node.
    */
   createCountTask: handleUnaryCall<CreateCountTaskRequest, CreateCountTaskResponse>;
   /** One task, with its lines. NOT_FOUND COUNT_TASK_NOT_FOUND (metadata "task_id"). */
@@ -2273,8 +2239,10 @@ export interface CycleCountServiceClient extends Client {
    * at the node (by the supply audit records of the 90 days before). Idempotent by request_id: a retry returns
    * the task first created; the same request_id with other fields is ALREADY_EXISTS (REQUEST_ID_REUSED).
    * INVALID_ARGUMENT for a bad node id, neither or both of items and top_movers, more than 1000 items or a
-   * repeated one, top_movers above 1000, or tolerance_basis_points above 10000. FAILED_PRECONDITION
-   * NO_ITEMS_TO_COUNT when top_movers finds no item with movement at the node.
+   * repeated one, top_movers above 1000, or tolerance_basis_points above 10000. NOT_FOUND NODE_NOT_FOUND,
+   * passed on from the allocation app, when it has no such node; UNAVAILABLE INVENTORY_UNAVAILABLE when it
+   * cannot be reached (nothing changed: retry). FAILED_PRECONDITION NO_ITEMS_TO_COUNT when top_movers finds no
+   * item with movement at the node.
    */
   createCountTask(
     request: CreateCountTaskRequest,
