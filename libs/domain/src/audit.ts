@@ -47,15 +47,11 @@ export const MAX_AUDIT_PURPOSES = 10;
 /** Records of children and related actions GetAuditAction returns, each. */
 export const MAX_ACTION_RECORDS = 1000;
 
-/** The raw request fields a supply audit listing is checked from. */
-export interface SupplyAuditQueryInput {
-  readonly filter: SupplyAuditFilter;
-  /** NaN when the caller sent a timestamp that is not a time. */
-  readonly pageSize: number;
-}
-
-/** Checks a ListSupplyAudit request's filters and page size; returns the page size to use. */
-export function checkSupplyAuditQuery({ filter, pageSize }: SupplyAuditQueryInput): number {
+/**
+ * Checks a ListSupplyAudit request's filters (a time the caller sent that is not a time is NaN) and page
+ * size; returns the page size to use.
+ */
+export function checkSupplyAuditQuery(filter: SupplyAuditFilter, pageSize: number): number {
   const v = new Violations();
   if (filter.itemId !== undefined) v.text('item_id', filter.itemId, MAX_ID_LENGTH);
   if (filter.nodeId !== undefined) v.id('node_id', filter.nodeId);
@@ -104,8 +100,8 @@ function checkPageSize(v: Violations, pageSize: number): void {
     v.add('page_size', `must be from 0 to ${MAX_PAGE_SIZE}`);
 }
 
-/** One supply line the allocation app applied or ignored, as its change stream announced it. */
-export interface SupplyAuditRecord {
+/** What every audited event says of itself: its position, its action, who made it and when. */
+export interface AuditEnvelope {
   /** The change stream position of the event: unique, and the records' order. */
   readonly sequence: number;
   readonly eventId: string;
@@ -113,9 +109,16 @@ export interface SupplyAuditRecord {
   readonly parentActionId: string;
   readonly relatedActionId: string;
   readonly requestId: string;
-  readonly purpose: AuditPurpose;
   readonly auditType: AuditType;
   readonly actor: string;
+  readonly occurMs: number;
+  readonly commitMs: number;
+  readonly receiveMs: number;
+}
+
+/** One supply line the allocation app applied or ignored, as its change stream announced it. */
+export interface SupplyAuditRecord extends AuditEnvelope {
+  readonly purpose: AuditPurpose;
   readonly key: SupplyKey;
   readonly transactionType: 'SYNC' | 'ADJUST';
   /** The line's quantity: absolute for a sync, the delta for an adjust. */
@@ -124,9 +127,6 @@ export interface SupplyAuditRecord {
   readonly quantityAfter: number;
   readonly outcome: SupplyOutcome;
   readonly sourceMs: number;
-  readonly occurMs: number;
-  readonly commitMs: number;
-  readonly receiveMs: number;
   readonly reason: string;
   /** The allocation behind a move, kept as the stream encoded it (opaque here). */
   readonly allocation: Uint8Array | null;
@@ -165,23 +165,12 @@ export function stockHistoryPoints(
 }
 
 /** A segment's loan from the unsegmented pool, as a position_availability_changed event announced it. */
-export interface LoanObservation {
-  readonly sequence: number;
-  readonly eventId: string;
-  readonly actionId: string;
-  readonly parentActionId: string;
-  readonly relatedActionId: string;
-  readonly requestId: string;
-  readonly auditType: AuditType;
-  readonly actor: string;
+export interface LoanObservation extends AuditEnvelope {
   readonly item: ItemKey;
   readonly nodeId: string;
   readonly segment: SegmentKey;
   /** The loan after the change. */
   readonly borrowed: number;
-  readonly occurMs: number;
-  readonly commitMs: number;
-  readonly receiveMs: number;
 }
 
 /** Names the loan of a segment position. */
@@ -209,27 +198,18 @@ export function loanRecords(observations: readonly LoanObservation[], known: Map
     const before = known.get(id) ?? 0;
     known.set(id, o.borrowed);
     if (before === o.borrowed) continue;
+    const { item, nodeId, segment, borrowed, ...envelope } = o;
     records.push({
-      sequence: o.sequence,
-      eventId: o.eventId,
-      actionId: o.actionId,
-      parentActionId: o.parentActionId,
-      relatedActionId: o.relatedActionId,
-      requestId: o.requestId,
+      ...envelope,
       purpose: 'SEGMENT_CONSUMPTION',
-      auditType: o.auditType,
-      actor: o.actor,
-      key: { item: o.item, nodeId: o.nodeId, segment: o.segment, supplyType: 'ONHAND', etaMs: null },
+      key: { item, nodeId, segment, supplyType: 'ONHAND', etaMs: null },
       transactionType: 'ADJUST',
-      quantity: o.borrowed - before,
+      quantity: borrowed - before,
       quantityBefore: before,
-      quantityAfter: o.borrowed,
+      quantityAfter: borrowed,
       outcome: 'APPLIED',
       sourceMs: o.occurMs,
-      occurMs: o.occurMs,
-      commitMs: o.commitMs,
-      receiveMs: o.receiveMs,
-      reason: o.borrowed > before ? 'LOAN_TAKEN' : 'LOAN_REPAID',
+      reason: borrowed > before ? 'LOAN_TAKEN' : 'LOAN_REPAID',
       allocation: null,
     });
   }

@@ -90,6 +90,19 @@ export function varianceOf(line: CountLine): number | null {
     : line.countedQuantity - line.systemQuantity;
 }
 
+/** Whether a counted line is within its tolerance; null until counted. */
+export function isLineWithinTolerance(line: CountLine): boolean | null {
+  const variance = varianceOf(line);
+  return variance === null ? null : isWithinTolerance(variance, line.systemQuantity as number, line.toleranceBp);
+}
+
+/** The first count's variance of a recounted line; null for a line counted once or not at all. */
+export function firstVarianceOf(line: CountLine): number | null {
+  return line.firstCountedQuantity === null || line.firstSystemQuantity === null
+    ? null
+    : line.firstCountedQuantity - line.firstSystemQuantity;
+}
+
 /**
  * A line after a count: a first count beyond tolerance asks for a recount; otherwise, and always after a
  * recount, the line is counted and awaits approval.
@@ -240,6 +253,11 @@ export function countAccuracy(lines: ReadonlyArray<{ nodeId: string; line: Count
         };
       });
   });
+}
+
+/** Counts within tolerance / counts, in basis points; 0 without counts. */
+export function accuracyBasisPoints(a: Pick<CountAccuracy, 'counts' | 'withinTolerance'>): number {
+  return a.counts > 0 ? Math.floor((a.withinTolerance * 10_000) / a.counts) : 0;
 }
 
 /** Thrown when a count is recorded for a line that needs none. */

@@ -127,16 +127,25 @@ export class ComplianceChecks {
       supplyType: p.supplyType,
     });
     const deviating = planned.flatMap((t) =>
-      t.participants.filter((p) => p.actual !== p.planned).map((p) => keyOf(t, p)),
+      t.participants.filter((p) => p.actual !== p.planned).map((p) => ({ target: t, key: keyOf(t, p) })),
     );
     const ended = planned.flatMap((t) => t.participants.filter((p) => p.actual === p.planned).map((p) => keyOf(t, p)));
-    const known = await deviationsSince(this.db, deviating);
+    const known = await deviationsSince(
+      this.db,
+      deviating.map((d) => d.key),
+    );
     const started: Array<{ key: DeviationKey; sinceMs: number }> = [];
-    for (const key of deviating) {
+    // The participants of one item-node and supply type share their last supply change: read once.
+    const lastChanges = new Map<string, Promise<number | null>>();
+    for (const { target, key } of deviating) {
       if (known.has(deviationKeyId(key))) continue;
-      const target = planned.find((t) => t.item === key.item && t.nodeId === key.nodeId) as PlanTargets;
-      const lastChangeMs = await lastSupplyChangeMs(this.db, key.item, key.nodeId, key.supplyType, segmentType);
-      const sinceMs = deviationStart([lastChangeMs, plan.createMs, plan.ruleEffectiveFromMs.get(target.ruleId)], nowMs);
+      const changeKey = JSON.stringify([target.item, target.nodeId, key.supplyType]);
+      if (!lastChanges.has(changeKey))
+        lastChanges.set(changeKey, lastSupplyChangeMs(this.db, key.item, key.nodeId, key.supplyType, segmentType));
+      const sinceMs = deviationStart(
+        [await lastChanges.get(changeKey), plan.createMs, plan.ruleEffectiveFromMs.get(target.ruleId)],
+        nowMs,
+      );
       started.push({ key, sinceMs });
       known.set(deviationKeyId(key), sinceMs);
     }

@@ -52,7 +52,7 @@ export class SupplyAudit {
     requestedPageSize: number,
     pageToken: string,
   ): Promise<AuditPage<SupplyAuditRecord>> {
-    const pageSize = checkSupplyAuditQuery({ filter, pageSize: requestedPageSize });
+    const pageSize = checkSupplyAuditQuery(filter, requestedPageSize);
     const filters = JSON.stringify(filter);
     const after = decodePageToken<number>(pageToken, filters, 0);
     const { consumedSequence } = await readConsumerPosition(this.db);

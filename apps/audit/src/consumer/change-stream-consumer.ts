@@ -1,6 +1,6 @@
 import { status as grpcStatus, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
 import type * as pb from '@inventory/contracts';
-import type { Clock, LoanObservation, SupplyAuditRecord } from '@inventory/domain';
+import { Violations, type Clock, type LoanObservation, type SupplyAuditRecord } from '@inventory/domain';
 import type { Logger } from '@inventory/runtime';
 import {
   readConsumerPosition,
@@ -94,6 +94,9 @@ export class ChangeStreamConsumer {
    * subscription, waits for the batch being stored, rebuilds, and lets the consumer subscribe again.
    */
   rebuild(requestId: string): Promise<RebuildResult> {
+    const v = new Violations();
+    v.requestId('request_id', requestId);
+    v.throwIfAny();
     const result = this.rebuilds.then(async () => {
       if (this.stopped) throw new Error('the audit app is stopping');
       const hold = new Hold();

@@ -1,5 +1,4 @@
 import * as pb from '@inventory/contracts';
-import { Violations } from '@inventory/domain';
 import { unary } from '@inventory/grpc-server';
 import type { Logger } from '@inventory/runtime';
 import type { ChangeStreamConsumer } from '../consumer/change-stream-consumer';
@@ -26,9 +25,6 @@ export function auditAdminServiceHandlers(
     }),
 
     rebuildAudit: unary('RebuildAudit', logger, async (req: pb.auditV1.RebuildAuditRequest) => {
-      const v = new Violations();
-      v.requestId('request_id', req.requestId);
-      v.throwIfAny();
       const result = await consumer.rebuild(req.requestId);
       return { recordsDeleted: result.recordsDeleted, previousConsumedSequence: result.previousSequence };
     }),

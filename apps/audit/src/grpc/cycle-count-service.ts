@@ -1,8 +1,10 @@
 import * as pb from '@inventory/contracts';
 import {
+  accuracyBasisPoints,
+  firstVarianceOf,
+  isLineWithinTolerance,
   showsSystemQuantities,
   varianceOf,
-  isWithinTolerance,
   type AbcClass,
   type CountAccuracy,
   type CountLine,
@@ -104,12 +106,7 @@ function toTask(task: CountTask): pb.auditV1.CountTask {
 
 /** A line; its system quantity and variances only when `shown` (not to a blind task's counters). */
 function toLine(line: CountLine, shown: boolean): pb.auditV1.CountLine {
-  const variance = varianceOf(line);
-  const counted = line.countedQuantity !== null;
-  const firstVariance =
-    line.firstCountedQuantity === null || line.firstSystemQuantity === null
-      ? undefined
-      : line.firstCountedQuantity - line.firstSystemQuantity;
+  const hidden = <T>(value: T | null): T | undefined => (shown && value !== null ? value : undefined);
   return {
     item: { ...line.item },
     abcClass: CLASSES[line.abcClass],
@@ -119,14 +116,11 @@ function toLine(line: CountLine, shown: boolean): pb.auditV1.CountLine {
     countTime: line.countMs === null ? undefined : new Date(line.countMs),
     counter: line.counter,
     counts: line.counts,
-    systemQuantity: shown && counted ? (line.systemQuantity ?? undefined) : undefined,
-    variance: shown && variance !== null ? variance : undefined,
-    withinTolerance:
-      shown && variance !== null
-        ? isWithinTolerance(variance, line.systemQuantity as number, line.toleranceBp)
-        : undefined,
+    systemQuantity: hidden(line.countedQuantity === null ? null : line.systemQuantity),
+    variance: hidden(varianceOf(line)),
+    withinTolerance: hidden(isLineWithinTolerance(line)),
     firstCountedQuantity: line.firstCountedQuantity ?? undefined,
-    firstVariance: shown ? firstVariance : undefined,
+    firstVariance: hidden(firstVarianceOf(line)),
   };
 }
 
@@ -136,7 +130,7 @@ function toAccuracy(a: CountAccuracy): pb.auditV1.CountAccuracy {
     abcClass: a.abcClass ? CLASSES[a.abcClass] : auditV1.AbcClass.ABC_CLASS_UNSPECIFIED,
     counts: a.counts,
     withinTolerance: a.withinTolerance,
-    accuracyBasisPoints: a.counts > 0 ? Math.floor((a.withinTolerance * 10_000) / a.counts) : 0,
+    accuracyBasisPoints: accuracyBasisPoints(a),
     totalAbsoluteVariance: a.totalAbsoluteVariance,
   };
 }

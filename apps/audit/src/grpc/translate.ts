@@ -1,5 +1,6 @@
 import * as pb from '@inventory/contracts';
 import {
+  type AuditEnvelope,
   type AuditType,
   type ItemKey,
   type SupplyAuditRecord,
@@ -58,27 +59,13 @@ export class UnreadableEventError extends Error {}
 export function auditRecordOf(event: pb.ChangeEvent, receiveMs: number): SupplyAuditRecord | undefined {
   const line = event.supplyChanged ?? event.supplyIgnored;
   if (!line) return undefined;
-  const known = <T>(value: T | undefined, field: string): T => {
-    if (value === undefined)
-      throw new UnreadableEventError(
-        `event ${event.sequence} (${event.type}): ${field} is not a value this build knows`,
-      );
-    return value;
-  };
+  const known = knownIn(event);
   const key = line.key;
-  const item = key?.item;
   return {
-    sequence: event.sequence,
-    eventId: event.eventId,
-    actionId: event.actionId,
-    parentActionId: event.parentActionId,
-    relatedActionId: event.relatedActionId,
-    requestId: event.requestId,
+    ...envelopeOf(event, receiveMs),
     purpose: known(purposeOf(line.purpose), 'purpose'),
-    auditType: known(nameOf<AuditType>(pb.AuditType, 'AUDIT_TYPE_', event.auditType), 'audit_type'),
-    actor: event.actor,
     key: {
-      item: itemOf(item),
+      item: itemOf(key?.item),
       nodeId: key?.nodeId ?? '',
       segment: { segmentType: key?.segment?.segmentType ?? '', segment: key?.segment?.segment ?? '' },
       supplyType: known(supplyTypeOf(key?.supplyType ?? 0), 'key.supply_type'),
@@ -93,9 +80,6 @@ export function auditRecordOf(event: pb.ChangeEvent, receiveMs: number): SupplyA
     quantityAfter: line.quantityAfter,
     outcome: known(nameOf<SupplyOutcome>(pb.SupplyLineOutcome, 'SUPPLY_LINE_OUTCOME_', line.outcome), 'outcome'),
     sourceMs: line.sourceTime?.getTime() ?? 0,
-    occurMs: event.occurTime?.getTime() ?? 0,
-    commitMs: event.commitTime?.getTime() ?? 0,
-    receiveMs,
     reason: line.reason,
     allocation: line.allocation ? pb.SupplyAllocationRecord.encode(line.allocation).finish() : null,
   };
@@ -108,11 +92,17 @@ export function auditRecordOf(event: pb.ChangeEvent, receiveMs: number): SupplyA
 export function loanObservationOf(event: pb.ChangeEvent, receiveMs: number): LoanObservation | undefined {
   const position = event.positionAvailabilityChanged;
   if (!position?.segment || (position.segment.segmentType === '' && position.segment.segment === '')) return undefined;
-  const auditType = nameOf<AuditType>(pb.AuditType, 'AUDIT_TYPE_', event.auditType);
-  if (!auditType)
-    throw new UnreadableEventError(
-      `event ${event.sequence} (${event.type}): audit_type is not a value this build knows`,
-    );
+  return {
+    ...envelopeOf(event, receiveMs),
+    item: itemOf(position.item),
+    nodeId: position.nodeId,
+    segment: { segmentType: position.segment.segmentType, segment: position.segment.segment },
+    borrowed: position.borrowed,
+  };
+}
+
+/** What every audited event says of itself. */
+function envelopeOf(event: pb.ChangeEvent, receiveMs: number): AuditEnvelope {
   return {
     sequence: event.sequence,
     eventId: event.eventId,
@@ -120,15 +110,22 @@ export function loanObservationOf(event: pb.ChangeEvent, receiveMs: number): Loa
     parentActionId: event.parentActionId,
     relatedActionId: event.relatedActionId,
     requestId: event.requestId,
-    auditType,
+    auditType: knownIn(event)(nameOf<AuditType>(pb.AuditType, 'AUDIT_TYPE_', event.auditType), 'audit_type'),
     actor: event.actor,
-    item: itemOf(position.item),
-    nodeId: position.nodeId,
-    segment: { segmentType: position.segment.segmentType, segment: position.segment.segment },
-    borrowed: position.borrowed,
     occurMs: event.occurTime?.getTime() ?? 0,
     commitMs: event.commitTime?.getTime() ?? 0,
     receiveMs,
+  };
+}
+
+/** A value read from `event`; UnreadableEventError when this build does not know it. */
+function knownIn(event: pb.ChangeEvent) {
+  return <T>(value: T | undefined, field: string): T => {
+    if (value === undefined)
+      throw new UnreadableEventError(
+        `event ${event.sequence} (${event.type}): ${field} is not a value this build knows`,
+      );
+    return value;
   };
 }
 

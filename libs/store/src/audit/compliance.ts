@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
 import { deviationKeyId, type DeviationKey, type ItemKey, type SupplyType } from '@inventory/domain';
 import type { Database } from '../database';
 import { integerOf, integerOrNullOf, type IntegerColumn } from '../tables/columns';
 import { chunks } from '../operations/chunks';
+import { keyHash } from './key-hash';
 
 /**
  * The deviations from plans the audit app's compliance checks have seen, each with since when. A check
@@ -10,7 +10,7 @@ import { chunks } from '../operations/chunks';
  * those it saw end are deleted.
  */
 
-const hashOf = (key: DeviationKey) => createHash('sha1').update(deviationKeyId(key)).digest('hex');
+const hashOf = (key: DeviationKey) => keyHash(deviationKeyId(key));
 
 /** Since when each of `keys` has deviated, for those a check saw before; keyed by deviationKeyId. */
 export async function deviationsSince(db: Database, keys: readonly DeviationKey[]): Promise<Map<string, number>> {

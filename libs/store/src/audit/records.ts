@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { Knex } from 'knex';
 import {
   SUPPLY_TYPES,
@@ -17,6 +16,7 @@ import {
 import type { Database } from '../database';
 import { codeOf, integerOf, integerOrNullOf, type IntegerColumn } from '../tables/columns';
 import { chunks } from '../operations/chunks';
+import { keyHash } from './key-hash';
 import { auditMigrations } from './migrations';
 
 /**
@@ -25,8 +25,6 @@ import { auditMigrations } from './migrations';
  */
 
 const CONSUMER = 'change-stream';
-
-const hash = (text: string) => createHash('sha1').update(text).digest('hex');
 
 /** Applies every pending migration of the audit tables. */
 export async function migrateAuditToLatest(db: Database): Promise<void> {
@@ -84,7 +82,7 @@ export async function storeAuditBatch(
 
 /** The records of observed loans, with the last known loans read and written in the transaction. */
 async function loanRecordsOf(trx: Knex.Transaction, observations: readonly LoanObservation[]) {
-  const hashes = new Map(observations.map((o) => [hash(loanKeyId(o)), loanKeyId(o)]));
+  const hashes = new Map(observations.map((o) => [keyHash(loanKeyId(o)), loanKeyId(o)]));
   const known = new Map<string, number>();
   for (const chunk of chunks([...hashes.keys()])) {
     const rows = (await trx('audit_loans').whereIn('loan_key', chunk)) as Array<{
@@ -314,7 +312,7 @@ function rowOf(r: SupplyAuditRecord): RecordRow {
     segment: r.key.segment.segment,
     supply_type: r.key.supplyType,
     eta_ms: r.key.etaMs,
-    position_key: hash(r.purpose === 'SEGMENT_CONSUMPTION' ? loanKeyId({ ...r.key }) : supplyKeyId(r.key)),
+    position_key: keyHash(r.purpose === 'SEGMENT_CONSUMPTION' ? loanKeyId({ ...r.key }) : supplyKeyId(r.key)),
     transaction_type: r.transactionType,
     quantity: r.quantity,
     quantity_before: r.quantityBefore,
